@@ -1,0 +1,91 @@
+using System.CommandLine;
+using InitPrune.Engine;
+using InitPrune.Pruning;
+using InitPrune.Training;
+using Spectre.Console;
+
+namespace InitPrune.Cli;
+
+/// <summary>Printing: tables, progress, JSON, and the one-line errors.</summary>
+internal static class Output
+{
+    /// <summary>Runs a command body: a user error becomes one line on stderr and its exit code, never a stack trace.</summary>
+    public static int Guard(ParseResult r, Option<string> device, Func<int> body)
+    {
+        try
+        {
+            Compute.Use(r.GetValue(device)!);
+            return body();
+        }
+        catch (InitPruneException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return e.ExitCode;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("INITPRUNE_DEBUG") is null)
+        {
+            var inner = e is TypeInitializationException { InnerException: { } i } ? i : e;
+            Console.Error.WriteLine($"error: {inner.GetType().Name}: {Flatten(inner.Message)} (set INITPRUNE_DEBUG=1 for the stack trace)");
+            return 70;
+        }
+    }
+
+    static string Flatten(string s) => s.ReplaceLineEndings(" ").Trim();
+
+    /// <summary>Where human-readable text goes: stdout, or stderr when stdout carries JSON.</summary>
+    public static IAnsiConsole Human(bool json) => json
+        ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) })
+        : AnsiConsole.Console;
+
+    public static bool Interactive(bool json) => !json && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
+
+    public static void Json<T>(T value) => Console.Out.WriteLine(Artifacts.ToJson(value));
+
+    public static void LayerTable(IAnsiConsole console, IEnumerable<LayerReport> layers)
+    {
+        var t = new Table().AddColumns("layer", "kept", "total", "kept %");
+        foreach (var l in layers)
+            t.AddRow(Markup.Escape(l.Name), l.Kept.ToString("N0"), l.Total.ToString("N0"), $"{100 * l.KeptFraction:0.00}");
+        console.Write(t);
+    }
+
+    public static void Warn(IAnsiConsole console, string line) => console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(line)}");
+
+    /// <summary>Line-per-epoch text, for redirected output (CI, logs).</summary>
+    public static string EpochLine(EpochMetrics m, int epochs) =>
+        $"epoch {m.Epoch}/{epochs}  lr {m.LearningRate:g3}  train loss {m.TrainLoss:0.0000}  test loss {m.TestLoss:0.0000}" +
+        (m.TestAccuracy is { } a ? $"  test acc {100 * a:0.00}%" : "") + $"  {m.SamplesPerSecond:N0} samples/s  {m.Seconds:0.0}s";
+
+    /// <summary>
+    /// Shows training progress: a live bar with throughput and ETA on a terminal, else one line per epoch.
+    /// <paramref name="train"/> receives a hook that wires a trainer to the display.
+    /// </summary>
+    public static T WithProgress<T>(IAnsiConsole console, bool interactive, Func<Action<Trainer>, T> train)
+    {
+        if (!interactive)
+            return train(t => t.EpochEnd += m => console.WriteLine(EpochLine(m, t.Config.Epochs)));
+        T result = default!;
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                result = train(t =>
+                {
+                    ProgressTask? task = null;
+                    t.Step += s =>
+                    {
+                        task ??= ctx.AddTask("training", maxValue: (double)s.Epochs * s.StepsPerEpoch);
+                        task.Value = (double)(s.Epoch - 1) * s.StepsPerEpoch + s.Step;
+                        task.Description = $"epoch {s.Epoch}/{s.Epochs} loss {s.Loss:0.000} {s.SamplesPerSecond:N0}/s";
+                    };
+                    t.EpochEnd += m =>
+                    {
+                        console.MarkupLine(Markup.Escape(EpochLine(m, t.Config.Epochs)));
+                        if (m.Epoch == t.Config.Epochs) task?.StopTask();
+                    };
+                });
+            });
+        return result;
+    }
+}

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Globalization;
+using InitPrune.Engine;
+using InitPrune.Init;
+using InitPrune.Models;
+
+namespace InitPrune.Cli;
+
+/// <summary>Options several commands share, and how to read them.</summary>
+internal sealed class Shared
+{
+    public readonly Option<string> Dataset = new("--dataset") { Description = "Dataset: fashion-mnist, mnist, cifar10, cifar100, ellipse, shifted-relu", DefaultValueFactory = _ => "fashion-mnist" };
+    public readonly Option<string?> DataDir = new("--data-dir") { Description = "Folder holding the dataset files (else $INITPRUNE_DATA, ~/.initprune/data, /usr/share/datasets)" };
+    public readonly Option<string> Model = new("--model") { Description = "Model: mlp (depth × width) or lenet300 (784-300-100-10)", DefaultValueFactory = _ => "lenet300" };
+    public readonly Option<int> Depth = new("--depth") { Description = "Hidden layers of an mlp", DefaultValueFactory = _ => 2 };
+    public readonly Option<int> Width = new("--width") { Description = "Width of every hidden layer of an mlp", DefaultValueFactory = _ => 100 };
+    public readonly Option<string?> Widths = new("--widths") { Description = "Explicit hidden widths, comma-separated (e.g. 300,100); overrides --depth/--width" };
+    public readonly Option<string> Activation = new("--activation") { Description = "Activation: relu, tanh, elu, leaky_relu, selu, gelu, softplus, sigmoid, linear", DefaultValueFactory = _ => "relu" };
+    public readonly Option<bool> NoBias = new("--no-bias") { Description = "Build layers without biases" };
+    public readonly Option<string> Init = new("--init") { Description = "Initialization: normal (W ~ N(0, sigma_w²/fan_in), b ~ N(0, sigma_b²)) or kaiming-normal", DefaultValueFactory = _ => "normal" };
+    public readonly Option<double> SigmaW = new("--sigma-w") { Description = "sigma_w of the normal initialization (√2 is ReLU's Edge of Chaos)", DefaultValueFactory = _ => Math.Sqrt(2) };
+    public readonly Option<double> SigmaB = new("--sigma-b") { Description = "sigma_b of the normal initialization", DefaultValueFactory = _ => 0.0 };
+    public readonly Option<string?> InitFrom = new("--init-from") { Description = "Start from the weights in this .safetensors file (PyTorch names: layers.0.weight, ...) instead of a fresh initialization" };
+    public readonly Option<long> Seed = new("--seed") { Description = "Seed for initialization, masks, batches and shuffling", DefaultValueFactory = _ => 0 };
+    public readonly Option<string> Device = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+    public readonly Option<bool> Json = new("--json") { Description = "Print the result as JSON on stdout (progress goes to stderr)" };
+
+    public Option<string> Out(string defaultDir) => new("--out") { Description = $"Folder for the artefacts (default {defaultDir})", DefaultValueFactory = _ => defaultDir };
+
+    public void AddData(Command c) { c.Add(Dataset); c.Add(DataDir); }
+
+    public void AddModel(Command c)
+    {
+        foreach (var o in new Option[] { Model, Depth, Width, Widths, Activation, NoBias, Init, SigmaW, SigmaB, InitFrom }) c.Add(o);
+    }
+
+    public void AddRun(Command c) { c.Add(Seed); c.Add(Device); c.Add(Json); }
+
+    public ModelSpec ModelSpec(ParseResult r) =>
+        new(r.GetValue(Model)!, r.GetValue(Depth), r.GetValue(Width), ParseList(r.GetValue(Widths), "--widths", long.Parse), r.GetValue(Activation)!, !r.GetValue(NoBias));
+
+    public InitSpec InitSpec(ParseResult r) => new(r.GetValue(Init)!, r.GetValue(SigmaW), r.GetValue(SigmaB));
+
+    /// <summary>Parses "a,b,c"; a malformed list is a one-line error naming the option.</summary>
+    public static T[]? ParseList<T>(string? text, string option, Func<string, IFormatProvider, T> parse)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        try
+        {
+            return [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => parse(s, CultureInfo.InvariantCulture))];
+        }
+        catch (FormatException)
+        {
+            throw new InitPruneException($"{option} '{text}' is not a comma-separated list of numbers");
+        }
+        catch (OverflowException)
+        {
+            throw new InitPruneException($"{option} '{text}' holds a number out of range");
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using InitPrune.Engine;
+
+namespace InitPrune.Data;
+
+/// <summary>The datasets known by name: four read from files (see <see cref="DataRoot"/>) and two synthetic.</summary>
+public static class DatasetRegistry
+{
+    sealed record FileSource(string Subfolder, IReadOnlyList<string> Files, Func<string, string, bool> Has, Func<string, DatasetSplit> Load, string HowToGet);
+
+    const string PointAt = "pass --data-dir or set " + DataRoot.EnvVar + " to the folder holding them";
+
+    static readonly Dictionary<string, FileSource> FileSources = new()
+    {
+        ["fashion-mnist"] = Idx("fashion-mnist", Normalization.FashionMnist,
+            "install them with 'sudo apt-get install dataset-fashion-mnist', or " + PointAt),
+        ["mnist"] = Idx("mnist", Normalization.Mnist,
+            "download the four official MNIST files (from the MNIST page or a mirror) and " + PointAt),
+        ["cifar10"] = new("cifar-10-batches-bin", [.. CifarReader.Cifar10TrainFiles, CifarReader.Cifar10TestFile],
+            (dir, f) => File.Exists(Path.Combine(dir, f)), CifarReader.LoadCifar10,
+            "download the CIFAR-10 binary version (cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html), extract it and " + PointAt),
+        ["cifar100"] = new("cifar-100-binary", [CifarReader.Cifar100TrainFile, CifarReader.Cifar100TestFile],
+            (dir, f) => File.Exists(Path.Combine(dir, f)), dir => CifarReader.LoadCifar100(dir),
+            "download the CIFAR-100 binary version (cifar-100-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html), extract it and " + PointAt),
+    };
+
+    static readonly Dictionary<string, Func<int, DatasetSplit>> SyntheticSources = new()
+    {
+        ["ellipse"] = seed => Synthetic.Ellipse(seed),
+        ["shifted-relu"] = seed => Synthetic.ShiftedRelu(seed),
+    };
+
+    public static IReadOnlyList<string> Names { get; } = [.. FileSources.Keys, .. SyntheticSources.Keys];
+
+    /// <summary>Loads <paramref name="name"/>; <paramref name="seed"/> only matters for the synthetic datasets.</summary>
+    public static DatasetSplit Load(string name, string? dataDir = null, int seed = 0)
+    {
+        var key = Canonical(name);
+        if (SyntheticSources.TryGetValue(key, out var make))
+            return make(seed);
+        var source = FileSources[key];
+        var root = TryFindRoot(key, dataDir) ?? throw Missing(key, source, dataDir);
+        return source.Load(root);
+    }
+
+    /// <summary>The folder holding all of <paramref name="name"/>'s files, or null (always null for synthetic datasets).</summary>
+    public static string? TryFindRoot(string name, string? dataDir = null)
+    {
+        var key = Canonical(name);
+        return FileSources.TryGetValue(key, out var s) ? DataRoot.Find(s.Subfolder, dir => s.Files.All(f => s.Has(dir, f)), dataDir) : null;
+    }
+
+    static FileSource Idx(string subfolder, Normalization normalization, string howToGet) =>
+        new(subfolder, [.. MnistLike.Files.Select(f => f + "(.gz)")], (dir, f) => MnistLike.Find(dir, f.Replace("(.gz)", "")) != null,
+            dir => MnistLike.Load(dir, subfolder, normalization), howToGet);
+
+    static string Canonical(string name)
+    {
+        var squeezed = name.Trim().ToLowerInvariant().Replace("-", "").Replace("_", "");
+        return Names.FirstOrDefault(n => n.Replace("-", "") == squeezed)
+            ?? throw new InitPruneException($"unknown dataset '{name}': use one of {string.Join(", ", Names)}");
+    }
+
+    static InitPruneException Missing(string name, FileSource s, string? dataDir)
+    {
+        var partial = DataRoot.SearchFolders(s.Subfolder, dataDir)
+            .Where(Directory.Exists)
+            .Select(dir => (dir, missing: s.Files.Where(f => !s.Has(dir, f)).ToList()))
+            .FirstOrDefault(p => p.missing.Count < s.Files.Count);
+        var note = partial.dir is null ? "" : $" ({partial.dir} lacks {string.Join(", ", partial.missing)})";
+        return DataError.Create(
+            $"{name} not found: expected {string.Join(", ", s.Files)} in one of {string.Join(", ", DataRoot.Candidates(dataDir))} " +
+            $"(directly or in a {s.Subfolder}/ subfolder){note}; {s.HowToGet}");
+    }
+}

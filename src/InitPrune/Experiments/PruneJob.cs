@@ -1,0 +1,74 @@
+using InitPrune.Data;
+using InitPrune.Engine;
+using InitPrune.Init;
+using InitPrune.IO;
+using InitPrune.Models;
+using InitPrune.Pruning;
+using static TorchSharp.torch;
+
+namespace InitPrune.Experiments;
+
+/// <summary>Everything <c>initprune prune</c> takes.</summary>
+public sealed record PruneOptions(
+    string Dataset,
+    ModelSpec Model,
+    InitSpec Init,
+    PruneSpec Prune,
+    long Seed = 0,
+    int ScoreBatchSize = 100,
+    string? DataDir = null,
+    string? InitFrom = null,
+    bool SaveScores = false);
+
+/// <summary>What <c>initprune prune</c> reports (summary.json).</summary>
+public sealed record PruneSummary(
+    string Dataset,
+    string DataSource,
+    string Method,
+    string Scope,
+    double Sparsity,
+    double ActualSparsity,
+    long Kept,
+    long Total,
+    long Seed,
+    IReadOnlyList<LayerReport> Layers,
+    IReadOnlyList<string> Warnings,
+    IReadOnlyDictionary<string, string> Files);
+
+/// <summary>Build, initialize, prune once, and write the weights, scoring batch, mask (and scores) to a folder.</summary>
+public static class PruneJob
+{
+    public static PruneSummary Run(PruneOptions o, string outDir)
+    {
+        MaskBuilder.CheckSparsity(o.Prune.Sparsity);
+        var scorer = PrunerRegistry.Create(o.Prune.Method);
+        outDir = Artifacts.PrepareOutput(outDir);
+        var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
+        using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);
+        var files = new Dictionary<string, string>();
+        var meta = new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "initprune" };
+
+        Safetensors.Save(Path.Combine(outDir, "weights.safetensors"), Network.StateDict(model), meta);
+        files["weights"] = "weights.safetensors";
+        var (x, y) = Setup.ScoringBatch(data.Train, o.ScoreBatchSize, o.Seed);
+        using (x)
+        using (y)
+        {
+            Safetensors.Save(Path.Combine(outDir, "batch.safetensors"), new Dictionary<string, Tensor> { ["inputs"] = x, ["labels"] = y }, meta);
+            files["batch"] = "batch.safetensors";
+            using var result = Pruner.Prune(model, o.Prune, new ScoringContext(x, y, data.Train.Kind, Seeds.For(o.Seed, "prune")));
+            result.Mask.Save(Path.Combine(outDir, "mask.safetensors"), meta);
+            files["mask"] = "mask.safetensors";
+            if (o.SaveScores)
+            {
+                Safetensors.Save(Path.Combine(outDir, "scores.safetensors"), result.Scores, meta);
+                files["scores"] = "scores.safetensors";
+            }
+            var summary = new PruneSummary(o.Dataset, data.Source, scorer.Name, o.Prune.Scope == PruneScope.Global ? "global" : "layer-wise",
+                o.Prune.Sparsity, result.Mask.Sparsity, result.Mask.Kept, result.Mask.Total, o.Seed, result.Layers, [.. result.Warnings], files);
+            files["summary"] = "summary.json";
+            Artifacts.WriteJson(Path.Combine(outDir, "summary.json"), summary);
+            return summary;
+        }
+    }
+}

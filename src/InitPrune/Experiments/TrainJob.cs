@@ -1,0 +1,67 @@
+using InitPrune.Data;
+using InitPrune.Engine;
+using InitPrune.Init;
+using InitPrune.IO;
+using InitPrune.Models;
+using InitPrune.Pruning;
+using InitPrune.Training;
+
+namespace InitPrune.Experiments;
+
+/// <summary>Everything <c>initprune train</c> takes.</summary>
+public sealed record TrainOptions(
+    string Dataset,
+    ModelSpec Model,
+    InitSpec Init,
+    TrainConfig Train,
+    long Seed = 0,
+    string? DataDir = null,
+    string? InitFrom = null,
+    string? MaskPath = null);
+
+/// <summary>What <c>initprune train</c> reports (metrics.json, rewritten after every epoch).</summary>
+public sealed record TrainSummary(
+    string Dataset,
+    string DataSource,
+    long Seed,
+    double Sparsity,
+    bool Completed,
+    IReadOnlyList<EpochMetrics> Epochs,
+    double? FinalTestAccuracy,
+    double FinalTestLoss);
+
+/// <summary>Build, initialize, optionally apply a mask, train, and write metrics and final weights.</summary>
+public static class TrainJob
+{
+    public static TrainSummary Run(TrainOptions o, string outDir, Action<Trainer>? configure = null)
+    {
+        o.Train.Validate();
+        outDir = Artifacts.PrepareOutput(outDir);
+        var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
+        using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);
+        double sparsity = 0;
+        if (o.MaskPath is not null)
+        {
+            using var mask = Mask.Load(o.MaskPath);
+            mask.ApplyTo(model);
+            sparsity = mask.Sparsity;
+        }
+        var trainer = new Trainer(o.Train);
+        configure?.Invoke(trainer);
+        var epochs = new List<EpochMetrics>();
+        var metricsPath = Path.Combine(outDir, "metrics.json");
+        trainer.EpochEnd += m =>
+        {
+            epochs.Add(m);
+            Artifacts.WriteJson(metricsPath, Summary(o, data, sparsity, epochs, completed: false));
+        };
+        trainer.Train(model, data, Seeds.For(o.Seed, "train"));
+        Safetensors.Save(Path.Combine(outDir, "final.safetensors"), Network.StateDict(model), new Dictionary<string, string> { ["format"] = "pt" });
+        var summary = Summary(o, data, sparsity, epochs, completed: true);
+        Artifacts.WriteJson(metricsPath, summary);
+        return summary;
+    }
+
+    static TrainSummary Summary(TrainOptions o, DatasetSplit data, double sparsity, List<EpochMetrics> epochs, bool completed) =>
+        new(o.Dataset, data.Source, o.Seed, sparsity, completed, [.. epochs], epochs.LastOrDefault()?.TestAccuracy, epochs.LastOrDefault()?.TestLoss ?? double.NaN);
+}

@@ -1,0 +1,84 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace InitPrune.Models;
+
+/// <summary>
+/// A layer with a prunable weight (and bias) that can carry a mask. Setting a mask zeroes the pruned entries;
+/// <see cref="MaskGradients"/> (called by the trainer after every backward pass) zeroes their gradients, so no
+/// optimizer step can move them: they stay exactly 0 and contribute nothing to the forward pass, which
+/// therefore runs on the plain weight at dense cost.
+/// </summary>
+public abstract class MaskedLayer : nn.Module<Tensor, Tensor>
+{
+    protected MaskedLayer(string name, Tensor weight, Tensor? bias) : base(name)
+    {
+        this.weight = new Parameter(weight);
+        register_parameter("weight", this.weight);
+        if (bias is not null)
+        {
+            this.bias = new Parameter(bias);
+            register_parameter("bias", this.bias);
+        }
+    }
+
+#pragma warning disable IDE1006, CA1051 // PyTorch names; fields, because Module.to() reassigns them by reflection.
+    public Parameter weight;
+    public Parameter? bias;
+#pragma warning restore IDE1006, CA1051
+
+    /// <summary>Mask of weight's shape (1 kept, 0 pruned, in the weight's dtype), or null when dense.</summary>
+    public Tensor? WeightMask { get; private set; }
+
+    /// <summary>Mask of bias's shape (1 kept, 0 pruned), or null when the bias is dense.</summary>
+    public Tensor? BiasMask { get; private set; }
+
+    /// <summary>Number of inputs feeding one output unit (in_features, or in_channels · kernel area).</summary>
+    public long FanIn => weight.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+
+    /// <summary>Sets (or with null clears) a mask and zeroes the pruned entries in place.</summary>
+    public void SetMask(Tensor? mask, bool forBias = false)
+    {
+        var target = forBias ? bias ?? throw new InvalidOperationException($"{GetName()} has no bias") : weight;
+        var old = forBias ? BiasMask : WeightMask;
+        Tensor? m = null;
+        if (mask is not null)
+        {
+            if (!mask.shape.SequenceEqual(target.shape))
+                throw new ArgumentException($"mask shape [{string.Join(",", mask.shape)}] does not match [{string.Join(",", target.shape)}]");
+            // Stored in the weight's dtype (0/1) so that masking gradients is one in-place multiply.
+            m = mask.to(target.dtype, target.device).ne(0).to(target.dtype).detach();
+            using var _ = no_grad();
+            using var pruned = m.eq(0);
+            target.masked_fill_(pruned, 0.0);
+        }
+        if (forBias) BiasMask = m; else WeightMask = m;
+        old?.Dispose();
+    }
+
+    /// <summary>Zeroes the gradients of pruned entries (in place).</summary>
+    public void MaskGradients()
+    {
+        if (WeightMask is not null && weight.grad is { } gw) gw.mul_(WeightMask);
+        if (BiasMask is not null && bias?.grad is { } gb) gb.mul_(BiasMask);
+    }
+
+    /// <summary>Zeroes the pruned entries again (after weights were overwritten, e.g. loaded from a file).</summary>
+    public void EnforceMask()
+    {
+        using var _ = no_grad();
+        if (WeightMask is not null) using (var pruned = WeightMask.eq(0)) weight.masked_fill_(pruned, 0.0);
+        if (BiasMask is not null) using (var pruned = BiasMask.eq(0)) bias!.masked_fill_(pruned, 0.0);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            WeightMask?.Dispose();
+            BiasMask?.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

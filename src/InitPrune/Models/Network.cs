@@ -1,0 +1,54 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace InitPrune.Models;
+
+/// <summary>One prunable tensor of a network: a masked layer's weight (or bias) and its PyTorch-style name.</summary>
+public sealed record PrunableTensor(string Name, MaskedLayer Layer, bool IsBias)
+{
+    public Tensor Value => IsBias ? Layer.bias! : Layer.weight;
+    public Tensor? Mask => IsBias ? Layer.BiasMask : Layer.WeightMask;
+    public long Count => Value.numel();
+    public void SetMask(Tensor? mask) => Layer.SetMask(mask, IsBias);
+}
+
+/// <summary>Helpers over any module built from <see cref="MaskedLayer"/>s.</summary>
+public static class Network
+{
+    /// <summary>Prunable tensors in forward order: every masked layer's weight, and its bias when <paramref name="includeBiases"/>.</summary>
+    public static List<PrunableTensor> Prunable(nn.Module model, bool includeBiases = false)
+    {
+        var list = new List<PrunableTensor>();
+        foreach (var (name, module) in model.named_modules())
+        {
+            if (module is not MaskedLayer layer) continue;
+            list.Add(new PrunableTensor(Join(name, "weight"), layer, false));
+            if (includeBiases && layer.bias is not null) list.Add(new PrunableTensor(Join(name, "bias"), layer, true));
+        }
+        return list;
+    }
+
+    /// <summary>All masked layers with their module names.</summary>
+    public static IEnumerable<(string Name, MaskedLayer Layer)> Layers(nn.Module model) =>
+        model.named_modules().Where(m => m.module is MaskedLayer).Select(m => (m.name, (MaskedLayer)m.module));
+
+    /// <summary>Parameters by PyTorch-style name (what safetensors files hold).</summary>
+    public static Dictionary<string, Tensor> StateDict(nn.Module model) =>
+        model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+
+    /// <summary>Copies tensors into the model's parameters by name; every parameter must be present with its shape.</summary>
+    public static void LoadStateDict(nn.Module model, IReadOnlyDictionary<string, Tensor> tensors, string source)
+    {
+        using var _ = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            if (!tensors.TryGetValue(name, out var t))
+                throw new Engine.InitPruneException($"{source} has no tensor '{name}': it must hold every parameter of the model ({string.Join(", ", model.named_parameters().Select(q => q.name))})");
+            if (!t.shape.SequenceEqual(p.shape))
+                throw new Engine.InitPruneException($"{source}: '{name}' has shape [{string.Join(",", t.shape)}] but the model expects [{string.Join(",", p.shape)}]");
+            p.copy_(t.to(p.dtype, p.device));
+        }
+    }
+
+    static string Join(string prefix, string leaf) => prefix.Length == 0 ? leaf : $"{prefix}.{leaf}";
+}

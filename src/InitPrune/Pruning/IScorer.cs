@@ -1,0 +1,20 @@
+using InitPrune.Data;
+using InitPrune.Models;
+using static TorchSharp.torch;
+
+namespace InitPrune.Pruning;
+
+/// <summary>What a scorer may use: one mini-batch (data-driven methods) and a seed (random methods).</summary>
+public sealed record ScoringContext(Tensor? X, Tensor? Y, TaskKind Kind, long Seed);
+
+/// <summary>Computes one score per prunable entry; higher scores are kept.</summary>
+public interface IScorer
+{
+    string Name { get; }
+
+    /// <summary>True when <see cref="Score"/> needs <see cref="ScoringContext.X"/> and <see cref="ScoringContext.Y"/>.</summary>
+    bool NeedsData { get; }
+
+    /// <summary>Scores with the shape of each target tensor, keyed by its name.</summary>
+    Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context);
+}

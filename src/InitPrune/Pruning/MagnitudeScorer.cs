@@ -1,0 +1,17 @@
+using InitPrune.Models;
+using static TorchSharp.torch;
+
+namespace InitPrune.Pruning;
+
+/// <summary>Magnitude-based pruning (MBP, seed 001 §2): score |W|.</summary>
+public sealed class MagnitudeScorer : IScorer
+{
+    public string Name => "magnitude";
+    public bool NeedsData => false;
+
+    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    {
+        using var _ = no_grad();
+        return targets.ToDictionary(t => t.Name, t => t.Value.abs());
+    }
+}

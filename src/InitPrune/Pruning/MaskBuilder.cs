@@ -1,0 +1,59 @@
+using InitPrune.Engine;
+using static TorchSharp.torch;
+
+namespace InitPrune.Pruning;
+
+/// <summary>Global: one threshold over all prunable tensors. LayerWise: each tensor keeps the same fraction.</summary>
+public enum PruneScope { Global, LayerWise }
+
+/// <summary>Turns scores into a mask, shared by every method.</summary>
+public static class MaskBuilder
+{
+    /// <summary>Number of entries kept out of <paramref name="total"/> at sparsity s: round((1 − s)·total).</summary>
+    public static long KeepCount(double sparsity, long total) =>
+        (long)Math.Round((1.0 - sparsity) * total, MidpointRounding.AwayFromZero);
+
+    /// <summary>
+    /// Keeps exactly <see cref="KeepCount"/> entries with the highest scores (per tensor for layer-wise).
+    /// Ties are broken deterministically: among equal scores the entry that comes first (tensor order, then
+    /// row-major index) is kept.
+    /// </summary>
+    public static Mask FromScores(IReadOnlyList<(string Name, Tensor Scores)> scores, double sparsity, PruneScope scope)
+    {
+        CheckSparsity(sparsity);
+        foreach (var (name, s) in scores)
+            if (s.isnan().any().item<bool>())
+                throw new InitPruneException($"scores of '{name}' contain NaN: the network or batch produced non-finite gradients; check the initialization scale");
+        if (scope == PruneScope.LayerWise)
+            return new Mask(scores.ToDictionary(p => p.Name, p => TopK(p.Scores.flatten(), KeepCount(sparsity, p.Scores.numel())).reshape(p.Scores.shape)));
+
+        using var all = cat(scores.Select(p => p.Scores.flatten().to(ScalarType.Float64)).ToArray());
+        using var keep = TopK(all, KeepCount(sparsity, all.numel()));
+        var masks = new Dictionary<string, Tensor>();
+        long offset = 0;
+        foreach (var (name, s) in scores)
+        {
+            masks[name] = keep.narrow(0, offset, s.numel()).reshape(s.shape).clone();
+            offset += s.numel();
+        }
+        return new Mask(masks);
+    }
+
+    public static void CheckSparsity(double sparsity)
+    {
+        if (!(sparsity >= 0 && sparsity < 1))
+            throw new InitPruneException($"sparsity {sparsity} is impossible: it must be in [0, 1) (0.9 keeps 10% of the weights)");
+    }
+
+    /// <summary>Boolean vector with true at the k highest entries of a 1-D tensor (stable: earlier index wins ties).</summary>
+    static Tensor TopK(Tensor flat, long k)
+    {
+        var mask = zeros(flat.numel(), dtype: ScalarType.Bool, device: flat.device);
+        if (k == 0) return mask;
+        var (_, order) = sort(flat, dim: 0, descending: true, stable: true);
+        using (order)
+        using (var top = order.narrow(0, 0, k))
+            mask.index_fill_(0, top, true);
+        return mask;
+    }
+}

@@ -1,0 +1,42 @@
+using InitPrune.Models;
+using static TorchSharp.torch;
+
+namespace InitPrune.Pruning;
+
+/// <summary>Which method, how sparse, over what.</summary>
+public sealed record PruneSpec(string Method, double Sparsity, PruneScope Scope = PruneScope.Global, bool IncludeBiases = false);
+
+/// <summary>The mask, the scores it came from, the per-layer report and any layer-collapse warnings.</summary>
+public sealed class PruneResult(Mask mask, Dictionary<string, Tensor> scores) : IDisposable
+{
+    public Mask Mask { get; } = mask;
+    public Dictionary<string, Tensor> Scores { get; } = scores;
+    public List<LayerReport> Layers { get; } = mask.Report();
+
+    /// <summary>One line per fully pruned tensor (layer collapse: the network's output no longer depends on its input).</summary>
+    public IEnumerable<string> Warnings => Layers.Where(l => l.Collapsed)
+        .Select(l => $"layer collapse: every weight of '{l.Name}' is pruned, so the network's output no longer depends on its input; lower the sparsity or use layer-wise scope");
+
+    public void Dispose()
+    {
+        Mask.Dispose();
+        foreach (var s in Scores.Values) s.Dispose();
+    }
+}
+
+/// <summary>One-shot pruning at initialization: score, then keep the top entries.</summary>
+public static class Pruner
+{
+    public static PruneResult Prune(nn.Module<Tensor, Tensor> model, PruneSpec spec, ScoringContext context)
+    {
+        MaskBuilder.CheckSparsity(spec.Sparsity);
+        var scorer = PrunerRegistry.Create(spec.Method);
+        if (scorer.NeedsData && (context.X is null || context.Y is null))
+            throw new Engine.InitPruneException($"method '{scorer.Name}' needs a mini-batch of data to score");
+        var targets = Network.Prunable(model, spec.IncludeBiases);
+        var scores = scorer.Score(model, targets, context);
+        var mask = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], spec.Sparsity, spec.Scope);
+        mask.ApplyTo(model);
+        return new PruneResult(mask, scores);
+    }
+}

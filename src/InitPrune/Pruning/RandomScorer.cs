@@ -1,0 +1,17 @@
+using InitPrune.Models;
+using static TorchSharp.torch;
+
+namespace InitPrune.Pruning;
+
+/// <summary>Random pruning: i.i.d. U[0,1) scores from a generator seeded by the context.</summary>
+public sealed class RandomScorer : IScorer
+{
+    public string Name => "random";
+    public bool NeedsData => false;
+
+    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    {
+        using var gen = new Generator((ulong)context.Seed);
+        return targets.ToDictionary(t => t.Name, t => rand(t.Value.shape, generator: gen).to(t.Value.device));
+    }
+}

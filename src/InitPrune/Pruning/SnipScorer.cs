@@ -1,0 +1,33 @@
+using InitPrune.Data;
+using InitPrune.Models;
+using static TorchSharp.torch;
+
+namespace InitPrune.Pruning;
+
+/// <summary>
+/// SNIP / sensitivity-based pruning (Lee et al. 2019; seed 001 §2): score |W ⊙ ∂L/∂W| with L the batch-mean
+/// loss (cross-entropy for classification, MSE for regression) on one mini-batch.
+/// </summary>
+public sealed class SnipScorer : IScorer
+{
+    public string Name => "snip";
+    public bool NeedsData => true;
+
+    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    {
+        var (x, y) = (context.X ?? throw new ArgumentException("SNIP needs a mini-batch"), context.Y!);
+        model.zero_grad();
+        using (var scope = NewDisposeScope())
+        {
+            var output = model.forward(x);
+            var loss = context.Kind == TaskKind.Classification
+                ? nn.functional.cross_entropy(output, y)
+                : nn.functional.mse_loss(output, y);
+            loss.backward();
+        }
+        using var _ = no_grad();
+        var scores = targets.ToDictionary(t => t.Name, t => (t.Value * t.Value.grad!).abs_());
+        model.zero_grad();
+        return scores;
+    }
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using InitPrune.Data;
+using InitPrune.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace InitPrune.Training;
+
+/// <summary>
+/// Mini-batch SGD (momentum, Nesterov, weight decay) with a per-epoch schedule and a test evaluation after
+/// each epoch. Pruned weights stay exactly zero: after every backward pass their gradients are masked, and with
+/// zero weight, gradient and momentum buffer no SGD step (momentum, Nesterov, weight decay) can move them.
+/// </summary>
+public sealed class Trainer(TrainConfig config)
+{
+    public TrainConfig Config { get; } = config;
+
+    /// <summary>Raised after every optimizer step.</summary>
+    public event Action<StepProgress>? Step;
+
+    /// <summary>Raised after every epoch's evaluation, before the next epoch starts.</summary>
+    public event Action<EpochMetrics>? EpochEnd;
+
+    public List<EpochMetrics> Train(nn.Module<Tensor, Tensor> model, DatasetSplit data, long seed)
+    {
+        Config.Validate();
+        var masked = Models.Network.Layers(model).Select(l => l.Layer).Where(l => l.WeightMask is not null || l.BiasMask is not null).ToArray();
+        var loader = new DataLoader(data.Train, Config.BatchSize, shuffle: true, seed: seed);
+        using var optimizer = optim.SGD(model.parameters(), Config.LearningRate, Config.Momentum, 0.0, Config.WeightDecay, Config.Nesterov);
+        var schedule = Config.Schedule switch
+        {
+            "step" => optim.lr_scheduler.MultiStepLR(optimizer, Config.EffectiveMilestones, Config.Gamma),
+            "cosine" => optim.lr_scheduler.CosineAnnealingLR(optimizer, Config.Epochs),
+            _ => null,
+        };
+        var board = Config.TensorBoardDir is { } dir ? utils.tensorboard.SummaryWriter(dir) : null;
+        var history = new List<EpochMetrics>();
+        for (int epoch = 1; epoch <= Config.Epochs; epoch++)
+        {
+            double lr = optimizer.ParamGroups.First().LearningRate;
+            var clock = Stopwatch.StartNew();
+            model.train();
+            double lossSum = 0; long correct = 0, seen = 0; int step = 0;
+            foreach (var (x, y) in loader.Epoch(epoch))
+            {
+                using var scope = NewDisposeScope();
+                x.MoveToOuterDisposeScope(); y.MoveToOuterDisposeScope();
+                optimizer.zero_grad();
+                var output = model.forward(x);
+                var loss = Loss(output, y, data.Train.Kind);
+                float value = loss.item<float>();
+                if (!float.IsFinite(value))
+                    throw new DivergenceException($"training diverged: loss is {value} at epoch {epoch}, step {step + 1} (learning rate {lr:g4}); lower --lr or check the initialization (metrics of completed epochs are kept)");
+                loss.backward();
+                foreach (var layer in masked) layer.MaskGradients();
+                optimizer.step();
+                long n = x.shape[0];
+                lossSum += value * n; seen += n; step++;
+                if (data.Train.Kind == TaskKind.Classification)
+                    correct += output.argmax(1).eq(y).sum().item<long>();
+                x.Dispose(); y.Dispose();
+                Step?.Invoke(new StepProgress(epoch, Config.Epochs, step, loader.BatchesPerEpoch, value, seen / clock.Elapsed.TotalSeconds));
+            }
+            double trainSeconds = clock.Elapsed.TotalSeconds;
+            schedule?.step();
+            var (testLoss, testAcc) = Evaluate(model, data.Test, Config.EvalBatchSize);
+            bool classify = data.Train.Kind == TaskKind.Classification;
+            var metrics = new EpochMetrics(epoch, lr, lossSum / seen, classify ? (double)correct / seen : null,
+                testLoss, testAcc, clock.Elapsed.TotalSeconds, seen / trainSeconds);
+            history.Add(metrics);
+            if (board is not null)
+            {
+                board.add_scalar("train/loss", (float)metrics.TrainLoss, epoch);
+                board.add_scalar("test/loss", (float)metrics.TestLoss, epoch);
+                if (testAcc is { } a) board.add_scalar("test/accuracy", (float)a, epoch);
+                board.add_scalar("lr", (float)lr, epoch);
+            }
+            EpochEnd?.Invoke(metrics);
+        }
+        return history;
+    }
+
+    /// <summary>Batch-mean cross-entropy (classification) or mean squared error (regression).</summary>
+    public static Tensor Loss(Tensor output, Tensor target, TaskKind kind) => kind == TaskKind.Classification
+        ? nn.functional.cross_entropy(output, target)
+        : nn.functional.mse_loss(output, target);
+
+    /// <summary>Mean loss and accuracy (null for regression) over a whole dataset, in eval mode, without gradients.</summary>
+    public static (double Loss, double? Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, Dataset data, int batchSize = 1000)
+    {
+        model.eval();
+        using var _ = no_grad();
+        double lossSum = 0; long correct = 0;
+        var loader = new DataLoader(data, batchSize, shuffle: false, seed: 0);
+        foreach (var (x, y) in loader.Epoch(0))
+        {
+            using var scope = NewDisposeScope();
+            x.MoveToOuterDisposeScope(); y.MoveToOuterDisposeScope();
+            var output = model.forward(x);
+            lossSum += Loss(output, y, data.Kind).item<float>() * x.shape[0];
+            if (data.Kind == TaskKind.Classification) correct += output.argmax(1).eq(y).sum().item<long>();
+            x.Dispose(); y.Dispose();
+        }
+        model.train();
+        return (lossSum / data.Count, data.Kind == TaskKind.Classification ? (double)correct / data.Count : null);
+    }
+}
