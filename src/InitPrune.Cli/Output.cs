@@ -33,9 +33,13 @@ internal static class Output
     static string Flatten(string s) => s.ReplaceLineEndings(" ").Trim();
 
     /// <summary>Where human-readable text goes: stdout, or stderr when stdout carries JSON.</summary>
-    public static IAnsiConsole Human(bool json) => json
-        ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) })
-        : AnsiConsole.Console;
+    public static IAnsiConsole Human(bool json)
+    {
+        var console = json ? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }) : AnsiConsole.Console;
+        bool redirected = json ? Console.IsErrorRedirected : Console.IsOutputRedirected;
+        if (redirected) console.Profile.Width = 400; // logs: one line per record, never wrapped at 80 columns
+        return console;
+    }
 
     public static bool Interactive(bool json) => !json && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
 

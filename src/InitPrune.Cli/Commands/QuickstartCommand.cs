@@ -10,7 +10,7 @@ internal static class QuickstartCommand
     public static Command Create()
     {
         var s = new Shared();
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs per run", DefaultValueFactory = _ => 3 };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs per run", DefaultValueFactory = _ => 5 };
         var methods = new Option<string?>("--methods") { Description = "Comma-separated methods (default random,magnitude,snip)" };
         var sparsities = new Option<string?>("--sparsities") { Description = "Comma-separated sparsities (default 0,0.5,0.9,0.98)" };
         var subset = new Option<long?>("--train-subset") { Description = "Train on only the first N training samples (for a faster look)" };

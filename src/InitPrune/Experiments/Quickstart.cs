@@ -14,7 +14,7 @@ public sealed record QuickstartOptions(
     string? DataDir = null,
     string[]? Methods = null,
     double[]? Sparsities = null,
-    int Epochs = 3,
+    int Epochs = 5,
     int BatchSize = 100,
     double LearningRate = 0.05,
     long Seed = 0,

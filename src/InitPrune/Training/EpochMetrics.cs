@@ -1,11 +1,10 @@
 namespace InitPrune.Training;
 
-/// <summary>One epoch's figures. Accuracies are null for regression.</summary>
+/// <summary>One epoch's figures. TrainLoss is the mean over the epoch's steps; TestAccuracy is null for regression.</summary>
 public sealed record EpochMetrics(
     int Epoch,
     double LearningRate,
     double TrainLoss,
-    double? TrainAccuracy,
     double TestLoss,
     double? TestAccuracy,
     double Seconds,

@@ -40,7 +40,7 @@ public sealed class Trainer(TrainConfig config)
             double lr = optimizer.ParamGroups.First().LearningRate;
             var clock = Stopwatch.StartNew();
             model.train();
-            double lossSum = 0; long correct = 0, seen = 0; int step = 0;
+            double lossSum = 0; long seen = 0; int step = 0;
             foreach (var (x, y) in loader.Epoch(epoch))
             {
                 using var scope = NewDisposeScope();
@@ -56,17 +56,13 @@ public sealed class Trainer(TrainConfig config)
                 optimizer.step();
                 long n = x.shape[0];
                 lossSum += value * n; seen += n; step++;
-                if (data.Train.Kind == TaskKind.Classification)
-                    correct += output.argmax(1).eq(y).sum().item<long>();
                 x.Dispose(); y.Dispose();
                 Step?.Invoke(new StepProgress(epoch, Config.Epochs, step, loader.BatchesPerEpoch, value, seen / clock.Elapsed.TotalSeconds));
             }
             double trainSeconds = clock.Elapsed.TotalSeconds;
             schedule?.step();
             var (testLoss, testAcc) = Evaluate(model, data.Test, Config.EvalBatchSize);
-            bool classify = data.Train.Kind == TaskKind.Classification;
-            var metrics = new EpochMetrics(epoch, lr, lossSum / seen, classify ? (double)correct / seen : null,
-                testLoss, testAcc, clock.Elapsed.TotalSeconds, seen / trainSeconds);
+            var metrics = new EpochMetrics(epoch, lr, lossSum / seen, testLoss, testAcc, clock.Elapsed.TotalSeconds, seen / trainSeconds);
             history.Add(metrics);
             if (board is not null)
             {

@@ -1,0 +1,152 @@
+using System.Text.Json;
+using InitPrune.IO;
+using InitPrune.Tests.Data;
+
+namespace InitPrune.Tests.Cli;
+
+public class CliTests
+{
+    static string Temp() => Directory.CreateTempSubdirectory("initprune-cli").FullName;
+
+    [Theory]
+    [InlineData("prune", "--method", "--sparsity", "--scope", "--score-batch-size", "--save-scores", "--init-from", "--sigma-w", "--json", "--out")]
+    [InlineData("train", "--mask", "--epochs", "--lr", "--momentum", "--nesterov", "--weight-decay", "--schedule", "--milestones", "--tensorboard", "--json")]
+    [InlineData("quickstart", "--data-dir", "--epochs", "--out", "--json", "--device")]
+    [InlineData("bench", "--batches", "--repetitions", "--json", "--out")]
+    public void HelpDocumentsEveryOption(string command, params string[] options)
+    {
+        var r = CliRunner.Run(command, "--help");
+        Assert.Equal(0, r.ExitCode);
+        foreach (var o in options) Assert.Contains(o, r.Stdout);
+        // Every option line carries a description after its name.
+        var optionLines = r.Stdout.Split('\n').Where(l => l.TrimStart().StartsWith("--")).ToList();
+        Assert.NotEmpty(optionLines);
+        Assert.All(optionLines, l => Assert.Matches(@"^\s+--\S+.*\s{2,}\S", l));
+    }
+
+    [Fact]
+    public void PruneWritesArtefactsAndTheSameSeedGivesTheSameMaskBitForBit()
+    {
+        string a = Temp(), b = Temp(), c = Temp();
+        string[] Args(string dir, string seed) => ["prune", "--dataset", "ellipse", "--model", "mlp", "--depth", "3", "--width", "64", "--method", "snip", "--sparsity", "0.9", "--save-scores", "--seed", seed, "--out", dir, "--json"];
+        var ra = CliRunner.Run(Args(a, "5"));
+        Assert.True(ra.ExitCode == 0, ra.Stderr);
+        var summary = ra.Json;
+        Assert.Equal("snip", summary.GetProperty("method").GetString());
+        long total = summary.GetProperty("total").GetInt64();
+        Assert.Equal(2 * 64 + 64 * 64 * 2 + 64 * 4, total);
+        Assert.Equal((long)Math.Round(0.1 * total, MidpointRounding.AwayFromZero), summary.GetProperty("kept").GetInt64());
+        Assert.Equal(4, summary.GetProperty("layers").GetArrayLength());
+        foreach (var f in new[] { "weights.safetensors", "batch.safetensors", "mask.safetensors", "scores.safetensors", "summary.json" })
+            Assert.True(File.Exists(Path.Combine(a, f)), f);
+        var batch = Safetensors.Load(Path.Combine(a, "batch.safetensors"));
+        Assert.Equal([100L, 2L], batch["inputs"].shape);
+        Assert.Equal([100L], batch["labels"].shape);
+
+        Assert.Equal(0, CliRunner.Run(Args(b, "5")).ExitCode);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(a, "mask.safetensors")), File.ReadAllBytes(Path.Combine(b, "mask.safetensors")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(a, "weights.safetensors")), File.ReadAllBytes(Path.Combine(b, "weights.safetensors")));
+        Assert.Equal(0, CliRunner.Run(Args(c, "6")).ExitCode);
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(a, "mask.safetensors")), File.ReadAllBytes(Path.Combine(c, "mask.safetensors")));
+    }
+
+    [Fact]
+    public void InitFromGivenWeightsReproducesTheMask()
+    {
+        string a = Temp(), b = Temp();
+        Assert.Equal(0, CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--method", "magnitude", "--sparsity", "0.7", "--seed", "1", "--out", a).ExitCode);
+        // Another seed, but the same weights: magnitude pruning must give the same mask.
+        var r = CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--method", "magnitude", "--sparsity", "0.7", "--seed", "2", "--init-from", Path.Combine(a, "weights.safetensors"), "--out", b);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(a, "mask.safetensors")), File.ReadAllBytes(Path.Combine(b, "mask.safetensors")));
+    }
+
+    [Fact]
+    public void TrainWithAMaskKeepsPrunedWeightsZeroAndWritesMetrics()
+    {
+        string p = Temp(), t = Temp();
+        Assert.Equal(0, CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--method", "random", "--sparsity", "0.5", "--out", p).ExitCode);
+        var r = CliRunner.Run("train", "--dataset", "ellipse", "--model", "mlp", "--mask", Path.Combine(p, "mask.safetensors"), "--epochs", "2",
+            "--nesterov", "--weight-decay", "1e-4", "--out", t, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.True(r.Json.GetProperty("completed").GetBoolean());
+        Assert.Equal(2, r.Json.GetProperty("epochs").GetArrayLength());
+        Assert.Equal(0.5, r.Json.GetProperty("sparsity").GetDouble(), 1e-3);
+        var final = Safetensors.Load(Path.Combine(t, "final.safetensors"));
+        foreach (var (name, mask) in InitPrune.Pruning.Mask.Load(Path.Combine(p, "mask.safetensors")).Tensors)
+            Assert.Equal(0f, final[name].masked_select(mask.logical_not()).abs().sum().item<float>());
+        var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(t, "metrics.json"))).RootElement;
+        Assert.True(metrics.GetProperty("final_test_accuracy").GetDouble() > 0.4);
+    }
+
+    [Fact]
+    public void DivergenceIsOneLineAndKeepsCompletedEpochs()
+    {
+        var t = Temp();
+        var r = CliRunner.Run("train", "--dataset", "ellipse", "--model", "mlp", "--epochs", "3", "--lr", "0.01", "--schedule", "step", "--milestones", "1", "--gamma", "1e30", "--out", t);
+        var line = CliRunner.AssertOneLineError(r, exitCode: 3);
+        Assert.Contains("epoch 2", line);
+        var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(t, "metrics.json"))).RootElement;
+        Assert.False(metrics.GetProperty("completed").GetBoolean());
+        Assert.Equal(1, metrics.GetProperty("epochs").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("unknown dataset", "prune", "--dataset", "imagenet-42")]
+    [InlineData("[0, 1)", "prune", "--dataset", "ellipse", "--sparsity", "1.2")]
+    [InlineData("[0, 1)", "prune", "--dataset", "ellipse", "--sparsity", "-0.5")]
+    [InlineData("unknown pruning method", "prune", "--dataset", "ellipse", "--method", "grasp2")]
+    [InlineData("unknown model", "prune", "--dataset", "ellipse", "--model", "resnet1001")]
+    [InlineData("--lr", "train", "--dataset", "ellipse", "--lr", "-1")]
+    [InlineData("--widths", "prune", "--dataset", "ellipse", "--model", "mlp", "--widths", "10,x")]
+    [InlineData("unknown device", "prune", "--dataset", "ellipse", "--device", "tpu")]
+    [InlineData("does-not-exist.safetensors", "prune", "--dataset", "ellipse", "--init-from", "/nonexistent/does-not-exist.safetensors")]
+    public void BadInputIsOneLineWithoutStackTrace(string expected, params string[] args)
+    {
+        var line = CliRunner.AssertOneLineError(CliRunner.Run([.. args, "--out", Temp()]));
+        Assert.Contains(expected, line);
+    }
+
+    [Fact]
+    public void MissingAndCorruptDatasetFilesAreOneLineErrors()
+    {
+        var empty = Temp();
+        var env = new Dictionary<string, string?> { ["INITPRUNE_DATA"] = empty, ["HOME"] = empty };
+        var missing = CliRunner.AssertOneLineError(CliRunner.RunIn(env, "prune", "--dataset", "mnist", "--data-dir", empty, "--out", Temp()));
+        Assert.Contains("train-images-idx3-ubyte", missing);
+
+        var bad = Temp();
+        DataFiles.WriteMnistLike(bad, [1, 2, 3], [4, 5]);
+        var images = Path.Combine(bad, "train-images-idx3-ubyte");
+        var bytes = File.ReadAllBytes(images);
+        bytes[3] = 0x04; // wrong magic number
+        File.WriteAllBytes(images, bytes);
+        var magic = CliRunner.AssertOneLineError(CliRunner.RunIn(env, "prune", "--dataset", "mnist", "--data-dir", bad, "--out", Temp()));
+        Assert.Contains("magic", magic);
+    }
+
+    [Fact]
+    public void MaskForAnotherModelIsRejected()
+    {
+        string p = Temp();
+        Assert.Equal(0, CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--width", "10", "--out", p).ExitCode);
+        var line = CliRunner.AssertOneLineError(CliRunner.Run("train", "--dataset", "ellipse", "--model", "mlp", "--width", "20", "--mask", Path.Combine(p, "mask.safetensors"), "--out", Temp()));
+        Assert.Contains("another model", line);
+    }
+
+    [Fact]
+    public void QuickstartWritesTableJsonAndPlot()
+    {
+        var dir = Temp();
+        var r = CliRunner.Run("quickstart", "--epochs", "1", "--train-subset", "3000", "--methods", "random,snip", "--sparsities", "0,0.9", "--out", dir);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var first = r.Stdout.Split('\n')[0];
+        Assert.True(first.Contains("Fashion-MNIST") || first.Contains("ellipse"), first);
+        Assert.Contains("snip", r.Stdout);
+        Assert.Matches(@"epoch 1/1 .* test acc", r.Stdout);
+        var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "results.json"))).RootElement;
+        Assert.Equal(4, results.GetProperty("runs").GetArrayLength());
+        var png = File.ReadAllBytes(Path.Combine(dir, "accuracy.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+    }
+}
