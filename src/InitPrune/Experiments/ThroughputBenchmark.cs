@@ -27,7 +27,7 @@ public sealed record ThroughputReport(
 /// <summary>
 /// Training throughput of LeNet-300-100 on Fashion-MNIST-shaped data (random 1×28×28 inputs, 10 classes):
 /// the masked InitPrune trainer against a bare TorchSharp loop (nn.Sequential of Linear/ReLU, SGD) over the
-/// same batches. Repetitions alternate the two so that machine noise hits both alike.
+/// same batches. Repetitions alternate the two (ABBA order, a full GC before each) so that noise hits both alike.
 /// </summary>
 public static class ThroughputBenchmark
 {
@@ -43,14 +43,26 @@ public static class ThroughputBenchmark
         var split = new DatasetSplit(train, test, "random tensors");
         var config = new TrainConfig(Epochs: 1, BatchSize: batchSize, LearningRate: 0.01, Momentum: 0.9, EvalBatchSize: batchSize);
 
-        Bare(split, config, 0, warmup: true);
-        Masked(split, config, sparsity, seed);
+        for (int w = 0; w < 2; w++)
+        {
+            Bare(split, config, seed);
+            Masked(split, config, sparsity, seed);
+        }
         var bare = new List<double>();
         var masked = new List<double>();
         for (int r = 0; r < repetitions; r++)
         {
-            bare.Add(Bare(split, config, seed + r, warmup: false));
-            masked.Add(Masked(split, config, sparsity, seed + r));
+            // Alternate which loop goes first (ABBA), each after a full collection, so order and GC hit both alike.
+            if (r % 2 == 0)
+            {
+                Settle(); bare.Add(Bare(split, config, seed + r));
+                Settle(); masked.Add(Masked(split, config, sparsity, seed + r));
+            }
+            else
+            {
+                Settle(); masked.Add(Masked(split, config, sparsity, seed + r));
+                Settle(); bare.Add(Bare(split, config, seed + r));
+            }
         }
         train.Dispose();
         double b = Median(bare), m = Median(masked);
@@ -58,7 +70,7 @@ public static class ThroughputBenchmark
     }
 
     /// <summary>The baseline: the plainest TorchSharp loop over the same shuffled batches.</summary>
-    static double Bare(DatasetSplit data, TrainConfig c, long seed, bool warmup)
+    static double Bare(DatasetSplit data, TrainConfig c, long seed)
     {
         using var model = nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(), nn.Linear(100, 10));
         using var opt = optim.SGD(model.parameters(), c.LearningRate, c.Momentum);
@@ -75,7 +87,6 @@ public static class ThroughputBenchmark
             opt.step();
             seen += x.shape[0];
             x.Dispose(); y.Dispose();
-            if (warmup && seen >= 20 * c.BatchSize) break;
         }
         return seen / clock.Elapsed.TotalSeconds;
     }
@@ -88,6 +99,13 @@ public static class ThroughputBenchmark
         using var pruned = Pruner.Prune(model, new PruneSpec("random", sparsity), new ScoringContext(null, null, TaskKind.Classification, seed));
         var metrics = new Trainer(c).Train(model, data, seed);
         return metrics[0].SamplesPerSecond;
+    }
+
+    static void Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
     }
 
     static double Median(List<double> xs)
