@@ -72,7 +72,7 @@ public static class ThroughputBenchmark
     /// <summary>The baseline: the plainest TorchSharp loop over the same shuffled batches.</summary>
     static double Bare(DatasetSplit data, TrainConfig c, long seed)
     {
-        using var model = nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(), nn.Linear(100, 10));
+        using var model = nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(), nn.Linear(100, 10)).to(Compute.Device);
         using var opt = optim.SGD(model.parameters(), c.LearningRate, c.Momentum);
         var loader = new DataLoader(data.Train, c.BatchSize, shuffle: true, seed: seed);
         long seen = 0;
