@@ -79,14 +79,14 @@ public static class ThroughputBenchmark
         var clock = Stopwatch.StartNew();
         foreach (var (x, y) in loader.Epoch(1))
         {
+            using var batchX = x;
+            using var batchY = y;
             using var scope = NewDisposeScope();
-            x.MoveToOuterDisposeScope(); y.MoveToOuterDisposeScope();
             opt.zero_grad();
             var loss = nn.functional.cross_entropy(model.forward(x.flatten(1)), y);
             loss.backward();
             opt.step();
             seen += x.shape[0];
-            x.Dispose(); y.Dispose();
         }
         return seen / clock.Elapsed.TotalSeconds;
     }

@@ -43,8 +43,9 @@ public sealed class Trainer(TrainConfig config)
             double lossSum = 0; long seen = 0; int step = 0;
             foreach (var (x, y) in loader.Epoch(epoch))
             {
+                using var batchX = x;
+                using var batchY = y;
                 using var scope = NewDisposeScope();
-                x.MoveToOuterDisposeScope(); y.MoveToOuterDisposeScope();
                 optimizer.zero_grad();
                 var output = model.forward(x);
                 var loss = Loss(output, y, data.Train.Kind);
@@ -56,7 +57,6 @@ public sealed class Trainer(TrainConfig config)
                 optimizer.step();
                 long n = x.shape[0];
                 lossSum += value * n; seen += n; step++;
-                x.Dispose(); y.Dispose();
                 Step?.Invoke(new StepProgress(epoch, Config.Epochs, step, loader.BatchesPerEpoch, value, seen / clock.Elapsed.TotalSeconds));
             }
             double trainSeconds = clock.Elapsed.TotalSeconds;
@@ -90,12 +90,12 @@ public sealed class Trainer(TrainConfig config)
         var loader = new DataLoader(data, batchSize, shuffle: false, seed: 0);
         foreach (var (x, y) in loader.Epoch(0))
         {
+            using var batchX = x;
+            using var batchY = y;
             using var scope = NewDisposeScope();
-            x.MoveToOuterDisposeScope(); y.MoveToOuterDisposeScope();
             var output = model.forward(x);
             lossSum += Loss(output, y, data.Kind).item<float>() * x.shape[0];
             if (data.Kind == TaskKind.Classification) correct += output.argmax(1).eq(y).sum().item<long>();
-            x.Dispose(); y.Dispose();
         }
         model.train();
         return (lossSum / data.Count, data.Kind == TaskKind.Classification ? (double)correct / data.Count : null);
