@@ -31,7 +31,12 @@ public sealed record PruneSummary(
     long Kept,
     long Total,
     long Seed,
+    string Model,
+    string Init,
+    string? Rescale,
+    double MaxSparsityWithoutCollapse,
     IReadOnlyList<LayerReport> Layers,
+    IReadOnlyDictionary<string, double[]> UnitKeptFractions,
     IReadOnlyList<string> Warnings,
     IReadOnlyDictionary<string, string> Files);
 
@@ -59,13 +64,17 @@ public static class PruneJob
             using var result = Pruner.Prune(model, o.Prune, new ScoringContext(x, y, data.Train.Kind, Seeds.For(o.Seed, "prune")));
             result.Mask.Save(Path.Combine(outDir, "mask.safetensors"), meta);
             files["mask"] = "mask.safetensors";
+            Safetensors.Save(Path.Combine(outDir, "weights.pruned.safetensors"), Network.StateDict(model), meta);
+            files["pruned_weights"] = "weights.pruned.safetensors";
             if (o.SaveScores)
             {
                 Safetensors.Save(Path.Combine(outDir, "scores.safetensors"), result.Scores, meta);
                 files["scores"] = "scores.safetensors";
             }
             var summary = new PruneSummary(o.Dataset, data.Source, scorer.Name, o.Prune.Scope == PruneScope.Global ? "global" : "layer-wise",
-                o.Prune.Sparsity, result.Mask.Sparsity, result.Mask.Kept, result.Mask.Total, o.Seed, result.Layers, [.. result.Warnings], files);
+                o.Prune.Sparsity, result.Mask.Sparsity, result.Mask.Kept, result.Mask.Total, o.Seed, o.Model.Name, o.Init.Name,
+                o.Prune.Rescale is { } r ? $"{r.Method} ({r.Target})" : null, result.Mask.MaxSparsityWithoutCollapse, result.Layers,
+                result.Mask.UnitKeptFractions(), [.. result.Warnings], files);
             files["summary"] = "summary.json";
             Artifacts.WriteJson(Path.Combine(outDir, "summary.json"), summary);
             return summary;

@@ -14,7 +14,7 @@ public static class Setup
     public static nn.Module<Tensor, Tensor> Model(DatasetSplit data, ModelSpec model, InitSpec init, long seed, string? initFrom = null)
     {
         long outputs = data.Train.Kind == TaskKind.Classification ? data.Train.NumClasses : 1;
-        var net = ModelRegistry.Create(model, data.Train.InputSize, outputs);
+        var net = ModelRegistry.Create(model, data.Train.SampleShape, outputs);
         if (initFrom is null)
         {
             Initializers.Apply(net, init, Seeds.For(seed, "init"));

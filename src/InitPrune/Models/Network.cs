@@ -19,18 +19,31 @@ public static class Network
     public static List<PrunableTensor> Prunable(nn.Module model, bool includeBiases = false)
     {
         var list = new List<PrunableTensor>();
-        foreach (var (name, module) in model.named_modules())
+        foreach (var (name, layer) in Layers(model))
         {
-            if (module is not MaskedLayer layer) continue;
             list.Add(new PrunableTensor(Join(name, "weight"), layer, false));
             if (includeBiases && layer.bias is not null) list.Add(new PrunableTensor(Join(name, "bias"), layer, true));
         }
         return list;
     }
 
-    /// <summary>All masked layers with their module names.</summary>
+    /// <summary>All masked layers with their module names, in forward (registration) order; a bare layer is named "".</summary>
     public static IEnumerable<(string Name, MaskedLayer Layer)> Layers(nn.Module model) =>
-        model.named_modules().Where(m => m.module is MaskedLayer).Select(m => (m.name, (MaskedLayer)m.module));
+        Modules(model).Prepend(("", model)).Where(m => m.Item2 is MaskedLayer).Select(m => (m.Item1, (MaskedLayer)m.Item2));
+
+    /// <summary>
+    /// Every submodule depth-first in registration order, as PyTorch's named_modules lists them (TorchSharp's
+    /// named_modules goes breadth-first, which would list a VGG's classifier before its convolutions).
+    /// </summary>
+    public static IEnumerable<(string Name, nn.Module Module)> Modules(nn.Module model, string prefix = "")
+    {
+        foreach (var (name, child) in model.named_children())
+        {
+            var full = Join(prefix, name);
+            yield return (full, child);
+            foreach (var inner in Modules(child, full)) yield return inner;
+        }
+    }
 
     /// <summary>Parameters by PyTorch-style name (what safetensors files hold).</summary>
     public static Dictionary<string, Tensor> StateDict(nn.Module model) =>

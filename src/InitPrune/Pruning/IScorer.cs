@@ -18,3 +18,13 @@ public interface IScorer
     /// <summary>Scores with the shape of each target tensor, keyed by its name.</summary>
     Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context);
 }
+
+/// <summary>
+/// A method whose mask is not simply the top entries of one score at the requested sparsity: it needs the spec
+/// while scoring (iterative SynFlow) or chooses its own per-layer counts or Bernoulli masks (seed 003, wlth).
+/// </summary>
+public interface IMaskMethod : IScorer
+{
+    /// <summary>The scores (as <see cref="IScorer.Score"/>) and the mask, not yet applied to the model.</summary>
+    (Dictionary<string, Tensor> Scores, Mask Mask) ScoreAndSelect(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec);
+}

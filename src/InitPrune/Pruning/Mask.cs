@@ -20,6 +20,16 @@ public sealed class Mask(Dictionary<string, Tensor> masks) : IDisposable
     public long Total => masks.Values.Sum(m => m.numel());
     public double Sparsity => Total == 0 ? 0 : 1.0 - (double)Kept / Total;
 
+    /// <summary>The sparsity beyond which some tensor must be empty: every tensor keeps at least one entry up to 1 − (tensors)/total.</summary>
+    public double MaxSparsityWithoutCollapse => Total == 0 ? 0 : 1.0 - (double)masks.Count / Total;
+
+    /// <summary>Kept fraction of each output unit (row of a linear weight, output channel of a convolution), per tensor (seed 001 Fig. 1).</summary>
+    public Dictionary<string, double[]> UnitKeptFractions() => masks.ToDictionary(kv => kv.Key, kv =>
+    {
+        using var perUnit = kv.Value.to(ScalarType.Float64).reshape(kv.Value.shape[0], -1).mean([1]);
+        return perUnit.cpu().data<double>().ToArray();
+    });
+
     public List<LayerReport> Report() =>
         [.. masks.Select(kv => new LayerReport(kv.Key, kv.Value.count_nonzero().item<long>(), kv.Value.numel()))];
 

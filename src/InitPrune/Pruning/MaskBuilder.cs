@@ -39,6 +39,15 @@ public static class MaskBuilder
         return new Mask(masks);
     }
 
+    /// <summary>Keeps exactly <paramref name="keep"/>[name] top-scoring entries of each tensor (same ties as above).</summary>
+    public static Mask FromCounts(IReadOnlyList<(string Name, Tensor Scores)> scores, IReadOnlyDictionary<string, long> keep)
+    {
+        foreach (var (name, s) in scores)
+            if (!keep.TryGetValue(name, out var k) || k < 0 || k > s.numel())
+                throw new InitPruneException($"keep count for '{name}' must be between 0 and {s.numel()}");
+        return new Mask(scores.ToDictionary(p => p.Name, p => TopK(p.Scores.flatten(), keep[p.Name]).reshape(p.Scores.shape)));
+    }
+
     public static void CheckSparsity(double sparsity)
     {
         if (!(sparsity >= 0 && sparsity < 1))

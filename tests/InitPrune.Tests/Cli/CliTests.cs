@@ -96,7 +96,8 @@ public class CliTests
     [InlineData("[0, 1)", "prune", "--dataset", "ellipse", "--sparsity", "1.2")]
     [InlineData("[0, 1)", "prune", "--dataset", "ellipse", "--sparsity", "-0.5")]
     [InlineData("unknown pruning method", "prune", "--dataset", "ellipse", "--method", "grasp2")]
-    [InlineData("unknown model", "prune", "--dataset", "ellipse", "--model", "resnet1001")]
+    [InlineData("unknown model", "prune", "--dataset", "ellipse", "--model", "densenet121")]
+    [InlineData("6n+2", "prune", "--model", "resnet1001")]
     [InlineData("--lr", "train", "--dataset", "ellipse", "--lr", "-1")]
     [InlineData("--widths", "prune", "--dataset", "ellipse", "--model", "mlp", "--widths", "10,x")]
     [InlineData("unknown device", "prune", "--dataset", "ellipse", "--device", "tpu")]
@@ -148,5 +149,38 @@ public class CliTests
         Assert.Equal(4, results.GetProperty("runs").GetArrayLength());
         var png = File.ReadAllBytes(Path.Combine(dir, "accuracy.png"));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+    }
+
+    [Fact]
+    public void SbpSrPrunesAStableResNetAndRefusesAPlainOne()
+    {
+        var dir = Temp();
+        var r = CliRunner.Run("prune", "--model", "resnet20", "--stable", "--method", "sbp-sr", "--sparsity", "0.9", "--score-batch-size", "16", "--out", dir, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var s = r.Json;
+        Assert.Equal("resnet20", s.GetProperty("model").GetString());
+        Assert.Equal((long)Math.Round(0.1 * s.GetProperty("total").GetInt64(), MidpointRounding.AwayFromZero), s.GetProperty("kept").GetInt64());
+        // 19 convolutions + 2 option-B shortcuts + fc: s_max = 1 − 22/total.
+        Assert.Equal(22, s.GetProperty("layers").GetArrayLength());
+        Assert.Equal(1 - 22.0 / s.GetProperty("total").GetInt64(), s.GetProperty("max_sparsity_without_collapse").GetDouble(), 12);
+        Assert.Equal(16, s.GetProperty("unit_kept_fractions").GetProperty("conv.weight").GetArrayLength());
+        var pruned = Safetensors.Load(Path.Combine(dir, "weights.pruned.safetensors"));
+        foreach (var (name, mask) in InitPrune.Pruning.Mask.Load(Path.Combine(dir, "mask.safetensors")).Tensors)
+            Assert.Equal(0f, pruned[name].masked_select(mask.logical_not()).abs().sum().item<float>());
+        var plain = CliRunner.AssertOneLineError(CliRunner.Run("prune", "--model", "resnet20", "--method", "sbp-sr", "--out", Temp()));
+        Assert.Contains("Stable", plain, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void UnitKeptFractionsAverageToTheLayerFraction()
+    {
+        var r = CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--depth", "2", "--width", "40", "--method", "magnitude", "--sparsity", "0.7", "--out", Temp(), "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        foreach (var layer in r.Json.GetProperty("layers").EnumerateArray())
+        {
+            var name = layer.GetProperty("name").GetString()!;
+            var units = r.Json.GetProperty("unit_kept_fractions").GetProperty(name).EnumerateArray().Select(u => u.GetDouble()).ToArray();
+            Assert.Equal(layer.GetProperty("kept_fraction").GetDouble(), units.Average(), 12);
+        }
     }
 }

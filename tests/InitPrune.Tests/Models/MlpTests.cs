@@ -38,7 +38,7 @@ public class MlpTests
     }
 
     [Theory]
-    [InlineData("resnet999")]
+    [InlineData("densenet121")]
     [InlineData("")]
     public void UnknownModelIsAOneLineError(string name)
     {

@@ -1,0 +1,43 @@
+using InitPrune.Data;
+using InitPrune.Engine;
+using InitPrune.Models;
+using InitPrune.Training;
+using static TorchSharp.torch;
+
+namespace InitPrune.Pruning;
+
+/// <summary>
+/// Iterative magnitude pruning with rewinding to initialization (Frankle &amp; Carbin 2019, the lottery-ticket
+/// baseline of seeds 001/004): R rounds of train, prune the smallest surviving |W| so that (1 − s)^{r/R} is kept,
+/// rewind the survivors to their initial values. Not one-shot, so it is not in <see cref="PrunerRegistry"/>.
+/// </summary>
+public static class IterativeMagnitudePruning
+{
+    /// <summary>Leaves the model at θ₀ ⊙ mask (ready to train); the scores are the last round's trained |W|.</summary>
+    public static PruneResult Run(nn.Module<Tensor, Tensor> model, DatasetSplit data, TrainConfig train, PruneSpec spec, int rounds, long seed)
+    {
+        MaskBuilder.CheckSparsity(spec.Sparsity);
+        if (rounds < 1) throw new InitPruneException($"rounds {rounds} is impossible: iterative magnitude pruning needs at least 1");
+        var targets = Network.Prunable(model, spec.IncludeBiases);
+        var initial = Network.StateDict(model).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        Mask? mask = null;
+        Dictionary<string, Tensor>? scores = null;
+        for (int r = 1; r <= rounds; r++)
+        {
+            new Trainer(train).Train(model, data, Seeds.For(seed, $"imp-{r}"));
+            if (scores is not null) foreach (var s in scores.Values) s.Dispose();
+            using (no_grad())
+                scores = targets.ToDictionary(t => t.Name, t => mask is null
+                    ? t.Value.abs()
+                    : t.Value.abs().masked_fill_(mask.Tensors[t.Name].logical_not(), -1.0));
+            double sparsity = r == rounds ? spec.Sparsity : 1 - Math.Pow(1 - spec.Sparsity, (double)r / rounds);
+            var next = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], sparsity, spec.Scope);
+            mask?.Dispose();
+            mask = next;
+            Network.LoadStateDict(model, initial, "the initial weights");
+            mask.ApplyTo(model);
+        }
+        foreach (var t in initial.Values) t.Dispose();
+        return new PruneResult(mask!, scores!);
+    }
+}

@@ -1,0 +1,58 @@
+using InitPrune.Models;
+using static TorchSharp.torch;
+
+namespace InitPrune.Pruning;
+
+/// <summary>
+/// Seed 003 §4 (Theorems 1/2): in each hidden layer 1 &lt; k &lt; l prune ⌊D_k^{1−α}⌋ of its D_k weights, the
+/// first and last layers untouched. Magnitude: the smallest |W|. Random: that many entries drawn uniformly WITH
+/// replacement (footnote 3), so fewer distinct entries may go. The requested sparsity is ignored; the counts are
+/// selected by <see cref="MaskBuilder.FromCounts"/>. Weights of any rank are pruned entry-wise; biases are kept.
+/// </summary>
+public sealed class Seed003Method(bool magnitude, double alpha) : IMaskMethod
+{
+    public string Name => magnitude ? "seed003-magnitude" : "seed003-random";
+    public bool NeedsData => false;
+
+    /// <summary>⌊D^{1−α}⌋, guarded against pow rounding just below an integer.</summary>
+    public static long PruneCount(long d, double alpha) => (long)Math.Floor(Math.Pow(d, 1 - alpha) * (1 + 1e-12));
+
+    /// <summary>Magnitude: |W|. Random: −(times drawn), so undrawn entries (score 0) rank first.</summary>
+    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    {
+        var hidden = Hidden(targets);
+        using var gen = new Generator((ulong)context.Seed);
+        using var _ = no_grad();
+        var scores = new Dictionary<string, Tensor>();
+        foreach (var t in targets)
+        {
+            long d = t.Count;
+            if (!hidden.Contains(t.Name)) scores[t.Name] = ones(t.Value.shape, device: t.Value.device);
+            else if (magnitude) scores[t.Name] = t.Value.abs();
+            else
+            {
+                using var picks = randint(0, d, [PruneCount(d, alpha)], generator: gen);
+                using var counts = picks.bincount(null, d);
+                scores[t.Name] = counts.neg().to(t.Value.dtype).reshape(t.Value.shape).to(t.Value.device);
+            }
+        }
+        return scores;
+    }
+
+    public (Dictionary<string, Tensor> Scores, Mask Mask) ScoreAndSelect(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec)
+    {
+        var hidden = Hidden(targets);
+        var scores = Score(model, targets, context);
+        var keep = targets.ToDictionary(t => t.Name, t => !hidden.Contains(t.Name) ? t.Count
+            : magnitude ? t.Count - PruneCount(t.Count, alpha)
+            : scores[t.Name].eq(0).count_nonzero().item<long>());
+        return (scores, MaskBuilder.FromCounts([.. targets.Select(t => (t.Name, scores[t.Name]))], keep));
+    }
+
+    /// <summary>Names of the weights of layers 2 … l−1 (forward order).</summary>
+    static HashSet<string> Hidden(IReadOnlyList<PrunableTensor> targets)
+    {
+        var weights = targets.Where(t => !t.IsBias).Select(t => t.Name).ToList();
+        return [.. weights.Skip(1).Take(Math.Max(0, weights.Count - 2))];
+    }
+}

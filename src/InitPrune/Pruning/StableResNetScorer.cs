@@ -1,0 +1,28 @@
+using InitPrune.Engine;
+using InitPrune.Models;
+using static TorchSharp.torch;
+
+namespace InitPrune.Pruning;
+
+/// <summary>A residual network that says whether it uses seed 001's Stable ResNet scaling (branches scaled by 1/√L).</summary>
+public interface IStableResNet
+{
+    bool Stable { get; }
+}
+
+/// <summary>
+/// Seed 001 §3/§4: SBP-SR (SNIP on a Stable ResNet) and GraSP-SR. The scoring is SNIP's or GraSP's unchanged; the
+/// method only insists that the model is a Stable ResNet, where the theory says SBP is well-conditioned.
+/// </summary>
+public sealed class StableResNetScorer(string name, IScorer inner) : IScorer
+{
+    public string Name => name;
+    public bool NeedsData => inner.NeedsData;
+
+    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    {
+        if (model is not IStableResNet { Stable: true })
+            throw new InitPruneException($"method '{name}' prunes a Stable ResNet (seed 001 §3): build one (a ResNet with stable scaling) or use '{inner.Name}'");
+        return inner.Score(model, targets, context);
+    }
+}

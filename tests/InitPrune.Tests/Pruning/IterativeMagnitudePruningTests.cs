@@ -1,0 +1,46 @@
+using InitPrune.Data;
+using InitPrune.Engine;
+using InitPrune.Models;
+using InitPrune.Pruning;
+using InitPrune.Training;
+using static TorchSharp.torch;
+
+namespace InitPrune.Tests.Pruning;
+
+public class IterativeMagnitudePruningTests
+{
+    static readonly TrainConfig OneEpoch = new(Epochs: 1, BatchSize: 50, LearningRate: 0.05);
+
+    [Fact]
+    public void OneRoundIsMagnitudePruningOfTheTrainedWeightsRewoundToInitialization()
+    {
+        using var data = TestNets.Ellipse(n: 400);
+        using var model = TestNets.Mlp(2, [16], 4, seed: 1);
+        var initial = Network.StateDict(model).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        using var r = IterativeMagnitudePruning.Run(model, data, OneEpoch, new PruneSpec("imp", 0.7), rounds: 1, seed: 3);
+
+        // Independent path: train a copy with the same seed, prune by magnitude, compare masks.
+        using var copy = TestNets.Mlp(2, [16], 4, seed: 1);
+        new Trainer(OneEpoch).Train(copy, data, Seeds.For(3, "imp-1"));
+        using var mag = Pruner.Prune(copy, new PruneSpec("magnitude", 0.7), new ScoringContext(null, null, TaskKind.Classification, 0));
+        foreach (var (name, m) in r.Mask.Tensors)
+        {
+            Assert.True(TestNets.Same(m, mag.Mask.Tensors[name]), name);
+            Assert.True(TestNets.Same(Network.StateDict(model)[name], initial[name] * m.to(ScalarType.Float32)), name);
+        }
+    }
+
+    [Fact]
+    public void SeveralRoundsKeepTheExactCountAndOnlyPruneSurvivors()
+    {
+        using var data = TestNets.Ellipse(n: 400);
+        using var model = TestNets.Mlp(2, [16], 4, seed: 1);
+        using var r = IterativeMagnitudePruning.Run(model, data, OneEpoch, new PruneSpec("imp", 0.8), rounds: 3, seed: 0);
+        Assert.Equal(MaskBuilder.KeepCount(0.8, r.Mask.Total), r.Mask.Kept);
+        // Entries pruned in an earlier round score −1 in the last one; every kept entry has a real score.
+        foreach (var (name, m) in r.Mask.Tensors)
+            Assert.True(r.Scores[name].masked_select(m).min().item<float>() >= 0, name);
+        Assert.Contains(r.Scores.Values, s => s.lt(0).any().item<bool>());
+        Assert.Throws<InitPruneException>(() => IterativeMagnitudePruning.Run(model, data, OneEpoch, new PruneSpec("imp", 0.5), rounds: 0, seed: 0));
+    }
+}
