@@ -1,6 +1,7 @@
 using System.CommandLine;
 using InitPrune.Engine;
 using InitPrune.Experiments;
+using Spectre.Console;
 
 namespace InitPrune.Cli.Commands;
 
@@ -13,13 +14,16 @@ internal static class BenchCommand
         var reps = new Option<int>("--repetitions") { Description = "Repetitions of each loop (medians are reported)", DefaultValueFactory = _ => 7 };
         var batch = new Option<int>("--batch-size") { Description = "Mini-batch size", DefaultValueFactory = _ => 100 };
         var sparsity = new Option<double>("--sparsity") { Description = "Sparsity of the masked network", DefaultValueFactory = _ => 0.9 };
+        var scoring = new Option<bool>("--scoring") { Description = "Instead: time every pruning method's scoring on vgg16 and resnet32 (batch 128, 3×32×32) beside one training step; writes scoring.json" };
+        var synflowIterations = new Option<int>("--synflow-iterations") { Description = "SynFlow iterations in the scoring benchmark", DefaultValueFactory = _ => 100 };
         var outDir = s.Out("./initprune-out/bench");
         var cmd = new Command("bench", "Training throughput of LeNet-300-100 (batch 100, Fashion-MNIST-shaped data): masked InitPrune trainer vs a bare TorchSharp loop, medians and ratio; writes bench.json");
-        foreach (var o in new Option[] { batches, reps, batch, sparsity, outDir }) cmd.Add(o);
+        foreach (var o in new Option[] { batches, reps, batch, sparsity, scoring, synflowIterations, outDir }) cmd.Add(o);
         s.AddRun(cmd);
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
         {
             bool json = r.GetValue(s.Json);
+            if (r.GetValue(scoring)) return Scoring(r.GetValue(synflowIterations), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
             var report = ThroughputBenchmark.Run(r.GetValue(batches), r.GetValue(reps), r.GetValue(batch), r.GetValue(sparsity), r.GetValue(s.Seed));
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
             Artifacts.WriteJson(Path.Combine(dir, "bench.json"), report);
@@ -35,5 +39,20 @@ internal static class BenchCommand
             return 0;
         }));
         return cmd;
+    }
+
+    static int Scoring(int synflowIterations, long seed, string outDir, bool json)
+    {
+        var console = Output.Human(json);
+        var table = new Table().AddColumns("model", "method", "scoring (s)", "train step (s)", "scoring / step");
+        var timings = ScoringBenchmark.Run(synflowIterations: synflowIterations, seed: seed,
+            progress: t => console.WriteLine($"{t.Model} {t.Method}: {t.ScoringSeconds:0.000} s (train step {t.TrainStepSeconds:0.000} s)"));
+        foreach (var t in timings)
+            table.AddRow(t.Model, t.Method, $"{t.ScoringSeconds:0.000}", $"{t.TrainStepSeconds:0.000}", $"{t.Ratio:0.0}");
+        var dir = Artifacts.PrepareOutput(outDir);
+        Artifacts.WriteJson(Path.Combine(dir, "scoring.json"), timings);
+        if (json) Output.Json(timings);
+        else console.Write(table);
+        return 0;
     }
 }

@@ -35,16 +35,18 @@ public sealed class SynFlowScorer(int iterations = 100) : IMaskMethod
             using var input = ones([1, .. x.shape.Skip(1)], dtype: ScalarType.Float64, device: x.device);
             for (int k = 1; k <= n; k++)
             {
+                using var iteration = NewDisposeScope();
                 using (no_grad())
                     foreach (var (name, t) in model.state_dict())
                         if (t.is_floating_point()) t.copy_(state[name].abs());
-                scores = ScoreOnce(model, targets, input, keep);
+                var current = ScoreOnce(model, targets, input, keep);
                 // Tanaka et al. Alg. 1: exponential schedule, density (1 − s)^{k/n}; the last step hits s exactly.
                 double s = k == n ? spec.Sparsity : 1 - Math.Pow(1 - spec.Sparsity, (double)k / n);
-                using var mask = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], s, spec.Scope);
+                var mask = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, current[t.Name]))], s, spec.Scope);
                 DisposeAll(keep);
-                keep = mask.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.clone());
-                if (k < n) DisposeAll(scores);
+                keep = mask.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.MoveToOuterDisposeScope());
+                DisposeAll(scores);
+                scores = current.ToDictionary(kv => kv.Key, kv => kv.Value.MoveToOuterDisposeScope());
             }
             DisposeAll(keep);
             var final = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores![t.Name]))], spec.Sparsity, spec.Scope);

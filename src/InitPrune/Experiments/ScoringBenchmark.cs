@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using InitPrune.Data;
+using InitPrune.Engine;
+using InitPrune.Init;
+using InitPrune.Models;
+using InitPrune.Pruning;
+using InitPrune.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace InitPrune.Experiments;
+
+/// <summary>Seconds to score and mask one model with one method, beside one training step of the same model.</summary>
+public sealed record ScoringTiming(string Model, string Method, double ScoringSeconds, double TrainStepSeconds, double Ratio);
+
+/// <summary>
+/// Scoring time of every one-shot method for CIFAR-shaped models (batch of random 3×32×32 inputs, 10 classes),
+/// each beside the median time of one SGD step of the same model on the same batch.
+/// </summary>
+public static class ScoringBenchmark
+{
+    public static readonly IReadOnlyList<string> DefaultModels = ["vgg16", "resnet32"];
+    public static readonly IReadOnlyList<string> DefaultMethods = ["random", "magnitude", "snip", "grasp", "synflow", "sbp-sr", "grasp-sr"];
+
+    public static List<ScoringTiming> Run(IReadOnlyList<string>? models = null, IReadOnlyList<string>? methods = null, int batchSize = 128,
+        int synflowIterations = 100, long seed = 0, Action<ScoringTiming>? progress = null)
+    {
+        if (batchSize < 1) throw new InitPruneException($"--batch-size {batchSize} is impossible: use at least 1");
+        using var gen = new Generator((ulong)seed);
+        using var x = randn([batchSize, 3, 32, 32], generator: gen).to(Compute.Device);
+        using var y = randint(0, 10, [batchSize], generator: gen).to(Compute.Device);
+        var results = new List<ScoringTiming>();
+        foreach (var name in models ?? DefaultModels)
+        {
+            double step = TrainStep(name, x, y, seed);
+            foreach (var method in methods ?? DefaultMethods)
+            {
+                bool stable = method.EndsWith("-sr", StringComparison.Ordinal);
+                if (stable && !name.StartsWith("resnet", StringComparison.Ordinal)) continue;
+                using var model = Build(name, stable, seed);
+                var spec = new PruneSpec(method, 0.9, Options: new MethodOptions(Iterations: synflowIterations));
+                var clock = Stopwatch.StartNew();
+                using (Pruner.Prune(model, spec, new ScoringContext(x, y, TaskKind.Classification, seed))) { }
+                var t = new ScoringTiming(name, method, clock.Elapsed.TotalSeconds, step, clock.Elapsed.TotalSeconds / step);
+                results.Add(t);
+                progress?.Invoke(t);
+            }
+        }
+        return results;
+    }
+
+    static nn.Module<Tensor, Tensor> Build(string name, bool stable, long seed)
+    {
+        var model = ModelRegistry.Create(new ModelSpec(name, Stable: stable), [3, 32, 32], 10);
+        Initializers.Apply(model, new InitSpec("kaiming-normal"), seed);
+        return model;
+    }
+
+    /// <summary>Median of 3 SGD steps (forward, cross-entropy, backward, update) after one warm-up step.</summary>
+    static double TrainStep(string name, Tensor x, Tensor y, long seed)
+    {
+        using var model = Build(name, false, seed);
+        using var opt = optim.SGD(model.parameters(), 0.01, 0.9);
+        var times = new List<double>();
+        for (int i = 0; i < 4; i++)
+        {
+            using var scope = NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            opt.zero_grad();
+            Trainer.Loss(model.forward(x), y, TaskKind.Classification).backward();
+            opt.step();
+            if (i > 0) times.Add(clock.Elapsed.TotalSeconds);
+        }
+        return times.Order().ElementAt(1);
+    }
+}
