@@ -4,6 +4,7 @@ using InitPrune.Init;
 using InitPrune.IO;
 using InitPrune.Models;
 using InitPrune.Pruning;
+using InitPrune.Training;
 using static TorchSharp.torch;
 
 namespace InitPrune.Experiments;
@@ -19,6 +20,9 @@ public sealed record PruneOptions(
     string? DataDir = null,
     string? InitFrom = null,
     bool SaveScores = false);
+
+/// <summary>Iterative magnitude pruning (<c>--method imp</c>): rounds of training, each followed by pruning and rewinding.</summary>
+public sealed record ImpOptions(int Rounds, TrainConfig Train);
 
 /// <summary>What <c>initprune prune</c> reports (summary.json).</summary>
 public sealed record PruneSummary(
@@ -43,10 +47,14 @@ public sealed record PruneSummary(
 /// <summary>Build, initialize, prune once, and write the weights, scoring batch, mask (and scores) to a folder.</summary>
 public static class PruneJob
 {
-    public static PruneSummary Run(PruneOptions o, string outDir)
+    /// <summary>One-shot pruning, or IMP when the method is <c>imp</c> (<paramref name="imp"/> gives its rounds and training).</summary>
+    public static PruneSummary Run(PruneOptions o, string outDir, ImpOptions? imp = null, Action<Trainer>? configure = null)
     {
         MaskBuilder.CheckSparsity(o.Prune.Sparsity);
-        var scorer = PrunerRegistry.Create(o.Prune.Method);
+        bool iterative = o.Prune.Method.Equals("imp", StringComparison.OrdinalIgnoreCase);
+        if (iterative && imp is null) throw new InitPruneException("method 'imp' needs its rounds and training recipe (--rounds, --round-epochs, --lr)");
+        imp?.Train.Validate();
+        var method = iterative ? "imp" : PrunerRegistry.Create(o.Prune.Method).Name;
         outDir = Artifacts.PrepareOutput(outDir);
         var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
         using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);
@@ -61,7 +69,9 @@ public static class PruneJob
         {
             Safetensors.Save(Path.Combine(outDir, "batch.safetensors"), new Dictionary<string, Tensor> { ["inputs"] = x, ["labels"] = y }, meta);
             files["batch"] = "batch.safetensors";
-            using var result = Pruner.Prune(model, o.Prune, new ScoringContext(x, y, data.Train.Kind, Seeds.For(o.Seed, "prune")));
+            using var result = iterative
+                ? IterativeMagnitudePruning.Run(model, data, imp!.Train, o.Prune with { Method = "magnitude" }, imp.Rounds, o.Seed, configure)
+                : Pruner.Prune(model, o.Prune, new ScoringContext(x, y, data.Train.Kind, Seeds.For(o.Seed, "prune")));
             result.Mask.Save(Path.Combine(outDir, "mask.safetensors"), meta);
             files["mask"] = "mask.safetensors";
             Safetensors.Save(Path.Combine(outDir, "weights.pruned.safetensors"), Network.StateDict(model), meta);
@@ -71,7 +81,7 @@ public static class PruneJob
                 Safetensors.Save(Path.Combine(outDir, "scores.safetensors"), result.Scores, meta);
                 files["scores"] = "scores.safetensors";
             }
-            var summary = new PruneSummary(o.Dataset, data.Source, scorer.Name, o.Prune.Scope == PruneScope.Global ? "global" : "layer-wise",
+            var summary = new PruneSummary(o.Dataset, data.Source, method, o.Prune.Scope == PruneScope.Global ? "global" : "layer-wise",
                 o.Prune.Sparsity, result.Mask.Sparsity, result.Mask.Kept, result.Mask.Total, o.Seed, o.Model.Name, o.Init.Name,
                 o.Prune.Rescale is { } r ? $"{r.Method} ({r.Target})" : null, result.Mask.MaxSparsityWithoutCollapse, result.Layers,
                 result.Mask.UnitKeptFractions(), [.. result.Warnings], files);

@@ -14,7 +14,7 @@ namespace InitPrune.Pruning;
 public static class IterativeMagnitudePruning
 {
     /// <summary>Leaves the model at θ₀ ⊙ mask (ready to train); the scores are the last round's trained |W|.</summary>
-    public static PruneResult Run(nn.Module<Tensor, Tensor> model, DatasetSplit data, TrainConfig train, PruneSpec spec, int rounds, long seed)
+    public static PruneResult Run(nn.Module<Tensor, Tensor> model, DatasetSplit data, TrainConfig train, PruneSpec spec, int rounds, long seed, Action<Trainer>? configure = null)
     {
         MaskBuilder.CheckSparsity(spec.Sparsity);
         if (rounds < 1) throw new InitPruneException($"rounds {rounds} is impossible: iterative magnitude pruning needs at least 1");
@@ -24,7 +24,9 @@ public static class IterativeMagnitudePruning
         Dictionary<string, Tensor>? scores = null;
         for (int r = 1; r <= rounds; r++)
         {
-            new Trainer(train).Train(model, data, Seeds.For(seed, $"imp-{r}"));
+            var trainer = new Trainer(train);
+            configure?.Invoke(trainer);
+            trainer.Train(model, data, Seeds.For(seed, $"imp-{r}"));
             if (scores is not null) foreach (var s in scores.Values) s.Dispose();
             using (no_grad())
                 scores = targets.ToDictionary(t => t.Name, t => mask is null

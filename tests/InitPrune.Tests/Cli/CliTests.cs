@@ -183,4 +183,21 @@ public class CliTests
             Assert.Equal(layer.GetProperty("kept_fraction").GetDouble(), units.Average(), 12);
         }
     }
+
+    [Fact]
+    public void ImpPrunesIterativelyFromTheCommandLine()
+    {
+        var dir = Temp();
+        var r = CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--width", "32", "--method", "imp", "--sparsity", "0.8", "--rounds", "2", "--round-epochs", "1", "--out", dir, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("imp", r.Json.GetProperty("method").GetString());
+        Assert.Equal((long)Math.Round(0.2 * r.Json.GetProperty("total").GetInt64(), MidpointRounding.AwayFromZero), r.Json.GetProperty("kept").GetInt64());
+        // Rewound: the pruned weights file is the initial weights times the mask.
+        var initial = Safetensors.Load(Path.Combine(dir, "weights.safetensors"));
+        var pruned = Safetensors.Load(Path.Combine(dir, "weights.pruned.safetensors"));
+        foreach (var (name, mask) in InitPrune.Pruning.Mask.Load(Path.Combine(dir, "mask.safetensors")).Tensors)
+            Assert.True(TestNets.Same(pruned[name], initial[name] * mask.to(TorchSharp.torch.ScalarType.Float32)), name);
+        Assert.Matches("epoch 1/1", r.Stderr);
+        CliRunner.AssertOneLineError(CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--method", "imp", "--rounds", "0", "--out", Temp()));
+    }
 }
