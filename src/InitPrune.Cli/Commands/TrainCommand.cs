@@ -12,6 +12,7 @@ internal static class TrainCommand
     {
         var s = new Shared();
         var mask = new Option<string?>("--mask") { Description = "Mask (.safetensors, e.g. from 'initprune prune') to apply before training" };
+        var fixedMultiplier = new Option<string?>("--fixed-multiplier") { Description = "rescale.safetensors from 'prune --rescale eoc-fixed': train as if those factors were fixed multipliers of the weights (start from weights.pruned.safetensors via --init-from)" };
         var epochs = new Option<int>("--epochs") { Description = "Epochs", DefaultValueFactory = _ => 3 };
         var batch = new Option<int>("--batch-size") { Description = "Mini-batch size", DefaultValueFactory = _ => 100 };
         var lr = new Option<double>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => 0.05 };
@@ -25,7 +26,7 @@ internal static class TrainCommand
         var outDir = s.Out("./initprune-out/train");
         var cmd = new Command("train", "Train a model (optionally masked by a pruning mask); writes metrics.json after every epoch and final.safetensors");
         s.AddData(cmd); s.AddModel(cmd);
-        foreach (var o in new Option[] { mask, epochs, batch, lr, momentum, nesterov, wd, schedule, milestones, gamma, tensorboard, outDir }) cmd.Add(o);
+        foreach (var o in new Option[] { mask, fixedMultiplier, epochs, batch, lr, momentum, nesterov, wd, schedule, milestones, gamma, tensorboard, outDir }) cmd.Add(o);
         s.AddRun(cmd);
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
         {
@@ -34,7 +35,7 @@ internal static class TrainCommand
                 r.GetValue(wd), r.GetValue(schedule)!, Shared.ParseList(r.GetValue(milestones), "--milestones", int.Parse), r.GetValue(gamma),
                 TensorBoardDir: r.GetValue(tensorboard));
             var options = new TrainOptions(r.GetValue(s.Dataset)!, s.ModelSpec(r), s.InitSpec(r), config, r.GetValue(s.Seed),
-                r.GetValue(s.DataDir), r.GetValue(s.InitFrom), r.GetValue(mask));
+                r.GetValue(s.DataDir), r.GetValue(s.InitFrom), r.GetValue(mask), r.GetValue(fixedMultiplier));
             var console = Output.Human(json);
             var dir = r.GetValue(outDir)!;
             var summary = Output.WithProgress(console, Output.Interactive(json), hook => TrainJob.Run(options, dir, hook));

@@ -76,6 +76,11 @@ public static class PruneJob
             files["mask"] = "mask.safetensors";
             Safetensors.Save(Path.Combine(outDir, "weights.pruned.safetensors"), Network.StateDict(model), meta);
             files["pruned_weights"] = "weights.pruned.safetensors";
+            if (result.Rescale is { } rho)
+            {
+                Safetensors.Save(Path.Combine(outDir, "rescale.safetensors"), rho, meta);
+                files["rescale"] = "rescale.safetensors";
+            }
             if (o.SaveScores)
             {
                 Safetensors.Save(Path.Combine(outDir, "scores.safetensors"), result.Scores, meta);

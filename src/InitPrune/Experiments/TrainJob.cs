@@ -17,7 +17,8 @@ public sealed record TrainOptions(
     long Seed = 0,
     string? DataDir = null,
     string? InitFrom = null,
-    string? MaskPath = null);
+    string? MaskPath = null,
+    string? FixedMultiplierPath = null);
 
 /// <summary>What <c>initprune train</c> reports (metrics.json, rewritten after every epoch).</summary>
 public sealed record TrainSummary(
@@ -46,6 +47,7 @@ public static class TrainJob
             mask.ApplyTo(model);
             sparsity = mask.Sparsity;
         }
+        if (o.FixedMultiplierPath is not null) UseFixedMultipliers(model, o.FixedMultiplierPath);
         var trainer = new Trainer(o.Train);
         configure?.Invoke(trainer);
         var epochs = new List<EpochMetrics>();
@@ -60,6 +62,20 @@ public static class TrainJob
         var summary = Summary(o, data, sparsity, epochs, completed: true);
         Artifacts.WriteJson(metricsPath, summary);
         return summary;
+    }
+
+    /// <summary>Trains as if the factors ρ in the file (rescale.safetensors from prune) were fixed multipliers of the (already folded) weights.</summary>
+    static void UseFixedMultipliers(TorchSharp.torch.nn.Module model, string path)
+    {
+        var rho = Safetensors.Load(path);
+        var targets = Network.Prunable(model).ToDictionary(t => t.Name);
+        foreach (var (name, factor) in rho)
+        {
+            if (!targets.TryGetValue(name, out var t) || !factor.shape.SequenceEqual(t.Value.shape))
+                throw new InitPruneException($"{path}: '{name}' is not a prunable weight of this model with that shape: was it written for another model?");
+            Rescaler.UseFixedMultiplier(t, factor);
+            factor.Dispose();
+        }
     }
 
     static TrainSummary Summary(TrainOptions o, DatasetSplit data, double sparsity, List<EpochMetrics> epochs, bool completed) =>

@@ -57,10 +57,25 @@ public abstract class MaskedLayer : nn.Module<Tensor, Tensor>
         old?.Dispose();
     }
 
-    /// <summary>Zeroes the gradients of pruned entries (in place).</summary>
+    /// <summary>
+    /// Per-entry factor applied to the weight's gradient instead of the mask (0 where pruned), or null. Folding a
+    /// fixed multiplier ρ into the weights and scaling their gradients by ρ² trains exactly as W_eff = ρ ⊙ W with W
+    /// the parameter would under SGD with momentum and weight decay (seed 001 Algorithm 1, "fixed" rescaling).
+    /// </summary>
+    public Tensor? GradientScale { get; private set; }
+
+    /// <summary>Sets (or with null clears) <see cref="GradientScale"/>; it must be 0 wherever the mask is 0.</summary>
+    public void SetGradientScale(Tensor? scale)
+    {
+        var old = GradientScale;
+        GradientScale = scale?.to(weight.dtype, weight.device).detach().clone();
+        old?.Dispose();
+    }
+
+    /// <summary>Zeroes the gradients of pruned entries (in place), scaling the kept ones by <see cref="GradientScale"/> when set.</summary>
     public void MaskGradients()
     {
-        if (WeightMask is not null && weight.grad is { } gw) gw.mul_(WeightMask);
+        if ((GradientScale ?? WeightMask) is { } scale && weight.grad is { } gw) gw.mul_(scale);
         if (BiasMask is not null && bias?.grad is { } gb) gb.mul_(BiasMask);
     }
 
@@ -78,6 +93,7 @@ public abstract class MaskedLayer : nn.Module<Tensor, Tensor>
         {
             WeightMask?.Dispose();
             BiasMask?.Dispose();
+            GradientScale?.Dispose();
         }
         base.Dispose(disposing);
     }

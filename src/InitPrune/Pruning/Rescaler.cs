@@ -15,18 +15,24 @@ public enum RescaleMethod { Eoc, Random, Magnitude }
 /// </summary>
 public enum RescaleTarget { Dense, Unit, SigmaW2 }
 
-/// <summary>How kept weights are rescaled after pruning; ρ is folded into the weights (plain SGD then trains them).</summary>
-public sealed record RescaleSpec(RescaleMethod Method = RescaleMethod.Eoc, RescaleTarget Target = RescaleTarget.Dense, double? SigmaW = null)
+/// <summary>
+/// How kept weights are rescaled after pruning. ρ is folded into the weights; with <paramref name="Fixed"/> the
+/// layers also scale their gradients by ρ², which trains exactly like keeping ρ as a fixed multiplier in front of
+/// unscaled parameters (the other reading of seed 001 Algorithm 1). Default: folded, because the EOC argument
+/// concerns the network at initialization and folded weights are plain weights any trainer or PyTorch can use.
+/// </summary>
+public sealed record RescaleSpec(RescaleMethod Method = RescaleMethod.Eoc, RescaleTarget Target = RescaleTarget.Dense, double? SigmaW = null, bool Fixed = false)
 {
     public static RescaleSpec? Parse(string text, double? sigmaW = null) => text.ToLowerInvariant() switch
     {
         "none" => null,
         "eoc" => new(),
+        "eoc-fixed" => new(Fixed: true),
         "eoc-unit" => new(RescaleMethod.Eoc, RescaleTarget.Unit),
         "eoc-sigma-w" => new(RescaleMethod.Eoc, RescaleTarget.SigmaW2, sigmaW),
         "random" => new(RescaleMethod.Random),
         "magnitude" => new(RescaleMethod.Magnitude),
-        _ => throw new InitPruneException($"unknown rescaling '{text}': use none, eoc, eoc-unit, eoc-sigma-w, random or magnitude"),
+        _ => throw new InitPruneException($"unknown rescaling '{text}': use none, eoc, eoc-fixed, eoc-unit, eoc-sigma-w, random or magnitude"),
     };
 }
 
@@ -49,8 +55,16 @@ public static class Rescaler
             var rho = spec.Method == RescaleMethod.Eoc ? UnitFactors(w, dense[t.Name], spec) : full_like(w, LayerFactor(w, spec.Method));
             w.mul_(rho);
             factors[t.Name] = rho;
+            if (spec.Fixed) UseFixedMultiplier(t, rho);
         }
         return factors;
+    }
+
+    /// <summary>Makes training behave as if ρ were a fixed multiplier: gradients scaled by ρ² on kept entries, 0 on pruned ones.</summary>
+    public static void UseFixedMultiplier(PrunableTensor target, Tensor rho)
+    {
+        using var scale = target.Mask is { } m ? rho.square() * m : rho.square();
+        target.Layer.SetGradientScale(scale);
     }
 
     /// <summary>

@@ -24,7 +24,7 @@ public sealed class Trainer(TrainConfig config)
     public List<EpochMetrics> Train(nn.Module<Tensor, Tensor> model, DatasetSplit data, long seed)
     {
         Config.Validate();
-        var masked = Models.Network.Layers(model).Select(l => l.Layer).Where(l => l.WeightMask is not null || l.BiasMask is not null).ToArray();
+        var masked = Models.Network.Layers(model).Select(l => l.Layer).Where(l => l.WeightMask is not null || l.BiasMask is not null || l.GradientScale is not null).ToArray();
         var loader = new DataLoader(data.Train, Config.BatchSize, shuffle: true, seed: seed);
         using var optimizer = optim.SGD(model.parameters(), Config.LearningRate, Config.Momentum, 0.0, Config.WeightDecay, Config.Nesterov);
         var schedule = Config.Schedule switch

@@ -200,4 +200,22 @@ public class CliTests
         Assert.Matches("epoch 1/1", r.Stderr);
         CliRunner.AssertOneLineError(CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--method", "imp", "--rounds", "0", "--out", Temp()));
     }
+
+    [Fact]
+    public void FixedMultiplierRescalingRoundTripsThroughTheFiles()
+    {
+        string p = Temp(), t = Temp();
+        var r = CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--activation", "tanh", "--init", "eoc", "--sigma-b", "0.1",
+            "--method", "magnitude", "--sparsity", "0.7", "--rescale", "eoc-fixed", "--out", p, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("rescale.safetensors", r.Json.GetProperty("files").GetProperty("rescale").GetString());
+        var tr = CliRunner.Run("train", "--dataset", "ellipse", "--model", "mlp", "--activation", "tanh", "--init-from", Path.Combine(p, "weights.pruned.safetensors"),
+            "--mask", Path.Combine(p, "mask.safetensors"), "--fixed-multiplier", Path.Combine(p, "rescale.safetensors"), "--epochs", "1", "--weight-decay", "1e-4", "--out", t, "--json");
+        Assert.True(tr.ExitCode == 0, tr.Stderr);
+        var final = Safetensors.Load(Path.Combine(t, "final.safetensors"));
+        foreach (var (name, mask) in InitPrune.Pruning.Mask.Load(Path.Combine(p, "mask.safetensors")).Tensors)
+            Assert.Equal(0f, final[name].masked_select(mask.logical_not()).abs().sum().item<float>());
+        var wrong = CliRunner.Run("train", "--dataset", "ellipse", "--model", "mlp", "--width", "7", "--fixed-multiplier", Path.Combine(p, "rescale.safetensors"), "--out", Temp());
+        Assert.Contains("another model", CliRunner.AssertOneLineError(wrong));
+    }
 }
