@@ -7,7 +7,9 @@ namespace InitPrune.Pruning;
 /// Seed 003 §4 (Theorems 1/2): in each hidden layer 1 &lt; k &lt; l prune ⌊D_k^{1−α}⌋ of its D_k weights, the
 /// first and last layers untouched. Magnitude: the smallest |W|. Random: that many entries drawn uniformly WITH
 /// replacement (footnote 3), so fewer distinct entries may go. The requested sparsity is ignored; the counts are
-/// selected by <see cref="MaskBuilder.FromCounts"/>. Weights of any rank are pruned entry-wise; biases are kept.
+/// selected by <see cref="MaskBuilder.FromCounts"/>. Convolution weights [d', d, q, q] are pruned by whole 2-D
+/// kernels (seed 003 §5, Theorem 3 and App. B.3): ⌊(d'·d)^{1−α/2}⌋ (= ⌊d^{2−α}⌋ for d' = d) kernels, drawn with
+/// replacement (random) or those of smallest L1 norm (magnitude). Biases are kept.
 /// </summary>
 public sealed class Seed003Method(bool magnitude, double alpha) : IMaskMethod
 {
@@ -17,7 +19,16 @@ public sealed class Seed003Method(bool magnitude, double alpha) : IMaskMethod
     /// <summary>⌊D^{1−α}⌋, guarded against pow rounding just below an integer.</summary>
     public static long PruneCount(long d, double alpha) => (long)Math.Floor(Math.Pow(d, 1 - alpha) * (1 + 1e-12));
 
-    /// <summary>Magnitude: |W|. Random: −(times drawn), so undrawn entries (score 0) rank first.</summary>
+    /// <summary>Kernels pruned in a convolution with <paramref name="kernels"/> = d'·d kernels: ⌊kernels^{1−α/2}⌋.</summary>
+    public static long KernelPruneCount(long kernels, double alpha) => PruneCount(kernels, alpha / 2);
+
+    static bool IsConv(PrunableTensor t) => t.Value.dim() == 4;
+
+    /// <summary>
+    /// Magnitude: |W| (per kernel: its L1 norm). Random: −(times drawn), so undrawn entries or kernels (score 0)
+    /// rank first. Kernel scores are repeated over the kernel's q×q entries, which are contiguous, so exact counts
+    /// select whole kernels.
+    /// </summary>
     public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
     {
         var hidden = Hidden(targets);
@@ -28,6 +39,7 @@ public sealed class Seed003Method(bool magnitude, double alpha) : IMaskMethod
         {
             long d = t.Count;
             if (!hidden.Contains(t.Name)) scores[t.Name] = ones(t.Value.shape, device: t.Value.device);
+            else if (IsConv(t)) scores[t.Name] = KernelScores(t.Value, gen);
             else if (magnitude) scores[t.Name] = t.Value.abs();
             else
             {
@@ -44,9 +56,25 @@ public sealed class Seed003Method(bool magnitude, double alpha) : IMaskMethod
         var hidden = Hidden(targets);
         var scores = Score(model, targets, context);
         var keep = targets.ToDictionary(t => t.Name, t => !hidden.Contains(t.Name) ? t.Count
+            : magnitude && IsConv(t) ? t.Count - KernelPruneCount(t.Value.shape[0] * t.Value.shape[1], alpha) * t.Value.shape[2] * t.Value.shape[3]
             : magnitude ? t.Count - PruneCount(t.Count, alpha)
             : scores[t.Name].eq(0).count_nonzero().item<long>());
         return (scores, MaskBuilder.FromCounts([.. targets.Select(t => (t.Name, scores[t.Name]))], keep));
+    }
+
+    Tensor KernelScores(Tensor w, Generator gen)
+    {
+        long kernels = w.shape[0] * w.shape[1];
+        Tensor perKernel;
+        if (magnitude) perKernel = w.abs().sum([2, 3]).flatten();
+        else
+        {
+            using var picks = randint(0, kernels, [KernelPruneCount(kernels, alpha)], generator: gen);
+            using var counts = picks.bincount(null, kernels);
+            perKernel = counts.neg().to(w.dtype).to(w.device);
+        }
+        using (perKernel)
+            return perKernel.reshape(w.shape[0], w.shape[1], 1, 1).expand(w.shape).contiguous();
     }
 
     /// <summary>Names of the weights of layers 2 … l−1 (forward order).</summary>
