@@ -1,5 +1,3 @@
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace InitPrune.Models;
@@ -9,14 +7,11 @@ namespace InitPrune.Models;
 /// each followed by the activation, then global average pooling and a linear classifier. Parameters are
 /// <c>layers.0.weight</c>, <c>layers.2.weight</c>, … (odd indices are activations) and <c>fc.weight</c>.
 /// </summary>
-public sealed class VanillaCnn : nn.Module<Tensor, Tensor>
+public sealed class VanillaCnn(long inChannels, IReadOnlyList<long> channels, long outputs, string activation = "relu",
+    string padding = "zeros", bool bias = true)
+    : PooledConvNet("VanillaCnn", Features(inChannels, channels, activation, padding, bias), channels[^1], outputs, bias)
 {
-    readonly Sequential layers;
-    readonly MaskedLinear fc;
-
-    public VanillaCnn(long inChannels, IReadOnlyList<long> channels, long outputs, string activation = "relu",
-        string padding = "zeros", bool bias = true)
-        : base("VanillaCnn")
+    static List<(string, nn.Module<Tensor, Tensor>)> Features(long inChannels, IReadOnlyList<long> channels, string activation, string padding, bool bias)
     {
         if (channels.Count == 0)
             throw new Engine.InitPruneException("a vanilla CNN needs at least one convolution: use --depth ≥ 1");
@@ -28,16 +23,6 @@ public sealed class VanillaCnn : nn.Module<Tensor, Tensor>
             modules.Add(($"{modules.Count}", Activations.Create(activation)));
             prev = c;
         }
-        layers = nn.Sequential(modules);
-        fc = new MaskedLinear(prev, outputs, bias);
-        register_module("layers", layers);
-        register_module("fc", fc);
-    }
-
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        var pooled = layers.forward(input).mean([2, 3]);
-        return fc.forward(pooled).MoveToOuterDisposeScope();
+        return modules;
     }
 }

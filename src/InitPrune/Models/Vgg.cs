@@ -1,5 +1,3 @@
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace InitPrune.Models;
@@ -10,7 +8,10 @@ namespace InitPrune.Models;
 /// pooling, and one linear classifier <c>fc</c> (512 → outputs). Names: <c>layers.{i}.conv.weight</c>,
 /// <c>layers.{i}.bn.weight</c>, <c>fc.weight</c>; pooling layers take indices too, as in nn.Sequential.
 /// </summary>
-public sealed class Vgg : nn.Module<Tensor, Tensor>
+/// <param name="blocks">Output channels of every conv layer, block by block; blocks are separated by max-pooling.</param>
+public sealed class Vgg(long inChannels, IReadOnlyList<long[]> blocks, long outputs, bool batchNorm = false, string activation = "relu",
+    string padding = "zeros", bool bias = true)
+    : PooledConvNet("Vgg", Features(inChannels, blocks, batchNorm, activation, padding, bias), blocks[^1][^1], outputs, bias)
 {
     /// <summary>Channels per block from configurations A, B, D, E of Simonyan and Zisserman.</summary>
     public static long[][] Plan(int depth) => depth switch
@@ -22,13 +23,8 @@ public sealed class Vgg : nn.Module<Tensor, Tensor>
         _ => throw new Engine.InitPruneException($"unknown model 'vgg{depth}': use vgg11, vgg13, vgg16 or vgg19"),
     };
 
-    readonly Sequential layers;
-    readonly MaskedLinear fc;
-
-    /// <param name="blocks">Output channels of every conv layer, block by block; blocks are separated by max-pooling.</param>
-    public Vgg(long inChannels, IReadOnlyList<long[]> blocks, long outputs, bool batchNorm = false, string activation = "relu",
-        string padding = "zeros", bool bias = true)
-        : base("Vgg")
+    static List<(string, nn.Module<Tensor, Tensor>)> Features(long inChannels, IReadOnlyList<long[]> blocks, bool batchNorm, string activation,
+        string padding, bool bias)
     {
         var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
         long prev = inChannels;
@@ -41,16 +37,6 @@ public sealed class Vgg : nn.Module<Tensor, Tensor>
                 prev = c;
             }
         }
-        layers = nn.Sequential(modules);
-        fc = new MaskedLinear(prev, outputs, bias);
-        register_module("layers", layers);
-        register_module("fc", fc);
-    }
-
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        var pooled = layers.forward(input).mean([2, 3]);
-        return fc.forward(pooled).MoveToOuterDisposeScope();
+        return modules;
     }
 }
