@@ -22,18 +22,19 @@ internal static class TrainCommand
         var schedule = new Option<string>("--schedule") { Description = "Learning-rate schedule: none, step (× gamma at each milestone), cosine", DefaultValueFactory = _ => "cosine" };
         var milestones = new Option<string?>("--milestones") { Description = "Epochs at which the step schedule multiplies the rate by gamma (default: 1/2 and 3/4 of training)" };
         var gamma = new Option<double>("--gamma") { Description = "Factor of the step schedule", DefaultValueFactory = _ => 0.1 };
+        var augment = new Option<string>("--augment") { Description = "Data augmentation of images: none, or crop-flip (random crop with 4-pixel zero padding and horizontal flip, seeded)", DefaultValueFactory = _ => "none" };
         var tensorboard = new Option<string?>("--tensorboard") { Description = "Write TensorBoard event files to this folder" };
         var outDir = s.Out("./initprune-out/train");
         var cmd = new Command("train", "Train a model (optionally masked by a pruning mask); writes metrics.json after every epoch and final.safetensors");
         s.AddData(cmd); s.AddModel(cmd);
-        foreach (var o in new Option[] { mask, fixedMultiplier, epochs, batch, lr, momentum, nesterov, wd, schedule, milestones, gamma, tensorboard, outDir }) cmd.Add(o);
+        foreach (var o in new Option[] { mask, fixedMultiplier, epochs, batch, lr, momentum, nesterov, wd, schedule, milestones, gamma, augment, tensorboard, outDir }) cmd.Add(o);
         s.AddRun(cmd);
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
         {
             bool json = r.GetValue(s.Json);
             var config = new TrainConfig(r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr), r.GetValue(momentum), r.GetValue(nesterov),
                 r.GetValue(wd), r.GetValue(schedule)!, Shared.ParseList(r.GetValue(milestones), "--milestones", int.Parse), r.GetValue(gamma),
-                TensorBoardDir: r.GetValue(tensorboard));
+                TensorBoardDir: r.GetValue(tensorboard), Augment: r.GetValue(augment)!);
             var options = new TrainOptions(r.GetValue(s.Dataset)!, s.ModelSpec(r), s.InitSpec(r), config, r.GetValue(s.Seed),
                 r.GetValue(s.DataDir), r.GetValue(s.InitFrom), r.GetValue(mask), r.GetValue(fixedMultiplier));
             var console = Output.Human(json);

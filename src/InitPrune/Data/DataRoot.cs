@@ -3,7 +3,7 @@ namespace InitPrune.Data;
 /// <summary>
 /// Where dataset files are looked for, in order: the <c>--data-dir</c> folder, <c>$INITPRUNE_DATA</c>,
 /// <c>~/.initprune/data</c>, <c>/usr/share/datasets</c>. In each, the files may sit directly or in the
-/// dataset's own subfolder (<c>fashion-mnist</c>, <c>mnist</c>, <c>cifar-10-batches-bin</c>, <c>cifar-100-binary</c>).
+/// dataset's own subfolder (<c>fashion-mnist</c>, <c>mnist</c>, <c>cifar-10-batches-bin</c>, <c>cifar-100-binary</c>, <c>tiny-imagenet-200</c>).
 /// </summary>
 public static class DataRoot
 {

@@ -2,7 +2,7 @@ using InitPrune.Engine;
 
 namespace InitPrune.Data;
 
-/// <summary>The datasets known by name: four read from files (see <see cref="DataRoot"/>) and two synthetic.</summary>
+/// <summary>The datasets known by name: five read from files (see <see cref="DataRoot"/>) and two synthetic.</summary>
 public static class DatasetRegistry
 {
     sealed record FileSource(string Subfolder, IReadOnlyList<string> Files, Func<string, string, bool> Has, Func<string, DatasetSplit> Load, string HowToGet);
@@ -21,6 +21,8 @@ public static class DatasetRegistry
         ["cifar100"] = new("cifar-100-binary", [CifarReader.Cifar100TrainFile, CifarReader.Cifar100TestFile],
             (dir, f) => File.Exists(Path.Combine(dir, f)), dir => CifarReader.LoadCifar100(dir),
             "download the CIFAR-100 binary version (cifar-100-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html), extract it and " + PointAt),
+        ["tiny-imagenet"] = new(TinyImageNetReader.Subfolder, [TinyImageNetReader.WnidsFile, TinyImageNetReader.TrainFolder + "/", TinyImageNetReader.ValAnnotationsFile],
+            FileOrFolderExists, TinyImageNetReader.Load, TinyImageNetReader.HowToGet + " to the folder holding them"),
     };
 
     static readonly Dictionary<string, Func<int, DatasetSplit>> SyntheticSources = new()
@@ -48,6 +50,10 @@ public static class DatasetRegistry
         var key = Canonical(name);
         return FileSources.TryGetValue(key, out var s) ? DataRoot.Find(s.Subfolder, dir => s.Files.All(f => s.Has(dir, f)), dataDir) : null;
     }
+
+    /// <summary>Whether <paramref name="name"/> exists in <paramref name="dir"/>: a folder when it ends in '/', else a file.</summary>
+    static bool FileOrFolderExists(string dir, string name) =>
+        name.EndsWith('/') ? Directory.Exists(Path.Combine(dir, name)) : File.Exists(Path.Combine(dir, name));
 
     static FileSource Idx(string subfolder, Normalization normalization, string howToGet) =>
         new(subfolder, [.. MnistLike.Files.Select(f => f + "(.gz)")], (dir, f) => MnistLike.Find(dir, f.Replace("(.gz)", "")) != null,

@@ -12,6 +12,9 @@ public sealed record Normalization(IReadOnlyList<float> Mean, IReadOnlyList<floa
     public static Normalization Cifar10 { get; } = new([0.4914f, 0.4822f, 0.4465f], [0.2470f, 0.2435f, 0.2616f]);
     public static Normalization Cifar100 { get; } = new([0.5071f, 0.4865f, 0.4409f], [0.2673f, 0.2564f, 0.2762f]);
 
+    /// <summary>The statistics the GraSP and SynFlow code uses for Tiny ImageNet.</summary>
+    public static Normalization TinyImageNet { get; } = new([0.4802f, 0.4481f, 0.3975f], [0.2302f, 0.2265f, 0.2262f]);
+
     /// <summary>Turns <paramref name="pixels"/> (bytes, laid out as <paramref name="shape"/> = [N, C, H, W]) into a normalized float32 tensor on <see cref="Compute.Device"/>.</summary>
     public Tensor Apply(byte[] pixels, long[] shape)
     {

@@ -2,7 +2,7 @@ using InitPrune.Engine;
 
 namespace InitPrune.Training;
 
-/// <summary>SGD recipe. Schedule: <c>none</c>, <c>step</c> (× <see cref="Gamma"/> at each milestone epoch) or <c>cosine</c>.</summary>
+/// <summary>SGD recipe (<see cref="MaxSteps"/>, when set, ends training after that many steps). Schedule: <c>none</c>, <c>step</c> (× <see cref="Gamma"/> at each milestone epoch) or <c>cosine</c>.</summary>
 public sealed record TrainConfig(
     int Epochs = 3,
     int BatchSize = 100,
@@ -14,9 +14,14 @@ public sealed record TrainConfig(
     int[]? Milestones = null,
     double Gamma = 0.1,
     int EvalBatchSize = 1000,
-    string? TensorBoardDir = null)
+    string? TensorBoardDir = null,
+    string Augment = "none",
+    int? MaxSteps = null)
 {
     public static readonly IReadOnlyList<string> Schedules = ["none", "step", "cosine"];
+
+    /// <summary>Augmentations: none, or crop-flip (random 4-pixel-padded crop and horizontal flip of images).</summary>
+    public static readonly IReadOnlyList<string> Augmentations = ["none", "crop-flip"];
 
     /// <summary>Rejects impossible hyper-parameters with one line naming the field.</summary>
     public void Validate()
@@ -31,6 +36,8 @@ public sealed record TrainConfig(
         if (!Schedules.Contains(Schedule)) throw new InitPruneException($"unknown schedule '{Schedule}': use one of {string.Join(", ", Schedules)}");
         if (!(Gamma > 0)) throw new InitPruneException($"--gamma {Gamma} is impossible: use a positive factor");
         if (Milestones is { } ms && ms.Any(m => m < 1)) throw new InitPruneException("--milestones must be positive epoch numbers");
+        if (!Augmentations.Contains(Augment)) throw new InitPruneException($"unknown augmentation '{Augment}': use one of {string.Join(", ", Augmentations)}");
+        if (MaxSteps is < 1) throw new InitPruneException($"max steps {MaxSteps} is impossible: use at least 1 (or leave it unset to train whole epochs)");
     }
 
     /// <summary>Milestones for the step schedule: given ones, else the seeds' 1/2 and 3/4 of training.</summary>

@@ -21,11 +21,26 @@ public sealed class Trainer(TrainConfig config)
     /// <summary>Raised after every epoch's evaluation, before the next epoch starts.</summary>
     public event Action<EpochMetrics>? EpochEnd;
 
-    public List<EpochMetrics> Train(nn.Module<Tensor, Tensor> model, DatasetSplit data, long seed)
+    /// <summary>
+    /// Raised after every epoch with the state needed to resume (<see cref="TrainState"/>); the momentum tensors
+    /// belong to the optimizer: copy or save them inside the handler.
+    /// </summary>
+    public event Action<TrainState>? StateSaved;
+
+    /// <summary>
+    /// Trains <paramref name="model"/> on <paramref name="data"/>. With <paramref name="validation"/> the epoch metrics also
+    /// hold its loss and accuracy. With <paramref name="resume"/> (the state after epoch k, the model already holding that
+    /// epoch's weights) training continues at epoch k + 1 exactly as an uninterrupted run would; the returned list then
+    /// holds only the epochs computed by this call.
+    /// </summary>
+    public List<EpochMetrics> Train(nn.Module<Tensor, Tensor> model, DatasetSplit data, long seed, Dataset? validation = null, TrainState? resume = null)
     {
         Config.Validate();
         var masked = Models.Network.Layers(model).Select(l => l.Layer).Where(l => l.WeightMask is not null || l.BiasMask is not null || l.GradientScale is not null).ToArray();
         var loader = new DataLoader(data.Train, Config.BatchSize, shuffle: true, seed: seed);
+        bool augment = Config.Augment == "crop-flip";
+        if (augment && data.Train.SampleShape.Length != 3)
+            throw new InitPruneException($"augmentation crop-flip needs images, but {data.Train.Name} holds samples of shape [{string.Join(", ", data.Train.SampleShape)}]: use augment none");
         using var optimizer = optim.SGD(model.parameters(), Config.LearningRate, Config.Momentum, 0.0, Config.WeightDecay, Config.Nesterov);
         var schedule = Config.Schedule switch
         {
@@ -33,21 +48,32 @@ public sealed class Trainer(TrainConfig config)
             "cosine" => optim.lr_scheduler.CosineAnnealingLR(optimizer, Config.Epochs),
             _ => null,
         };
+        int firstEpoch = 1;
+        long steps = 0;
+        if (resume is not null)
+        {
+            RestoreMomentum(optimizer, resume.Momentum);
+            for (int e = 0; e < resume.Epoch; e++) schedule?.step();
+            (firstEpoch, steps) = (resume.Epoch + 1, resume.Steps);
+        }
         var board = Config.TensorBoardDir is { } dir ? utils.tensorboard.SummaryWriter(dir) : null;
         var history = new List<EpochMetrics>();
-        for (int epoch = 1; epoch <= Config.Epochs; epoch++)
+        for (int epoch = firstEpoch; epoch <= Config.Epochs && !(steps >= Config.MaxSteps); epoch++)
         {
             double lr = optimizer.ParamGroups.First().LearningRate;
             var clock = Stopwatch.StartNew();
             model.train();
+            using var augmentation = augment ? new Generator(DataLoader.SeedFor(seed ^ 0x5A17, epoch)) : null;
             double lossSum = 0; long seen = 0; int step = 0;
             foreach (var (x, y) in loader.Epoch(epoch))
             {
                 using var batchX = x;
                 using var batchY = y;
+                if (steps >= Config.MaxSteps) continue;
                 using var scope = NewDisposeScope();
                 optimizer.zero_grad();
-                var output = model.forward(x);
+                var input = augmentation is null ? x : Augmentation.CropFlip(x, augmentation);
+                var output = model.forward(input);
                 var loss = Loss(output, y, data.Train.Kind);
                 float value = loss.item<float>();
                 if (!float.IsFinite(value))
@@ -56,24 +82,43 @@ public sealed class Trainer(TrainConfig config)
                 foreach (var layer in masked) layer.MaskGradients();
                 optimizer.step();
                 long n = x.shape[0];
-                lossSum += value * n; seen += n; step++;
+                lossSum += value * n; seen += n; step++; steps++;
                 Step?.Invoke(new StepProgress(epoch, Config.Epochs, step, loader.BatchesPerEpoch, value, seen / clock.Elapsed.TotalSeconds));
             }
             double trainSeconds = clock.Elapsed.TotalSeconds;
             schedule?.step();
             var (testLoss, testAcc) = Evaluate(model, data.Test, Config.EvalBatchSize);
-            var metrics = new EpochMetrics(epoch, lr, lossSum / seen, testLoss, testAcc, clock.Elapsed.TotalSeconds, seen / trainSeconds);
+            (double? valLoss, double? valAcc) = validation is null ? ((double?)null, (double?)null) : Evaluate(model, validation, Config.EvalBatchSize);
+            var metrics = new EpochMetrics(epoch, lr, lossSum / seen, testLoss, testAcc, clock.Elapsed.TotalSeconds, seen / trainSeconds, valLoss, valAcc);
             history.Add(metrics);
             if (board is not null)
             {
                 board.add_scalar("train/loss", (float)metrics.TrainLoss, epoch);
                 board.add_scalar("test/loss", (float)metrics.TestLoss, epoch);
                 if (testAcc is { } a) board.add_scalar("test/accuracy", (float)a, epoch);
+                if (valAcc is { } v) board.add_scalar("validation/accuracy", (float)v, epoch);
                 board.add_scalar("lr", (float)lr, epoch);
             }
             EpochEnd?.Invoke(metrics);
+            StateSaved?.Invoke(new TrainState(epoch, steps, Momentum(optimizer)));
         }
         return history;
+    }
+
+    static List<Tensor?> Momentum(TorchSharp.Modules.SGD optimizer) =>
+        [.. optimizer.state_dict().State.Select(s => ((TorchSharp.Modules.SGD.State)s).momentum_buffer)];
+
+    static void RestoreMomentum(TorchSharp.Modules.SGD optimizer, IReadOnlyList<Tensor?> momentum)
+    {
+        var states = optimizer.state_dict().State;
+        if (states.Count != momentum.Count)
+            throw new InitPruneException($"the checkpoint holds {momentum.Count} momentum buffers but the model has {states.Count} parameters: it was written for another model");
+        for (int i = 0; i < states.Count; i++)
+        {
+            var state = (TorchSharp.Modules.SGD.State)states[i];
+            state.momentum_buffer?.Dispose();
+            state.momentum_buffer = momentum[i]?.detach().clone().DetachFromDisposeScope();
+        }
     }
 
     /// <summary>Batch-mean cross-entropy (classification) or mean squared error (regression).</summary>

@@ -19,7 +19,7 @@ public class BadInputTests
     public void UnknownDatasetNameListsKnownOnes()
     {
         var names = DatasetRegistry.Names;
-        Assert.Equal(["fashion-mnist", "mnist", "cifar10", "cifar100", "ellipse", "shifted-relu"], names);
+        Assert.Equal(["fashion-mnist", "mnist", "cifar10", "cifar100", "tiny-imagenet", "ellipse", "shifted-relu"], names);
         AssertOneLineError(() => DatasetRegistry.Load("imagenet"), ["unknown dataset 'imagenet'", .. names]);
     }
 

@@ -1,0 +1,74 @@
+using System.Globalization;
+using InitPrune.Engine;
+using InitPrune.IO;
+using InitPrune.Models;
+using InitPrune.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace InitPrune.Experiments.Sweeps;
+
+/// <summary>
+/// A run's per-epoch checkpoint: one safetensors file, replaced atomically after each epoch, holding the model's
+/// state (<c>model.*</c>: parameters and buffers such as BatchNorm statistics), the masks (<c>mask.*</c>), fixed
+/// multipliers (<c>gradient_scale.*</c>), SGD momentum (<c>momentum.i</c>) and, in its metadata, the run id, epoch and step.
+/// Epoch 0 is the pruned network before training, so a crash never repeats pruning.
+/// </summary>
+public static class Checkpoint
+{
+    public static void Save(string path, string runId, nn.Module model, TrainState state)
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (name, t) in model.state_dict()) tensors["model." + name] = t;
+        foreach (var (name, layer) in Network.Layers(model))
+        {
+            var prefix = name.Length == 0 ? "" : name + ".";
+            if (layer.WeightMask is { } m) tensors[$"mask.{prefix}weight"] = m;
+            if (layer.BiasMask is { } b) tensors[$"mask.{prefix}bias"] = b;
+            if (layer.GradientScale is { } g) tensors[$"gradient_scale.{prefix}weight"] = g;
+        }
+        for (int i = 0; i < state.Momentum.Count; i++)
+            if (state.Momentum[i] is { } buffer) tensors[$"momentum.{i}"] = buffer;
+        Safetensors.Save(path, tensors, new Dictionary<string, string>
+        {
+            ["run"] = runId,
+            ["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture),
+            ["steps"] = state.Steps.ToString(CultureInfo.InvariantCulture),
+            ["momentum_buffers"] = state.Momentum.Count.ToString(CultureInfo.InvariantCulture),
+        });
+    }
+
+    /// <summary>Restores the model, masks and multipliers in place and returns the training state to resume from.</summary>
+    public static TrainState Load(string path, string runId, nn.Module model)
+    {
+        var (tensors, meta) = Safetensors.LoadWithMetadata(path);
+        try
+        {
+            if (!meta.TryGetValue("run", out var id) || id != runId)
+                throw new InitPruneException($"{path} is the checkpoint of run {id ?? "?"}, not {runId}: delete it to restart that run");
+            using (no_grad())
+            {
+                foreach (var (name, t) in model.state_dict())
+                {
+                    if (!tensors.TryGetValue("model." + name, out var saved) || !saved.shape.SequenceEqual(t.shape))
+                        throw new InitPruneException($"{path} lacks '{name}' with shape [{string.Join(",", t.shape)}]: it was written for another model; delete it to restart the run");
+                    t.copy_(saved);
+                }
+            }
+            foreach (var (name, layer) in Network.Layers(model))
+            {
+                var prefix = name.Length == 0 ? "" : name + ".";
+                layer.SetMask(tensors.GetValueOrDefault($"mask.{prefix}weight"));
+                if (layer.bias is not null) layer.SetMask(tensors.GetValueOrDefault($"mask.{prefix}bias"), forBias: true);
+                layer.SetGradientScale(tensors.GetValueOrDefault($"gradient_scale.{prefix}weight"));
+            }
+            int count = int.Parse(meta["momentum_buffers"], CultureInfo.InvariantCulture);
+            var momentum = Enumerable.Range(0, count).Select(i => tensors.TryGetValue($"momentum.{i}", out var m) ? m.detach().clone() : null).ToList();
+            return new TrainState(int.Parse(meta["epoch"], CultureInfo.InvariantCulture), long.Parse(meta["steps"], CultureInfo.InvariantCulture), momentum);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using InitPrune.Data;
+using InitPrune.Engine;
+
+namespace InitPrune.Experiments.Sweeps;
+
+/// <summary>
+/// Decides which dataset a spec's runs use: <c>data.name</c> when its files are found, else <c>data.fallback</c>
+/// (with a note for the report), else an error (or, without <c>requireData</c>, the name itself and a note).
+/// </summary>
+internal sealed class DatasetResolver(string file, string? dataDir, bool requireData)
+{
+    /// <summary>Training-set sizes before subsets, for deriving epochs from <c>train.max_steps</c>.</summary>
+    static readonly Dictionary<string, int> TrainSizes = new()
+    {
+        ["mnist"] = 60000,
+        ["fashion-mnist"] = 60000,
+        ["cifar10"] = 50000,
+        ["cifar100"] = 50000,
+        ["tiny-imagenet"] = 100000,
+        ["ellipse"] = 8000,
+        ["shifted-relu"] = 8000,
+    };
+
+    /// <summary>Generated in memory, so always present.</summary>
+    static readonly HashSet<string> Synthetic = ["ellipse", "shifted-relu"];
+
+    readonly Dictionary<(string, string?), string> resolved = [];
+    readonly List<string> notes = [];
+
+    public IReadOnlyList<string> Notes => notes;
+
+    /// <summary>The canonical registry name of <paramref name="name"/> (e.g. Fashion_MNIST → fashion-mnist), or null.</summary>
+    public static string? Canonical(string name)
+    {
+        var squeezed = name.Trim().ToLowerInvariant().Replace("-", "").Replace("_", "");
+        return DatasetRegistry.Names.FirstOrDefault(n => n.Replace("-", "") == squeezed);
+    }
+
+    /// <summary>Samples in the training split of <paramref name="name"/> before subsets and validation, or null when unknown.</summary>
+    public static int? TrainSize(string name) => TrainSizes.TryGetValue(name, out var n) ? n : null;
+
+    /// <summary>The dataset the runs use (both names canonical).</summary>
+    public string Resolve(string name, string? fallback, Leaf at)
+    {
+        if (resolved.TryGetValue((name, fallback), out var known)) return known;
+        string used;
+        if (Present(name))
+            used = name;
+        else if (fallback is not null && Present(fallback))
+        {
+            used = fallback;
+            Note($"ran on {fallback}: {name} was not found (pass --data-dir to use it)");
+        }
+        else if (!requireData)
+        {
+            used = name;
+            Note($"{name} was not found here");
+        }
+        else
+        {
+            var which = fallback is null ? $"data.name = '{name}' was" : $"data.name = '{name}' and data.fallback = '{fallback}' were";
+            throw SpecError.In(file, $"{which} not found{at.At}: {MissingReason(name)}");
+        }
+        return resolved[(name, fallback)] = used;
+    }
+
+    bool Present(string name) => Synthetic.Contains(name) || DatasetRegistry.TryFindRoot(name, dataDir) is not null;
+
+    /// <summary>The registry's own explanation (where it looked, how to get the files).</summary>
+    string MissingReason(string name)
+    {
+        try
+        {
+            DatasetRegistry.Load(name, dataDir);
+            return $"{name} appeared while the spec was read; run again";
+        }
+        catch (InitPruneException e)
+        {
+            return e.Message;
+        }
+    }
+
+    void Note(string note)
+    {
+        if (!notes.Contains(note)) notes.Add(note);
+    }
+}

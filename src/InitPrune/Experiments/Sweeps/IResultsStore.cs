@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using InitPrune.Pruning;
+using InitPrune.Training;
+
+namespace InitPrune.Experiments.Sweeps;
+
+/// <summary>
+/// One run as listed by a sweep: the run, the row label it is reported under, and its coordinates on the
+/// sweep's axes before normalization (e.g. method = snip for a dense run normalized to method none).
+/// </summary>
+public sealed record SweepEntry(RunConfig Config, string Label, IReadOnlyDictionary<string, string> Coordinates);
+
+/// <summary>
+/// How a sweep's report is laid out: table rows and columns and the heat map axes are field paths of the
+/// entries' coordinates (<c>label</c>, <c>prune.method</c>, <c>prune.sparsity</c>, <c>model.depth</c>, <c>init.name</c>, ...).
+/// With <see cref="SelectOver"/> set (e.g. <c>train.lr</c>, the seeds' "lr grid"), each cell reports the value of
+/// that field with the best mean <see cref="SelectBy"/> over seeds.
+/// </summary>
+public sealed record ReportLayout(
+    string Rows = "label",
+    string Columns = "prune.sparsity",
+    string? HeatmapX = null,
+    string? HeatmapY = null,
+    string? SelectOver = null,
+    string SelectBy = "validation_accuracy",
+    string Metric = "test_accuracy");
+
+/// <summary>
+/// A sweep as registered: <see cref="Key"/> is <c>name@scale</c>; <see cref="Notes"/> holds what the report must
+/// say (e.g. "ran on fashion-mnist: mnist was not found"); <see cref="SpecText"/> is the YAML it came from.
+/// </summary>
+public sealed record SweepInfo(string Key, string Description, string Reproduces, ReportLayout Layout, IReadOnlyList<string> Notes, string SpecText);
+
+/// <summary>A worker process: claims are tied to it, and a claim whose worker is gone can be taken again.</summary>
+public sealed record WorkerInfo(string Host, int Pid, long StartedTicks)
+{
+    public static WorkerInfo Current { get; } = new(Environment.MachineName, Environment.ProcessId, Process.GetCurrentProcess().StartTime.ToUniversalTime().Ticks);
+
+    public override string ToString() => $"{Host}:{Pid}";
+
+    /// <summary>Whether this worker still runs; only answerable on the same host (elsewhere: true, and the heartbeat decides).</summary>
+    public bool IsAlive()
+    {
+        if (Host != Environment.MachineName) return true;
+        try
+        {
+            using var p = Process.GetProcessById(Pid);
+            // Start times are derived from the boot time, which each process estimates slightly differently: a
+            // recycled pid belongs to a process started later, far more than this tolerance.
+            return !p.HasExited && Math.Abs(p.StartTime.ToUniversalTime().Ticks - StartedTicks) < TimeSpan.TicksPerSecond;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>A run a worker has claimed; <see cref="Attempt"/> counts claims of this run (1 for the first).</summary>
+public sealed record RunClaim(string RunId, RunConfig Config, int Attempt);
+
+/// <summary>What pruning did to a run's network.</summary>
+public sealed record PruningRecord(
+    double ActualSparsity,
+    long Kept,
+    long Total,
+    IReadOnlyList<LayerReport> Layers,
+    IReadOnlyDictionary<string, double[]> UnitKeptFractions,
+    IReadOnlyList<string> Warnings,
+    double Seconds);
+
+/// <summary>Where a run was computed: versions, threads and device.</summary>
+public sealed record EnvironmentInfo(
+    string InitPruneVersion,
+    string Commit,
+    string TorchSharpVersion,
+    string LibTorchVersion,
+    int Threads,
+    string Device,
+    string Host,
+    string Os,
+    string Dotnet);
+
+/// <summary>A finished run's final figures.</summary>
+public sealed record RunResult(
+    double? TestAccuracy,
+    double TestLoss,
+    double? ValidationAccuracy,
+    int Epochs,
+    double TrainSeconds,
+    double TotalSeconds,
+    EnvironmentInfo Environment);
+
+/// <summary>Status of a run in the store.</summary>
+public enum RunStatus { Pending, Running, Done, Failed }
+
+/// <summary>Everything the store knows about one run.</summary>
+public sealed record StoredRun(
+    string Id,
+    RunConfig Config,
+    RunStatus Status,
+    int Attempts,
+    string? Worker,
+    string? Error,
+    IReadOnlyList<EpochMetrics> Epochs,
+    PruningRecord? Pruning,
+    RunResult? Result,
+    IReadOnlyList<(string Sweep, string Label, IReadOnlyDictionary<string, string> Coordinates)> Entries);
+
+/// <summary>
+/// Where sweeps keep their runs and results. SQLite (<see cref="SqliteResultsStore"/>) is the default; a server
+/// database can implement the same contract so workers on many machines share one store. Every method is
+/// atomic; <see cref="Claim"/> never hands the same run to two live workers.
+/// </summary>
+public interface IResultsStore : IDisposable
+{
+    /// <summary>Where the store lives (a file path or a connection description), for messages.</summary>
+    string Location { get; }
+
+    /// <summary>
+    /// Saves the sweep (replacing its description, layout and notes), adds the runs not yet known as pending and
+    /// links every entry to the sweep (idempotent: registering again adds nothing twice).
+    /// </summary>
+    void Register(SweepInfo sweep, IReadOnlyList<SweepEntry> entries);
+
+    /// <summary>
+    /// Takes one pending run of <paramref name="sweep"/> (in registration order) for <paramref name="worker"/>,
+    /// or one whose worker died (<see cref="WorkerInfo.IsAlive"/> false) or whose heartbeat is older than
+    /// <paramref name="lease"/>; null when none is left.
+    /// </summary>
+    RunClaim? Claim(string sweep, WorkerInfo worker, TimeSpan lease);
+
+    /// <summary>Marks the claim as still alive.</summary>
+    void Heartbeat(string runId, WorkerInfo worker);
+
+    /// <summary>Stores one epoch's metrics (replacing that epoch if a resumed run computes it again).</summary>
+    void RecordEpoch(string runId, EpochMetrics metrics);
+
+    /// <summary>The stored epochs of one run, in order (those of earlier attempts included).</summary>
+    IReadOnlyList<EpochMetrics> Epochs(string runId);
+
+    void RecordPruning(string runId, PruningRecord record);
+
+    /// <summary>Marks the run done with its final figures.</summary>
+    void Complete(string runId, RunResult result);
+
+    /// <summary>Marks the run failed with a one-line reason (kept until <see cref="ResetFailed"/>).</summary>
+    void Fail(string runId, string error);
+
+    /// <summary>Sets the failed runs of <paramref name="sweep"/> back to pending; returns how many.</summary>
+    int ResetFailed(string sweep);
+
+    /// <summary>The runs of <paramref name="sweep"/> (all runs when null), in registration order.</summary>
+    IReadOnlyList<StoredRun> Load(string? sweep = null);
+
+    /// <summary>The sweeps registered so far, in registration order.</summary>
+    IReadOnlyList<SweepInfo> Sweeps();
+}

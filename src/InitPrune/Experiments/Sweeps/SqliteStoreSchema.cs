@@ -1,0 +1,103 @@
+using System.Globalization;
+using InitPrune.Engine;
+using Microsoft.Data.Sqlite;
+
+namespace InitPrune.Experiments.Sweeps;
+
+/// <summary>
+/// The tables of a <see cref="SqliteResultsStore"/> and the checks that a file is one. A store is marked by its
+/// <c>application_id</c>; <c>user_version</c> is the schema version, so later versions can migrate older stores.
+/// </summary>
+static class SqliteStoreSchema
+{
+    /// <summary>"IPrS" in ASCII.</summary>
+    public const int ApplicationId = 0x49507253;
+
+    public const int Version = 1;
+
+    const string Tables = """
+        CREATE TABLE sweeps(
+            key TEXT PRIMARY KEY,
+            description TEXT NOT NULL,
+            reproduces TEXT NOT NULL,
+            layout_json TEXT NOT NULL,
+            notes_json TEXT NOT NULL,
+            spec_text TEXT NOT NULL,
+            registered_at TEXT NOT NULL,
+            ordinal INTEGER NOT NULL);
+        CREATE TABLE runs(
+            id TEXT PRIMARY KEY,
+            config_json TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            worker_host TEXT,
+            worker_pid INTEGER,
+            worker_started INTEGER,
+            heartbeat_at TEXT,
+            claimed_at TEXT,
+            finished_at TEXT,
+            error TEXT,
+            result_json TEXT,
+            pruning_json TEXT);
+        CREATE TABLE sweep_runs(
+            sweep TEXT NOT NULL REFERENCES sweeps(key),
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            label TEXT NOT NULL,
+            coords_json TEXT NOT NULL,
+            ordinal INTEGER NOT NULL,
+            PRIMARY KEY(sweep, run_id, label, coords_json));
+        CREATE INDEX sweep_runs_order ON sweep_runs(sweep, ordinal);
+        CREATE TABLE epochs(
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            epoch INTEGER NOT NULL,
+            learning_rate REAL,
+            train_loss REAL,
+            test_loss REAL,
+            test_accuracy REAL,
+            seconds REAL,
+            samples_per_second REAL,
+            validation_loss REAL,
+            validation_accuracy REAL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY(run_id, epoch));
+        """;
+
+    /// <summary>
+    /// Whether the store's tables exist (false for a new, empty file); throws when the file is something else or
+    /// was written by a newer schema. Reads only, so a foreign file is left untouched.
+    /// </summary>
+    public static bool Check(SqliteConnection connection, SqliteTransaction? transaction, string path)
+    {
+        var applicationId = Scalar(connection, transaction, "PRAGMA application_id");
+        var version = Scalar(connection, transaction, "PRAGMA user_version");
+        var tables = Scalar(connection, transaction, "SELECT count(*) FROM sqlite_master");
+        if (applicationId == 0 && version == 0 && tables == 0) return false;
+        if (applicationId != ApplicationId)
+            throw NotAStore(path, applicationId == 0
+                ? "a SQLite database of another program"
+                : $"a SQLite database with application id 0x{applicationId.ToString("x8", CultureInfo.InvariantCulture)}");
+        if (version > Version)
+            throw new InitPruneException($"{path} was written by a newer InitPrune (store schema {version}, this one reads up to {Version}): upgrade InitPrune or pass another --store");
+        return version == Version;
+    }
+
+    /// <summary>Creates the tables of a new store (migrations from older versions go here).</summary>
+    public static void Create(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = Tables + $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {Version};";
+        command.ExecuteNonQuery();
+    }
+
+    public static InitPruneException NotAStore(string path, string why, Exception? inner = null) =>
+        new($"{path} is not an InitPrune results store ({why}): pass another --store or delete it", inner: inner);
+
+    static long Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+}

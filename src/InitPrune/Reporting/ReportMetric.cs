@@ -1,0 +1,33 @@
+using InitPrune.Engine;
+using InitPrune.Experiments.Sweeps;
+
+namespace InitPrune.Reporting;
+
+/// <summary>A figure read from a finished run: <c>test_accuracy</c>, <c>validation_accuracy</c> (in percent) or <c>test_loss</c>.</summary>
+internal sealed record ReportMetric(string Name, string Title, bool IsPercent)
+{
+    public static readonly string[] Known = ["test_accuracy", "validation_accuracy", "test_loss"];
+
+    public static ReportMetric Parse(string name) => name switch
+    {
+        "test_accuracy" => new(name, "Test accuracy (%)", true),
+        "validation_accuracy" => new(name, "Validation accuracy (%)", true),
+        "test_loss" => new(name, "Test loss", false),
+        _ => throw new InitPruneException($"the report metric '{name}' is unknown: use one of {string.Join(", ", Known)}"),
+    };
+
+    public string NumberFormat => IsPercent ? "F2" : "F4";
+
+    /// <summary>The run's figure, or null when the run has none (e.g. no validation split).</summary>
+    public double? Of(StoredRun run)
+    {
+        if (run.Result is not { } r) return null;
+        double? raw = Name switch
+        {
+            "test_accuracy" => r.TestAccuracy,
+            "validation_accuracy" => r.ValidationAccuracy ?? run.Epochs.MaxBy(e => e.Epoch)?.ValidationAccuracy,
+            _ => r.TestLoss,
+        };
+        return raw is { } v && IsPercent ? 100 * v : raw;
+    }
+}

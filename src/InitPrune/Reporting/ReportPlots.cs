@@ -1,0 +1,276 @@
+using System.Globalization;
+using System.Text;
+using InitPrune.Experiments.Sweeps;
+using ScottPlot;
+
+namespace InitPrune.Reporting;
+
+/// <summary>A plot written as <see cref="Png"/> and <see cref="Svg"/>.</summary>
+internal sealed record ReportImage(string Title, string Png, string Svg);
+
+/// <summary>The report's plots and the tensor names behind the per-layer plots' x axis (index → name).</summary>
+internal sealed record ReportFigures(IReadOnlyList<ReportImage> Images, IReadOnlyList<string> LayerNames);
+
+/// <summary>
+/// The report's plots: the metric vs the column field (one line per row, a ± std band), heat maps of the metric
+/// over the layout's heat map axes (seed 001 Fig. 3), weights kept per layer (Fig. 2) and per neuron (Fig. 1).
+/// </summary>
+internal static class ReportPlots
+{
+    const int MaxLinePlots = 12;
+    const int MaxHeatmaps = 12;
+    const int MaxLayerPlots = 6;
+    const int MaxNeuronPlots = 8;
+    const int Width = 800;
+    const int Height = 500;
+
+    public static ReportFigures WriteAll(SweepAnalysis a, string outDir)
+    {
+        var images = new List<ReportImage>();
+        images.AddRange(MetricLines(a, outDir));
+        images.AddRange(Heatmaps(a, outDir));
+        var (layerImages, names) = LayersKept(a, outDir);
+        images.AddRange(layerImages);
+        images.AddRange(NeuronsKept(a, outDir));
+        return new ReportFigures(images, names);
+    }
+
+    static IEnumerable<ReportImage> MetricLines(SweepAnalysis a, string outDir)
+    {
+        var layout = a.Layout;
+        var metric = a.Metric.Name == "test_accuracy" ? "accuracy" : a.Metric.Name;
+        foreach (var g in a.Groups.Take(MaxLinePlots))
+        {
+            var plot = new Plot();
+            var palette = new ScottPlot.Palettes.Category10();
+            for (var i = 0; i < g.Rows.Count; i++)
+            {
+                var points = Enumerable.Range(0, g.Columns.Count).Where(j => g.Cells[i, j].Mean is not null).ToArray();
+                if (points.Length == 0) continue;
+                var xs = points.Select(j => (double)j).ToArray();
+                var means = points.Select(j => g.Cells[i, j].Mean!.Value).ToArray();
+                var stds = points.Select(j => g.Cells[i, j].Std ?? 0).ToArray();
+                var color = palette.GetColor(i);
+                if (stds.Any(s => s > 0))
+                {
+                    var band = plot.Add.FillY(xs, [.. means.Zip(stds, (m, s) => m - s)], [.. means.Zip(stds, (m, s) => m + s)]);
+                    band.FillColor = color.WithAlpha(0.2);
+                    band.LineWidth = 0;
+                }
+                var line = plot.Add.Scatter(xs, means, color);
+                line.LegendText = g.Rows[i];
+                line.LineWidth = 2;
+                line.MarkerSize = 7;
+            }
+            CategoricalX(plot, [.. g.Columns.Select(c => SweepAnalysis.Display(layout.Columns, c))]);
+            var title = $"{a.Metric.Title} vs {Short(layout.Columns)}{(g.Fixed.Count > 0 ? $" ({g.Describe()})" : "")}";
+            plot.Title(title);
+            plot.XLabel(Short(layout.Columns));
+            plot.YLabel(a.Metric.Title + (layout.SelectOver is { } over ? $", best {Short(over)}" : ""));
+            plot.ShowLegend(Edge.Right);
+            yield return Save(plot, outDir, $"{metric}_vs_{Short(layout.Columns)}{Suffix(g.Fixed)}", title, Width, Height);
+        }
+    }
+
+    static IEnumerable<ReportImage> Heatmaps(SweepAnalysis a, string outDir)
+    {
+        var layout = a.Layout;
+        if (layout.HeatmapX is not { } xField || layout.HeatmapY is not { } yField) yield break;
+        var others = a.ExtraAxes.Where(k => k != xField && k != yField).ToList();
+        var combos = a.Groups.Select(g => g.Fixed.Where(kv => others.Contains(kv.Key)).ToList())
+            .DistinctBy(f => string.Join("\u0001", f.Select(kv => kv.Value))).ToList();
+        var count = 0;
+        foreach (var combo in combos)
+        {
+            var maps = a.Rows.Select(r => (Row: r, Map: HeatmapMatrix(a, r, combo))).ToList();
+            var finite = maps.SelectMany(m => m.Map.Values.Cast<double>()).Where(double.IsFinite).ToList();
+            var range = finite.Count > 0 && finite.Max() > finite.Min() ? new ScottPlot.Range(finite.Min(), finite.Max())
+                : finite.Count > 0 ? new ScottPlot.Range(finite[0] - 1, finite[0] + 1) : new ScottPlot.Range(0, 100);
+            foreach (var (row, map) in maps)
+            {
+                if (count++ >= MaxHeatmaps) yield break;
+                var fixedText = combo.Count > 0 ? $" ({string.Join(", ", combo.Select(kv => $"{kv.Key} = {kv.Value}"))})" : "";
+                var title = $"{a.Metric.Title}: {row}{fixedText}";
+                var plot = HeatmapPlot(map.Values, range, a.Metric.Title, annotate: true, a.Metric.IsPercent ? "F1" : "F3");
+                CategoricalX(plot, [.. map.Xs.Select(x => SweepAnalysis.Display(xField, x))]);
+                CategoricalY(plot, [.. map.Ys.Select(y => SweepAnalysis.Display(yField, y))]);
+                plot.Title(title);
+                plot.XLabel(Short(xField));
+                plot.YLabel(Short(yField));
+                yield return Save(plot, outDir, $"heatmap_{Slug(row)}{Suffix(combo)}", title, Width, 600);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The heat map of <paramref name="row"/>: distinct heat map X and Y values (ascending when numeric) and the
+    /// mean metric at [y index, x index] (NaN where no run is done), over the groups matching <paramref name="fixedAxes"/>.
+    /// </summary>
+    public static (IReadOnlyList<string> Xs, IReadOnlyList<string> Ys, double[,] Values) HeatmapMatrix(
+        SweepAnalysis a, string row, IReadOnlyList<KeyValuePair<string, string>> fixedAxes)
+    {
+        var xField = a.Layout.HeatmapX!;
+        var yField = a.Layout.HeatmapY!;
+        var cells = new List<(string X, string Y, double? Mean)>();
+        foreach (var g in a.Groups.Where(g => fixedAxes.All(kv => g.Fixed.Contains(kv))))
+        {
+            foreach (var c in g.Columns)
+            {
+                if (a.CellValue(g, row, c, xField) is { } x && a.CellValue(g, row, c, yField) is { } y)
+                    cells.Add((x, y, g.Cell(row, c).Mean));
+            }
+        }
+        var xs = SweepAnalysis.Order(cells.Select(c => c.X));
+        var ys = SweepAnalysis.Order(cells.Select(c => c.Y));
+        var values = new double[ys.Count, xs.Count];
+        for (var i = 0; i < ys.Count; i++)
+            for (var j = 0; j < xs.Count; j++)
+                values[i, j] = double.NaN;
+        foreach (var (x, y, mean) in cells)
+            if (mean is { } m) values[ys.IndexOf(y), xs.IndexOf(x)] = m;
+        return (xs, ys, values);
+    }
+
+    /// <summary>Percentage of weights kept per tensor (seed 001 Fig. 2), one plot per sparsity (at most six) of the last group, one line per row.</summary>
+    static (List<ReportImage> Images, List<string> Names) LayersKept(SweepAnalysis a, string outDir)
+    {
+        var images = new List<ReportImage>();
+        var names = new List<string>();
+        if (a.Groups.Count == 0) return (images, names);
+        var g = a.Groups[^1];
+        var columns = g.Columns.Where(c => g.Rows.Any(r => Pruned(g.Cell(r, c)).Any())).ToList();
+        if (columns.Count > MaxLayerPlots)
+            columns = [.. Enumerable.Range(0, MaxLayerPlots).Select(k => columns[(int)Math.Round(k * (columns.Count - 1.0) / (MaxLayerPlots - 1))])];
+        foreach (var c in columns)
+        {
+            var perRow = g.Rows.Select(r => (Row: r, Records: Pruned(g.Cell(r, c)).Select(run => run.Pruning!).ToList()))
+                .Where(x => x.Records.Count > 0).ToList();
+            foreach (var name in perRow.SelectMany(x => x.Records.SelectMany(p => p.Layers.Select(l => l.Name))))
+                if (!names.Contains(name)) names.Add(name);
+            var series = perRow.Select(x =>
+            {
+                var layers = names.Where(n => x.Records.Any(p => p.Layers.Any(l => l.Name == n))).ToList();
+                var kept = layers.Select(n => 100 * x.Records.Select(p => p.Layers.FirstOrDefault(l => l.Name == n)).OfType<Pruning.LayerReport>().Average(l => l.KeptFraction));
+                return new Series(x.Row, [.. layers.Select(n => (double)names.IndexOf(n))], [.. kept]);
+            }).ToList();
+            var column = SweepAnalysis.Display(a.Layout.Columns, c);
+            var title = $"Weights kept per layer, {Short(a.Layout.Columns)} {column}{(g.Fixed.Count > 0 ? $" ({g.Describe()})" : "")}";
+            var file = $"kept_per_layer_{Short(a.Layout.Columns)}-{Slug(column.TrimEnd('%'))}{Suffix(g.Fixed)}";
+            Plots.Lines(Path.Combine(outDir, file + ".svg"), title, "layer index (see the table of layers)", "weights kept (%)", series, Width, Height);
+            images.Add(new ReportImage(title, Path.Combine(outDir, file + ".png"), Path.Combine(outDir, file + ".svg")));
+        }
+        return (images, names);
+    }
+
+    /// <summary>
+    /// Seed 001 Fig. 1: for each row, the first seed's percentage of kept incoming weights of every neuron
+    /// (x = layer, y = neuron), in the last group at the pruned column value closest to 70%.
+    /// </summary>
+    static IEnumerable<ReportImage> NeuronsKept(SweepAnalysis a, string outDir)
+    {
+        if (a.Groups.Count == 0) yield break;
+        var g = a.Groups[^1];
+        var columns = g.Columns.Where(c => g.Rows.Any(r => Pruned(g.Cell(r, c)).Any(run => run.Pruning!.UnitKeptFractions.Count > 0))).ToList();
+        if (columns.Count == 0) yield break;
+        var column = columns.MinBy(c => SweepAnalysis.TryNumber(c, out var v) ? Math.Abs(v - 0.7) : 0)!;
+        foreach (var row in g.Rows.Take(MaxNeuronPlots))
+        {
+            var run = Pruned(g.Cell(row, column)).Where(r => r.Pruning!.UnitKeptFractions.Count > 0).MinBy(r => r.Config.Seed);
+            if (run is null) continue;
+            var map = NeuronMatrix(run.Pruning!);
+            var shown = SweepAnalysis.Display(a.Layout.Columns, column);
+            var title = $"Weights kept per neuron: {row}, {Short(a.Layout.Columns)} {shown}, seed {run.Config.Seed}{string.Concat(g.Fixed.Select(kv => $", {Short(kv.Key)} {kv.Value}"))}";
+            var plot = HeatmapPlot(map, new ScottPlot.Range(0, 100), "kept (%)", annotate: false, "F0");
+            plot.Title(title);
+            plot.XLabel("layer");
+            plot.YLabel("neuron");
+            yield return Save(plot, outDir, $"kept_per_neuron_{Slug(row)}{Suffix(g.Fixed)}", title, Width, 600);
+        }
+    }
+
+    /// <summary>[neuron, layer] percentages of kept incoming weights, weight tensors only (biases when nothing else), NaN past a layer's width.</summary>
+    internal static double[,] NeuronMatrix(PruningRecord p)
+    {
+        var order = p.Layers.Select(l => l.Name).Where(p.UnitKeptFractions.ContainsKey).Concat(p.UnitKeptFractions.Keys).Distinct().ToList();
+        var weights = order.Where(n => !n.EndsWith("bias", StringComparison.Ordinal)).ToList();
+        if (weights.Count == 0) weights = order;
+        var height = weights.Max(n => p.UnitKeptFractions[n].Length);
+        var values = new double[height, weights.Count];
+        for (var l = 0; l < weights.Count; l++)
+        {
+            var f = p.UnitKeptFractions[weights[l]];
+            for (var n = 0; n < height; n++) values[n, l] = n < f.Length ? 100 * f[n] : double.NaN;
+        }
+        return values;
+    }
+
+    static IEnumerable<StoredRun> Pruned(CellStats cell) => cell.Runs.Where(r => r.Pruning is { Layers.Count: > 0 } p && p.ActualSparsity > 0);
+
+    /// <summary>A heat map with row 0 at the bottom, cells centred on integer coordinates, a colour bar and optionally the values written in the cells.</summary>
+    static Plot HeatmapPlot(double[,] values, ScottPlot.Range range, string colorLabel, bool annotate, string format)
+    {
+        var plot = new Plot();
+        var map = plot.Add.Heatmap(values);
+        map.FlipVertically = true;
+        map.Colormap = new ScottPlot.Colormaps.Viridis();
+        map.ManualRange = range;
+        map.NaNCellColor = Colors.LightGray;
+        var bar = plot.Add.ColorBar(map);
+        bar.Label = colorLabel;
+        if (annotate && values.Length <= 400)
+        {
+            for (var i = 0; i < values.GetLength(0); i++)
+            {
+                for (var j = 0; j < values.GetLength(1); j++)
+                {
+                    if (!double.IsFinite(values[i, j])) continue;
+                    var text = plot.Add.Text(values[i, j].ToString(format, CultureInfo.InvariantCulture), j, i);
+                    text.Alignment = Alignment.MiddleCenter;
+                    text.LabelFontSize = 11;
+                    var bright = (values[i, j] - range.Min) / (range.Max - range.Min) > 0.6;
+                    text.LabelFontColor = bright ? Colors.Black : Colors.White;
+                }
+            }
+        }
+        plot.Axes.SetLimits(-0.5, values.GetLength(1) - 0.5, -0.5, values.GetLength(0) - 0.5);
+        return plot;
+    }
+
+    static void CategoricalX(Plot plot, string[] labels)
+    {
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. labels.Select((l, i) => new Tick(i, l))]);
+        plot.Axes.SetLimitsX(-0.5, Math.Max(labels.Length - 0.5, 0.5));
+    }
+
+    static void CategoricalY(Plot plot, string[] labels)
+    {
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. labels.Select((l, i) => new Tick(i, l))]);
+        plot.Axes.SetLimitsY(-0.5, Math.Max(labels.Length - 0.5, 0.5));
+    }
+
+    static ReportImage Save(Plot plot, string outDir, string name, string title, int width, int height)
+    {
+        var png = Path.Combine(outDir, name + ".png");
+        var svg = Path.Combine(outDir, name + ".svg");
+        plot.SavePng(png, width, height);
+        plot.SaveSvg(svg, width, height);
+        return new ReportImage(title, png, svg);
+    }
+
+    /// <summary>The last segment of a field path: <c>prune.sparsity</c> → <c>sparsity</c>.</summary>
+    static string Short(string field) => field[(field.LastIndexOf('.') + 1)..];
+
+    static string Suffix(IEnumerable<KeyValuePair<string, string>> fixedAxes) =>
+        string.Concat(fixedAxes.Select(kv => $"_{Short(kv.Key)}-{Slug(kv.Value)}"));
+
+    /// <summary>A file-name-safe form: lower-case letters, digits, '.', '-' (others become '-').</summary>
+    internal static string Slug(string text)
+    {
+        var sb = new StringBuilder();
+        foreach (var ch in text.ToLowerInvariant())
+            sb.Append(char.IsAsciiLetterOrDigit(ch) || ch == '.' ? ch : '-');
+        var slug = sb.ToString().Trim('-');
+        while (slug.Contains("--", StringComparison.Ordinal)) slug = slug.Replace("--", "-", StringComparison.Ordinal);
+        return slug.Length == 0 ? "x" : slug;
+    }
+}

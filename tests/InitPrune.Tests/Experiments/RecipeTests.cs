@@ -1,0 +1,272 @@
+using System.Runtime.CompilerServices;
+using InitPrune.Data;
+using InitPrune.Engine;
+using InitPrune.Experiments.Sweeps;
+using InitPrune.Tests.Data;
+
+namespace InitPrune.Tests.Experiments;
+
+/// <summary>
+/// The recipes in <c>configs/</c>: each loads at the full and the smoke scale, expands to the hand-counted grid,
+/// and carries the seeds' settings. Data lookup is redirected to empty folders so the results hold on any machine.
+/// </summary>
+[Collection(DataEnvironmentCollection.Name)]
+public class RecipeTests
+{
+    /// <summary>Runs per recipe, counted by hand from the spec: (full, smoke).</summary>
+    static readonly Dictionary<string, (int Full, int Smoke)> Counts = new()
+    {
+        // 3 variants × 6 depths × 9 sparsities × 4 learning rates × 1 seed; smoke 3 × 3 depths × 3 sparsities.
+        ["seed001-fig3-depth-sparsity"] = (3 * 6 * 9 * 4, 3 * 3 * 3),
+        ["seed001-fig5-elu"] = (3 * 6 * 9 * 4, 3 * 3 * 3),
+        // 2 variants, one mask each.
+        ["seed001-fig1-neurons"] = (2, 2),
+        // 2 variants × 3 sparsities; smoke 1 sparsity.
+        ["seed001-fig2-layers"] = (2 * 3, 2),
+        // 3 ResNets × (dense + 5 methods × 3 sparsities + SNIP and SBP-SR × 5) × 3 seeds; smoke ResNet32, 1 seed.
+        ["seed001-table1-cifar10"] = (3 * (1 + 5 * 3 + 2 * 5) * 3, 1 + 5 * 3 + 2 * 5),
+        // 3 ResNets × (dense + 7 methods × 3 sparsities) × 3 seeds.
+        ["seed001-table2-cifar100"] = (3 * (1 + 7 * 3) * 3, 1 + 7 * 3),
+        // 3 ResNets × 4 methods × 3 sparsities × 3 seeds.
+        ["seed001-table3-tiny-imagenet"] = (3 * 4 * 3 * 3, 4 * 3),
+        // 3 variants × 3 depths × 4 learning rates × 3 seeds; smoke 3 × 2 depths × 1 lr × 1 seed.
+        ["seed001-table4-vcnn"] = (3 * 3 * 4 * 3, 3 * 2),
+        // 2 VGGs × 3 variants × 3 sparsities × 3 seeds; smoke VGG16-BN only.
+        ["seed001-table5-vgg"] = (2 * 3 * 3 * 3, 3 * 3),
+        // 3 ResNets × 4 variants × 5 sparsities × 3 seeds; smoke ResNet32 × 4 × 2 sparsities.
+        ["seed001-table9-activations"] = (3 * 4 * 5 * 3, 4 * 2),
+        // 2 variants × 5 depths × 5 sparsities × 3 seeds; smoke 2 × 2 × 2 × 1.
+        ["seed002-fig13-random-pruning"] = (2 * 5 * 5 * 3, 2 * 2 * 2),
+    };
+
+    public static TheoryData<string> Recipes() => [.. Counts.Keys];
+
+    /// <summary>
+    /// The repository's <c>configs/</c>: above the test binaries, or (with <c>--artifacts-path</c> outside the
+    /// repository) above this source file.
+    /// </summary>
+    static string ConfigsDir([CallerFilePath] string source = "")
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(source) ?? "" })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "InitPrune.slnx")))
+                    return Path.Combine(dir.FullName, "configs");
+        throw new InvalidOperationException($"no InitPrune.slnx above {AppContext.BaseDirectory} or {source}");
+    }
+
+    static string Recipe(string name) => Path.Combine(ConfigsDir(), name + ".yaml");
+
+    /// <summary>Points every data search folder at empty temporary folders; <paramref name="dataDir"/> is the --data-dir.</summary>
+    sealed class NoData : IDisposable
+    {
+        readonly TempDir root = new();
+        readonly DataEnvironment env;
+
+        public NoData()
+        {
+            env = new DataEnvironment(root.Sub("env"), root.Sub("home"), root.Sub("system"));
+            DataDir = root.Sub("data");
+        }
+
+        public string DataDir { get; }
+
+        /// <summary>Puts the four IDX file names of Fashion-MNIST (empty: lookup only checks that they exist) in the data dir.</summary>
+        public void AddFashionMnistFiles()
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(DataDir, "fashion-mnist")).FullName;
+            foreach (var f in MnistLike.Files) File.WriteAllBytes(Path.Combine(folder, f), []);
+        }
+
+        public void Dispose()
+        {
+            env.Dispose();
+            root.Dispose();
+        }
+    }
+
+    static SweepSpec Load(string name, string scale, NoData data, bool requireData = false) =>
+        SpecLoader.Load(Recipe(name), scale, data.DataDir, requireData);
+
+    [Fact]
+    public void EveryConfigIsARecipeWithHandCountedRuns()
+    {
+        var files = Directory.GetFiles(ConfigsDir(), "*.yaml").Select(Path.GetFileNameWithoutExtension).Order().ToArray();
+        Assert.Equal(Counts.Keys.Order().ToArray(), files);
+    }
+
+    [Theory]
+    [MemberData(nameof(Recipes))]
+    public void ExpandsToTheHandCountedGridAtFullAndSmokeScale(string name)
+    {
+        using var data = new NoData();
+        var full = Load(name, "full", data);
+        var smoke = Load(name, "smoke", data);
+        Assert.Equal(Counts[name].Full, full.Entries.Count);
+        Assert.Equal(Counts[name].Smoke, smoke.Entries.Count);
+        Assert.Equal(full.Entries.Count, full.DistinctRuns.Count);
+        Assert.Equal(smoke.Entries.Count, smoke.DistinctRuns.Count);
+        Assert.InRange(smoke.Entries.Count, 1, 60);
+        Assert.Equal(name, full.Name);
+        Assert.Equal($"{name}@smoke", smoke.Key);
+        Assert.False(string.IsNullOrWhiteSpace(full.Description));
+        Assert.StartsWith("seed 00", full.Reproduces);
+        Assert.All(smoke.DistinctRuns, r => Assert.Equal(0, r.Seed));
+        Assert.All(full.Entries.Concat(smoke.Entries), e => Assert.InRange(e.Config.Prune.Sparsity, 0, 0.999));
+    }
+
+    [Theory]
+    [MemberData(nameof(Recipes))]
+    public void SmokeIsSmallerThanFullInEveryRun(string name)
+    {
+        using var data = new NoData();
+        var full = Load(name, "full", data).DistinctRuns;
+        var smoke = Load(name, "smoke", data).DistinctRuns;
+        static long Steps(RunConfig r) => r.Train.MaxSteps ?? long.MaxValue;
+        Assert.True(smoke.Max(Steps) <= full.Min(Steps));
+        Assert.True(smoke.Max(r => r.Train.Epochs) <= full.Max(r => r.Train.Epochs));
+        Assert.True(smoke.Max(r => r.Data.TrainSubset ?? int.MaxValue) <= full.Min(r => r.Data.TrainSubset ?? int.MaxValue));
+    }
+
+    [Theory]
+    [InlineData("seed001-fig1-neurons")]
+    [InlineData("seed001-fig3-depth-sparsity")]
+    [InlineData("seed001-fig5-elu")]
+    [InlineData("seed001-table4-vcnn")]
+    public void MnistRecipesRunOnFashionMnistWhenMnistIsMissing(string name)
+    {
+        using var data = new NoData();
+        data.AddFashionMnistFiles();
+        var spec = Load(name, "smoke", data, requireData: true);
+        Assert.All(spec.Entries, e => Assert.Equal("fashion-mnist", e.Config.Data.Name));
+        Assert.Contains(spec.Notes, n => n.Contains("fashion-mnist") && n.Contains("mnist was not found"));
+    }
+
+    [Theory]
+    [InlineData("seed001-table1-cifar10", "cifar10")]
+    [InlineData("seed001-table2-cifar100", "cifar100")]
+    [InlineData("seed001-table3-tiny-imagenet", "tiny-imagenet")]
+    [InlineData("seed001-table5-vgg", "cifar10")]
+    [InlineData("seed001-table9-activations", "cifar10")]
+    [InlineData("seed001-fig2-layers", "cifar10")]
+    public void UserDataRecipesSayWhichDatasetIsMissing(string name, string dataset)
+    {
+        using var data = new NoData();
+        data.AddFashionMnistFiles();
+        var error = Assert.Throws<InitPruneException>(() => Load(name, "smoke", data, requireData: true));
+        Assert.Contains(dataset, error.Message);
+        var spec = Load(name, "smoke", data);
+        Assert.All(spec.Entries, e => Assert.Equal(dataset, e.Config.Data.Name));
+        Assert.Contains(spec.Notes, n => n.Contains(dataset) && n.Contains("not found"));
+    }
+
+    [Fact]
+    public void Fig3HasThePapersGridAndTrainsTenThousandSteps()
+    {
+        using var data = new NoData();
+        var full = Load("seed001-fig3-depth-sparsity", "full", data);
+        var runs = full.DistinctRuns;
+        Assert.Equal(new int?[] { 2, 20, 40, 60, 80, 100 }, runs.Select(r => r.Model.Depth).Distinct().Order());
+        Assert.Equal(new[] { 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9 }, runs.Select(r => r.Prune.Sparsity).Distinct().Order());
+        Assert.Equal(new[] { 1e-4, 1e-3, 1e-2, 1e-1 }, runs.Select(r => r.Train.Lr).Distinct().Order());
+        Assert.All(runs, r =>
+        {
+            Assert.Equal(("mlp", 100, "tanh"), (r.Model.Name, r.Model.Width, r.Model.Activation));
+            Assert.Equal(("snip", 10000, 100, 0.0), (r.Prune.Method, r.Train.MaxSteps, r.Train.BatchSize, r.Train.Momentum));
+            // ⌈10000 steps · 100 / (60000 − 5000 held out)⌉ = 19 epochs.
+            Assert.Equal(19, r.Train.Epochs);
+            Assert.Equal(5000, r.Data.Validation);
+        });
+        Assert.Equal(new[] { "EOC + rescaling", "EOC", "Ordered" }, full.Entries.Select(e => e.Label).Distinct());
+        Assert.All(full.Entries, e =>
+        {
+            var (init, rescale) = (e.Config.Init, e.Config.Prune.Rescale);
+            Assert.Equal(0.05, init.SigmaB);
+            Assert.Equal(e.Label == "Ordered" ? ("normal", 0.8) : ("eoc", init.SigmaW), (init.Name, init.SigmaW));
+            Assert.Equal(e.Label == "EOC + rescaling" ? "eoc" : "none", rescale);
+        });
+        Assert.Equal(("label", "prune.sparsity", "prune.sparsity", "model.depth", "train.lr", "validation_accuracy"),
+            (full.Layout.Rows, full.Layout.Columns, full.Layout.HeatmapX, full.Layout.HeatmapY, full.Layout.SelectOver, full.Layout.SelectBy));
+    }
+
+    [Fact]
+    public void Fig3SmokeIsTheAcceptanceGrid()
+    {
+        using var data = new NoData();
+        var runs = Load("seed001-fig3-depth-sparsity", "smoke", data).DistinctRuns;
+        Assert.Equal(new int?[] { 2, 10, 30 }, runs.Select(r => r.Model.Depth).Distinct().Order());
+        Assert.Equal(new[] { 0.1, 0.5, 0.9 }, runs.Select(r => r.Prune.Sparsity).Distinct().Order());
+        Assert.All(runs, r =>
+        {
+            Assert.Equal((10000, 2000, 1000), (r.Data.TrainSubset, r.Data.TestSubset, r.Data.Validation));
+            Assert.Equal((500, 0.01), (r.Train.MaxSteps, r.Train.Lr));
+            // ⌈500 · 100 / (10000 − 1000)⌉ = 6 epochs.
+            Assert.Equal(6, r.Train.Epochs);
+        });
+    }
+
+    [Fact]
+    public void CifarResNetTablesFollowTheGraspSetup()
+    {
+        using var data = new NoData();
+        var entries = Load("seed001-table1-cifar10", "full", data).Entries;
+        Assert.All(entries, e =>
+        {
+            var t = e.Config.Train;
+            Assert.Equal((160, 0.1, 0.9, 1e-4, "step", 128), (t.Epochs, t.Lr, t.Momentum, t.WeightDecay, t.Schedule, t.BatchSize));
+            Assert.Equal(new[] { 0.5, 0.75 }, t.Milestones!);
+            Assert.Equal(("crop-flip", 2.0, "kaiming-normal"), (e.Config.Data.Augment, e.Config.Model.WidthMultiplier, e.Config.Init.Name));
+            Assert.Equal(e.Label is "SBP-SR" or "GraSP-SR", e.Config.Model.Stable);
+        });
+        Assert.Equal(9, entries.Count(e => e.Config.Prune.Method == "none"));
+        Assert.Equal(new[] { 0.9, 0.95, 0.98, 0.995, 0.999 },
+            entries.Where(e => e.Label == "SBP-SR").Select(e => e.Config.Prune.Sparsity).Distinct().Order());
+        Assert.Equal(new[] { "resnet104", "resnet32", "resnet50" }, entries.Select(e => e.Config.Model.Name).Distinct().Order());
+        Assert.All(Load("seed001-table2-cifar100", "full", data).Entries, e => Assert.Equal(250, e.Config.Train.Epochs));
+        Assert.All(Load("seed001-table3-tiny-imagenet", "full", data).Entries, e => Assert.Equal(300, e.Config.Train.Epochs));
+    }
+
+    [Theory]
+    [InlineData("seed001-fig1-neurons")]
+    [InlineData("seed001-fig2-layers")]
+    public void MaskFiguresOnlyPrune(string name)
+    {
+        using var data = new NoData();
+        foreach (var scale in new[] { "full", "smoke" })
+            Assert.All(Load(name, scale, data).Entries, e => Assert.Equal(0, e.Config.Train.Epochs));
+    }
+
+    [Fact]
+    public void Fig1PrunesADepth100Width100NetworkToSeventyPercent()
+    {
+        using var data = new NoData();
+        var entries = Load("seed001-fig1-neurons", "full", data).Entries;
+        Assert.All(entries, e => Assert.Equal((100, 100, "snip", 0.7), (e.Config.Model.Depth, e.Config.Model.Width, e.Config.Prune.Method, e.Config.Prune.Sparsity)));
+        Assert.Equal(new[] { ("Edge of Chaos", "eoc"), ("Chaotic phase", "normal") }, entries.Select(e => (e.Label, e.Config.Init.Name)));
+        Assert.Equal(2.0, entries[1].Config.Init.SigmaW);
+    }
+
+    [Fact]
+    public void VcnnTableHasFiftyPercentSparsityAndDepthColumns()
+    {
+        using var data = new NoData();
+        var spec = Load("seed001-table4-vcnn", "full", data);
+        Assert.All(spec.Entries, e => Assert.Equal(("vcnn", 0.5, "snip"), (e.Config.Model.Name, e.Config.Prune.Sparsity, e.Config.Prune.Method)));
+        Assert.Equal(new int?[] { 10, 50, 100 }, spec.Entries.Select(e => e.Config.Model.Depth).Distinct().Order());
+        Assert.Equal("model.depth", spec.Layout.Columns);
+        // ⌈150 · 100 / (5000 − 500)⌉ = 4 epochs.
+        Assert.All(Load("seed001-table4-vcnn", "smoke", data).Entries, e => Assert.Equal(4, e.Config.Train.Epochs));
+    }
+
+    [Fact]
+    public void Seed002RescalesRandomPruningLayerByLayer()
+    {
+        using var data = new NoData();
+        var entries = Load("seed002-fig13-random-pruning", "full", data).Entries;
+        Assert.All(entries, e =>
+        {
+            Assert.Equal(("random", "layer-wise", 256), (e.Config.Prune.Method, e.Config.Prune.Scope, e.Config.Model.Width));
+            Assert.Equal(2.0, e.Config.Init.SigmaW * e.Config.Init.SigmaW, 12);
+            Assert.Equal(e.Label == "with normalization" ? "random" : "none", e.Config.Prune.Rescale);
+        });
+    }
+}

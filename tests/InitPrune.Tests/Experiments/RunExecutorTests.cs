@@ -1,0 +1,102 @@
+using InitPrune.Experiments.Sweeps;
+using InitPrune.IO;
+using InitPrune.Tests.Data;
+
+namespace InitPrune.Tests.Experiments;
+
+/// <summary>A run computed in one go equals, bit for bit, the same run interrupted after an epoch and resumed from its checkpoint.</summary>
+public class RunExecutorTests
+{
+    sealed class Crash : Exception;
+
+    static RunConfig Config(string method = "snip", double sparsity = 0.5, string rescale = "none") => new(
+        new DataSettings("ellipse", TrainSubset: 2000, TestSubset: 500, Validation: 200),
+        new ModelSettings("mlp", 2, 32, "tanh"),
+        new InitSettings("normal", 1.2, 0.1),
+        new PruneSettings(method, sparsity, Rescale: rescale),
+        new TrainSettings(Lr: 0.05, Momentum: 0.9, WeightDecay: 1e-4, Schedule: "step", Milestones: [0.5, 0.75], Epochs: 4, BatchSize: 50),
+        Seed: 3);
+
+    static SweepEntry Entry(RunConfig c) => new(c, "test", new Dictionary<string, string> { ["label"] = "test" });
+
+    static SweepInfo Info => new("t@full", "", "", new ReportLayout(), [], "");
+
+    static (StoredRun Run, Dictionary<string, TorchSharp.torch.Tensor> Final) Compute(string dir, RunConfig c, int? crashAtEpoch)
+    {
+        var folders = new SweepFolders(dir);
+        using (var store = SqliteResultsStore.Open(Path.Combine(dir, "store.sqlite")))
+        using (var data = new RunDataCache(null))
+        {
+            store.Register(Info, [Entry(c)]);
+            var dead = new WorkerInfo("elsewhere", 1, 1);
+            var claim = store.Claim(Info.Key, dead, SweepOptions.Lease)!;
+            var executor = new RunExecutor(store, folders, data);
+            if (crashAtEpoch is { } e) executor.Step += p => { if (p.Epoch == e && p.Step == 3) throw new Crash(); };
+            if (crashAtEpoch is not null)
+            {
+                Assert.Throws<Crash>(() => executor.Execute(claim, dead));
+                Assert.True(File.Exists(folders.CheckpointOf(c.Id)));
+                var again = store.Claim(Info.Key, WorkerInfo.Current, TimeSpan.Zero)!;
+                Assert.Equal(2, again.Attempt);
+                var resumed = new RunExecutor(store, folders, data).Execute(again, WorkerInfo.Current);
+                Assert.True(resumed.Resumed);
+                Assert.Equal(crashAtEpoch, resumed.FromEpoch);
+            }
+            else
+            {
+                Assert.True(executor.Execute(claim, dead).Done);
+            }
+            Assert.False(File.Exists(folders.CheckpointOf(c.Id)));
+            var run = Assert.Single(store.Load());
+            return (run, Safetensors.Load(Path.Combine(folders.RunFolder(c.Id), "final.safetensors")));
+        }
+    }
+
+    [Theory]
+    [InlineData(1, "snip", "none")]
+    [InlineData(3, "snip", "eoc-fixed")]
+    [InlineData(2, "none", "none")]
+    public void Resuming_from_a_checkpoint_gives_the_uninterrupted_result_bit_for_bit(int crashAtEpoch, string method, string rescale)
+    {
+        var c = Config(method, method == "none" ? 0 : 0.5, rescale);
+        using var a = new TempDir();
+        using var b = new TempDir();
+        var (straight, wa) = Compute(a.Path, c, null);
+        var (resumed, wb) = Compute(b.Path, c, crashAtEpoch);
+
+        Assert.Equal(RunStatus.Done, resumed.Status);
+        Assert.Equal(2, resumed.Attempts);
+        Assert.Equal(straight.Epochs.Select(e => e.Epoch), resumed.Epochs.Select(e => e.Epoch));
+        Assert.Equal(straight.Epochs.Select(e => e.TrainLoss), resumed.Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(straight.Epochs.Select(e => e.ValidationAccuracy), resumed.Epochs.Select(e => e.ValidationAccuracy));
+        Assert.Equal(straight.Result!.TestAccuracy, resumed.Result!.TestAccuracy);
+        Assert.Equal(wa.Keys.Order(), wb.Keys.Order());
+        foreach (var (name, t) in wa) Assert.True(TestNets.Same(t, wb[name]), name);
+        Assert.Equal(straight.Pruning!.Kept, resumed.Pruning!.Kept);
+    }
+
+    [Fact]
+    public void Max_steps_stop_training_inside_an_epoch_and_the_learning_rate_schedule_follows_epochs()
+    {
+        var c = Config() with { Train = new TrainSettings(Lr: 0.05, Schedule: "step", Milestones: [0.5], Epochs: 4, MaxSteps: 70, BatchSize: 50) };
+        using var dir = new TempDir();
+        var (run, _) = Compute(dir.Path, c, null);
+        // 1800 training samples / 50 = 36 steps per epoch: 70 steps end inside epoch 2.
+        Assert.Equal([1, 2], run.Epochs.Select(e => e.Epoch));
+        Assert.Equal([0.05, 0.05], run.Epochs.Select(e => e.LearningRate));
+        Assert.NotNull(run.Epochs[^1].ValidationAccuracy);
+    }
+
+    [Fact]
+    public void Prune_only_runs_record_the_mask_and_the_accuracy_at_initialization()
+    {
+        var c = Config() with { Train = new TrainSettings(Epochs: 0) };
+        using var dir = new TempDir();
+        var (run, weights) = Compute(dir.Path, c, null);
+        Assert.Empty(run.Epochs);
+        Assert.Equal(0.5, run.Pruning!.ActualSparsity, 3);
+        Assert.Equal(run.Pruning.Layers.Sum(l => l.Total), run.Pruning.Total);
+        Assert.NotNull(run.Result!.TestAccuracy);
+        Assert.Equal(run.Pruning.Kept, weights.Where(kv => kv.Key.EndsWith(".weight")).Sum(kv => kv.Value.count_nonzero().item<long>()));
+    }
+}

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using InitPrune.Experiments.Sweeps;
+using InitPrune.Tests.Cli;
+using InitPrune.Tests.Data;
+
+namespace InitPrune.Tests.Experiments;
+
+/// <summary>Real processes: a sweep killed with SIGKILL finishes every run exactly once when rerun; two workers never share a run.</summary>
+public class SweepProcessTests
+{
+    static string Spec(string dir, int epochs, int sparsities)
+    {
+        var list = string.Join(", ", Enumerable.Range(1, sparsities).Select(i => (0.1 * i).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)));
+        var path = Path.Combine(dir, "spec.yaml");
+        File.WriteAllText(path, $$"""
+            name: crash-test
+            data: {name: ellipse, train_subset: 8000, test_subset: 500}
+            model: {name: mlp, depth: 3, width: 128, activation: tanh}
+            init: {name: normal, sigma_w: 1.2, sigma_b: 0.1}
+            prune: {method: snip, sparsity: [{{list}}]}
+            train: {lr: 0.05, momentum: 0.9, epochs: {{epochs}}, batch_size: 20}
+            seeds: [0]
+            """);
+        return path;
+    }
+
+    static Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "InitPrune.Cli.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    static IReadOnlyList<StoredRun> Runs(string store)
+    {
+        using var s = SqliteResultsStore.Open(store);
+        return s.Load();
+    }
+
+    [Fact]
+    public void A_sweep_killed_twice_with_SIGKILL_completes_every_run_exactly_once_and_resumes_bit_for_bit()
+    {
+        using var dir = new TempDir();
+        var spec = Spec(dir.Path, epochs: 3, sparsities: 3);
+        var store = Path.Combine(dir.Path, "results", "store.sqlite");
+        for (int kill = 1; kill <= 2; kill++)
+        {
+            using var p = Start("sweep", spec, "--store", store, "--threads", "1");
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            // Kill once a run has finished some epoch of training but not all of them (mid-run, after a checkpoint).
+            while (!p.HasExited && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(100);
+                if (!File.Exists(store)) continue;
+                var runs = Runs(store);
+                if (runs.Any(r => r.Status == RunStatus.Running && r.Epochs.Count >= kill)) break;
+            }
+            Assert.False(p.HasExited, "the sweep finished before it could be killed: make the runs longer");
+            p.Kill();
+            p.WaitForExit();
+            Assert.Contains(Runs(store), r => r.Status == RunStatus.Running);
+        }
+        var finish = CliRunner.Run("sweep", spec, "--store", store, "--json");
+        Assert.Equal(0, finish.ExitCode);
+        Assert.Contains("resumed at epoch", finish.Stderr);
+        var done = Runs(store);
+        Assert.Equal(3, done.Count);
+        Assert.All(done, r => Assert.Equal(RunStatus.Done, r.Status));
+        Assert.All(done, r => Assert.Equal([1, 2, 3], r.Epochs.Select(e => e.Epoch)));
+        Assert.Contains(done, r => r.Attempts > 1);
+        Assert.Equal(3, finish.Json.GetProperty("done").GetInt32());
+
+        // The same sweep computed without interruption gives identical numbers.
+        var control = Path.Combine(dir.Path, "control", "store.sqlite");
+        Assert.Equal(0, CliRunner.Run("sweep", spec, "--store", control, "--threads", "1").ExitCode);
+        var expected = Runs(control).ToDictionary(r => r.Id);
+        foreach (var r in done)
+        {
+            Assert.Equal(expected[r.Id].Epochs.Select(e => e.TrainLoss), r.Epochs.Select(e => e.TrainLoss));
+            Assert.Equal(expected[r.Id].Result!.TestAccuracy, r.Result!.TestAccuracy);
+        }
+
+        // Rerunning a finished sweep computes nothing.
+        var again = CliRunner.Run("sweep", spec, "--store", store, "--json");
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal(0, again.Json.GetProperty("computed_now").GetInt32());
+        Assert.Equal(done.Select(r => r.Attempts), Runs(store).Select(r => r.Attempts));
+    }
+
+    [Fact]
+    public void Two_workers_on_one_store_never_run_the_same_run()
+    {
+        using var dir = new TempDir();
+        var spec = Spec(dir.Path, epochs: 1, sparsities: 9);
+        var store = Path.Combine(dir.Path, "store.sqlite");
+        var r = CliRunner.Run("sweep", spec, "--store", store, "--workers", "2", "--json");
+        Assert.Equal(0, r.ExitCode);
+        var runs = Runs(store);
+        Assert.Equal(9, runs.Count);
+        Assert.All(runs, x => Assert.Equal(RunStatus.Done, x.Status));
+        Assert.All(runs, x => Assert.Equal(1, x.Attempts));
+        Assert.Equal(2, runs.Select(x => x.Worker).Distinct().Count());
+        // Each worker reported only its own runs: together every run exactly once.
+        var reported = r.Stderr.Split('\n').Where(l => l.StartsWith("[worker ") && l.Contains("test accuracy")).ToList();
+        Assert.Equal(9, reported.Count);
+        Assert.Equal(runs.Select(x => x.Id).Order(), reported.Select(l => l.Split(' ')[2]).Order());
+    }
+}
