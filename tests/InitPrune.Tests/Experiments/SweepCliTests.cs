@@ -1,0 +1,78 @@
+using InitPrune.Tests.Cli;
+using InitPrune.Tests.Data;
+
+namespace InitPrune.Tests.Experiments;
+
+/// <summary>The sweep and report commands as a user meets them: bad input, dry runs, TensorBoard files, reports.</summary>
+public class SweepCliTests
+{
+    static string Write(TempDir dir, string yaml)
+    {
+        var path = dir.File("spec.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    const string Small = """
+        name: cli-test
+        data: {name: ellipse, train_subset: 600, test_subset: 200}
+        model: {name: mlp, depth: 2, width: 16}
+        prune: {method: [snip, random], sparsity: [0, 0.5]}
+        train: {lr: 0.05, epochs: 2, batch_size: 50}
+        seeds: 2
+        """;
+
+    [Fact]
+    public void A_spec_with_an_impossible_value_is_rejected_in_one_line_naming_the_field_before_anything_runs()
+    {
+        using var dir = new TempDir();
+        var spec = Write(dir, Small.Replace("sparsity: [0, 0.5]", "sparsity: [0, 1.5]"));
+        var line = CliRunner.AssertOneLineError(CliRunner.Run("sweep", spec, "--out", dir.File("out")));
+        Assert.Contains("prune.sparsity", line);
+        Assert.False(Directory.Exists(dir.File("out")));
+    }
+
+    [Fact]
+    public void Reporting_a_store_that_does_not_exist_is_a_one_line_error()
+    {
+        using var dir = new TempDir();
+        var line = CliRunner.AssertOneLineError(CliRunner.Run("report", dir.File("missing.sqlite")));
+        Assert.Contains("initprune sweep", line);
+    }
+
+    [Fact]
+    public void Dry_run_lists_each_distinct_run_once_and_the_dense_run_is_shared_by_both_methods()
+    {
+        using var dir = new TempDir();
+        var r = CliRunner.Run("sweep", Write(dir, Small), "--dry-run", "--json");
+        Assert.Equal(0, r.ExitCode);
+        var entries = r.Json.EnumerateArray().ToList();
+        Assert.Equal(8, entries.Count); // 2 methods × 2 sparsities × 2 seeds
+        Assert.Equal(6, entries.Select(e => e.GetProperty("id").GetString()).Distinct().Count()); // dense runs shared
+    }
+
+    [Fact]
+    public void A_sweep_with_tensorboard_then_its_report_write_every_promised_file()
+    {
+        using var dir = new TempDir();
+        var spec = Write(dir, Small);
+        var outDir = dir.File("out");
+        var sweep = CliRunner.Run("sweep", spec, "--out", outDir, "--tensorboard", "--json");
+        Assert.Equal(0, sweep.ExitCode);
+        Assert.Equal(6, sweep.Json.GetProperty("done").GetInt32());
+        Assert.Equal(6, Directory.GetDirectories(Path.Combine(outDir, "tensorboard")).Length);
+        Assert.All(Directory.GetDirectories(Path.Combine(outDir, "tensorboard")), d => Assert.NotEmpty(Directory.GetFiles(d, "events.out.tfevents.*")));
+        Assert.Equal(6, Directory.GetDirectories(Path.Combine(outDir, "runs")).Length);
+        Assert.Empty(Directory.GetFiles(Path.Combine(outDir, "checkpoints")));
+
+        var report = CliRunner.Run("report", spec, "--store", Path.Combine(outDir, "store.sqlite"), "--json");
+        Assert.Equal(0, report.ExitCode);
+        var files = report.Json[0].GetProperty("files");
+        foreach (var key in new[] { "markdown", "csv", "html" }) Assert.True(File.Exists(files.GetProperty(key).GetString()), key);
+        var table = report.Json[0].GetProperty("tables")[0];
+        Assert.Equal(["snip", "random"], table.GetProperty("rows").EnumerateArray().Select(x => x.GetProperty("label").GetString()));
+        // The dense column is the same shared runs in both rows.
+        var dense = table.GetProperty("rows").EnumerateArray().Select(x => x.GetProperty("cells")[0].GetProperty("mean").GetDouble()).ToList();
+        Assert.Equal(dense[0], dense[1]);
+    }
+}
