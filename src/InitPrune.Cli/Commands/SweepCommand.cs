@@ -56,7 +56,9 @@ internal static class SweepCommand
             var before = SweepRunner.Summarize(results, loaded, 0, 0);
             console.WriteLine($"sweep {loaded.Key}: {before.Runs} runs ({before.Done} done, {before.Failed} failed, {before.Pending} to run); store {Path.GetFullPath(storePath)}");
             foreach (var note in loaded.Notes) Output.Warn(console, note);
-            if (n == 1)
+            if (n == 1 && Output.Interactive(json))
+                WithProgress(console, results, loaded, options, before, describe);
+            else if (n == 1)
             {
                 int done = before.Done;
                 SweepRunner.Work(results, loaded.Key, options,
@@ -69,6 +71,7 @@ internal static class SweepCommand
             }
             var after = SweepRunner.Summarize(results, loaded, 0, 0);
             var summary = SweepRunner.Summarize(results, loaded, after.Done + after.Failed - before.Done - before.Failed, clock.Elapsed.TotalSeconds);
+            Engine.Artifacts.WriteJson(Path.Combine(options.Folders.Root, $"sweep-{loaded.Key}.json"), summary);
             if (json) Output.Json(summary);
             else
             {
@@ -81,6 +84,36 @@ internal static class SweepCommand
         }));
         return cmd;
     }
+
+    /// <summary>One worker in this process with live bars: the sweep's runs and the current run's steps.</summary>
+    static void WithProgress(IAnsiConsole console, IResultsStore results, SweepSpec spec, SweepOptions options, SweepSummary before, Func<string, string> describe) =>
+        console.Progress()
+            .AutoClear(true)
+            .HideCompleted(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var overall = ctx.AddTask("runs", maxValue: Math.Max(1, before.Runs));
+                overall.Value = before.Done;
+                ProgressTask? current = null;
+                int done = before.Done;
+                SweepRunner.Work(results, spec.Key, options,
+                    started: c => current = ctx.AddTask(Markup.Escape(describe(c.RunId)), maxValue: 1),
+                    step: p =>
+                    {
+                        if (current is null) return;
+                        current.MaxValue = Math.Max(1, (double)p.Epochs * p.StepsPerEpoch);
+                        current.Value = (double)(p.Epoch - 1) * p.StepsPerEpoch + p.Step;
+                    },
+                    finished: o =>
+                    {
+                        current?.StopTask();
+                        current = null;
+                        if (o.Done) overall.Increment(1);
+                        console.MarkupLine(Markup.Escape($"[{(o.Done ? ++done : done)}/{before.Runs}] {Line(o, describe)}"));
+                    });
+                overall.StopTask();
+            });
 
     /// <summary>"label, axis value, ..." for a run id, naming only the axes that vary under one label.</summary>
     internal static Func<string, string> Describer(SweepSpec spec)

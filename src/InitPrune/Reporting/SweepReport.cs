@@ -11,7 +11,7 @@ namespace InitPrune.Reporting;
 /// </summary>
 public static class SweepReport
 {
-    /// <summary>Builds the tables and writes <c>report.md</c>, <c>report.csv</c>, <c>report.html</c> and the PNG and SVG plots to <paramref name="outDir"/>.</summary>
+    /// <summary>Builds the tables and writes <c>report.md</c>, <c>report.csv</c>, <c>report.html</c>, <c>report.json</c> (the tables) and the PNG and SVG plots to <paramref name="outDir"/>.</summary>
     public static (IReadOnlyList<ReportTable> Tables, ReportFiles Files) Write(SweepInfo sweep, IReadOnlyList<StoredRun> runs, string outDir)
     {
         // A grid of one value (e.g. a smoke scale with a fixed learning rate) selects nothing: report it plainly.
@@ -32,7 +32,9 @@ public static class SweepReport
         File.WriteAllText(html, HtmlReport.Render(analysis, header, tables, figures, outDir));
 
         var images = figures.Images.SelectMany(i => new[] { i.Png, i.Svg }).ToList();
-        return (tables, new ReportFiles(md, csv, html, images));
+        var files = new ReportFiles(md, csv, html, images);
+        Engine.Artifacts.WriteJson(Path.Combine(outDir, "report.json"), new { sweep = sweep.Key, tables, files });
+        return (tables, files);
     }
 
     /// <summary>One table of the metric per group of extra-axis values, each followed by the chosen grid values when the layout has a grid.</summary>

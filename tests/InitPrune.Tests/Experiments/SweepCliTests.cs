@@ -64,11 +64,13 @@ public class SweepCliTests
         Assert.All(Directory.GetDirectories(Path.Combine(outDir, "tensorboard")), d => Assert.NotEmpty(Directory.GetFiles(d, "events.out.tfevents.*")));
         Assert.Equal(6, Directory.GetDirectories(Path.Combine(outDir, "runs")).Length);
         Assert.Empty(Directory.GetFiles(Path.Combine(outDir, "checkpoints")));
+        Assert.Contains("\"done\": 6", File.ReadAllText(Path.Combine(outDir, "sweep-cli-test@full.json")));
 
         var report = CliRunner.Run("report", spec, "--store", Path.Combine(outDir, "store.sqlite"), "--json");
         Assert.Equal(0, report.ExitCode);
         var files = report.Json[0].GetProperty("files");
         foreach (var key in new[] { "markdown", "csv", "html" }) Assert.True(File.Exists(files.GetProperty(key).GetString()), key);
+        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(files.GetProperty("html").GetString())!, "report.json")));
         var table = report.Json[0].GetProperty("tables")[0];
         Assert.Equal(["snip", "random"], table.GetProperty("rows").EnumerateArray().Select(x => x.GetProperty("label").GetString()));
         // The dense column is the same shared runs in both rows.
