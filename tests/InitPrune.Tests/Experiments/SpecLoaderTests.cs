@@ -312,7 +312,7 @@ public class SpecLoaderTests
     {
         var explicitLayout = Parse("""
             name: report
-            data: {name: ellipse}
+            data: {name: ellipse, validation: 100}
             model: {name: mlp, depth: [2, 3]}
             train: {epochs: 1, lr: [0.1, 0.01]}
             report: {rows: model.depth, columns: prune.sparsity, heatmap: {x: train.lr, y: model.depth},
@@ -323,6 +323,16 @@ public class SpecLoaderTests
         var byDefault = Parse("name: d\ndata: {name: ellipse}\nmodel: {depth: [2, 3]}\ntrain: {epochs: 1}\n").Layout;
         Assert.Equal(new ReportLayout(HeatmapX: "prune.sparsity", HeatmapY: "model.depth"), byDefault);
         Assert.Equal(new ReportLayout(), Parse("name: d\ndata: {name: ellipse}\ntrain: {epochs: 1}\n").Layout);
+    }
+
+    [Fact]
+    public void ChoosingAnLrByValidationAccuracyNeedsAValidationSplit()
+    {
+        const string grid = "name: g\ndata: {name: ellipse}\ntrain: {epochs: 1, lr: [0.1, 0.01]}\nreport: {select: {over: train.lr, by: validation_accuracy}}\n";
+        Assert.Contains("report asks for validation_accuracy but data.validation is 0", Error(grid));
+        Assert.Equal(2, Parse(grid.Replace("{name: ellipse}", "{name: ellipse, validation: 100}")).Entries.Count);
+        // A grid of one value selects nothing, so it needs no validation split.
+        Assert.Single(Parse(grid.Replace("lr: [0.1, 0.01]", "lr: 0.1")).Entries);
     }
 
     const string Valid = "name: bad\ndata: {name: ellipse}\nmodel: {name: mlp}\nprune: {method: snip, sparsity: 0.5}\ntrain: {epochs: 1}\n";

@@ -94,6 +94,10 @@ public static class SpecLoader
             Field("select.over", paths, "a coordinate path"),
             Field("select.by", Metrics, "a metric") ?? defaults.SelectBy,
             Field("metric", Metrics, "a metric") ?? defaults.Metric);
+        bool gridVaries = layout.SelectOver is { } over && entries.Select(e => e.Coordinates[over]).Distinct().Skip(1).Any();
+        bool needsValidation = layout.Metric == "validation_accuracy" || (gridVaries && layout.SelectBy == "validation_accuracy");
+        if (needsValidation && entries.Any(e => e.Config.Data.Validation == 0))
+            throw SpecError.In(file, "report asks for validation_accuracy but data.validation is 0: hold out training samples for it (e.g. data: {validation: 5000})");
         bool depthVaries = entries.Select(e => e.Coordinates["model.depth"]).Distinct().Skip(1).Any();
         return layout.HeatmapX is null && depthVaries && layout.Columns != "model.depth" && layout.Rows != "model.depth" ? layout with { HeatmapX = layout.Columns, HeatmapY = "model.depth" } : layout;
     }
