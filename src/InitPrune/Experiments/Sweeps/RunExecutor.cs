@@ -54,9 +54,11 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
             if (c.Train.Epochs > 0 && (resume is null || resume.Epoch < c.Train.Epochs && !(resume.Steps >= c.Train.MaxSteps)))
                 Train(id, c, run, model, resume is { Epoch: 0 } ? null : resume, checkpoint, worker);
 
-            var (testLoss, testAccuracy) = Trainer.Evaluate(model, run.Split.Test);
-            double? validationAccuracy = run.Validation is null ? null : Trainer.Evaluate(model, run.Validation).Accuracy;
+            // The last epoch already evaluated the final network; a prune-only run is evaluated here.
             var epochs = store.Epochs(id);
+            var (testLoss, testAccuracy, validationAccuracy) = epochs.Count > 0
+                ? (epochs[^1].TestLoss, epochs[^1].TestAccuracy, epochs[^1].ValidationAccuracy)
+                : Evaluate(model, run);
             WriteArtifacts(id, model);
             store.Complete(id, new RunResult(testAccuracy, testLoss, validationAccuracy, epochs.Count, epochs.Sum(e => e.Seconds),
                 clock.Elapsed.TotalSeconds, EnvironmentProbe.Current()));
@@ -68,6 +70,12 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
             store.Fail(id, e.Message);
             return new RunOutcome(id, false, e.Message, null, false, 0);
         }
+    }
+
+    static (double Loss, double? Accuracy, double? ValidationAccuracy) Evaluate(nn.Module<Tensor, Tensor> model, RunData run)
+    {
+        var (loss, accuracy) = Trainer.Evaluate(model, run.Split.Test);
+        return (loss, accuracy, run.Validation is null ? null : Trainer.Evaluate(model, run.Validation).Accuracy);
     }
 
     void Prune(string id, RunConfig c, RunData run, nn.Module<Tensor, Tensor> model)
