@@ -73,6 +73,12 @@ public class SweepCliTests
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(files.GetProperty("html").GetString())!, "report.json")));
         var table = report.Json[0].GetProperty("tables")[0];
         Assert.Equal(["snip", "random"], table.GetProperty("rows").EnumerateArray().Select(x => x.GetProperty("label").GetString()));
+        // A store reports every sweep it holds; naming an unknown sweep is a one-line error listing the known ones.
+        var store = Path.Combine(outDir, "store.sqlite");
+        var all = CliRunner.Run("report", store, "--out", dir.File("all"), "--json");
+        Assert.Equal(0, all.ExitCode);
+        Assert.Equal("cli-test@full", all.Json[0].GetProperty("sweep").GetString());
+        Assert.Contains("cli-test@full", CliRunner.AssertOneLineError(CliRunner.Run("report", store, "--sweep", "other@smoke")));
         // The dense column is the same shared runs in both rows.
         var dense = table.GetProperty("rows").EnumerateArray().Select(x => x.GetProperty("cells")[0].GetProperty("mean").GetDouble()).ToList();
         Assert.Equal(dense[0], dense[1]);
