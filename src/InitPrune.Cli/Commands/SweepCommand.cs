@@ -69,8 +69,8 @@ internal static class SweepCommand
                 var codes = SweepRunner.RunWorkers(options, (i, t) => WorkerCommand(r.GetValue(spec)!, r.GetValue(scale)!, r.GetValue(s.Device)!, storePath, t, options), line => console.WriteLine(line));
                 if (codes.Any(c => c != 0)) Output.Warn(console, $"worker exit codes: {string.Join(", ", codes)}; rerun the same command to finish the sweep");
             }
-            var after = SweepRunner.Summarize(results, loaded, 0, 0);
-            var summary = SweepRunner.Summarize(results, loaded, after.Done + after.Failed - before.Done - before.Failed, clock.Elapsed.TotalSeconds);
+            var after = SweepRunner.Summarize(results, loaded, 0, clock.Elapsed.TotalSeconds);
+            var summary = after with { ComputedNow = after.Done + after.Failed - before.Done - before.Failed };
             Engine.Artifacts.WriteJson(Path.Combine(options.Folders.Root, $"sweep-{loaded.Key}.json"), summary);
             if (json) Output.Json(summary);
             else

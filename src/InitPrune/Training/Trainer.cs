@@ -69,7 +69,7 @@ public sealed class Trainer(TrainConfig config)
             {
                 using var batchX = x;
                 using var batchY = y;
-                if (steps >= Config.MaxSteps) continue;
+                if (steps >= Config.MaxSteps) break;
                 using var scope = NewDisposeScope();
                 optimizer.zero_grad();
                 var input = augmentation is null ? x : Augmentation.CropFlip(x, augmentation);
