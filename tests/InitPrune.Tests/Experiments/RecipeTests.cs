@@ -205,6 +205,22 @@ public class RecipeTests
     }
 
     [Fact]
+    public void Fig3DeepScaleTrainsAsThePaperAtTheDeepEnd()
+    {
+        using var data = new NoData();
+        var spec = Load("seed001-fig3-depth-sparsity", "deep", data);
+        // 3 variants × 3 depths × 2 sparsities, one learning rate.
+        Assert.Equal(3 * 3 * 2, spec.DistinctRuns.Count);
+        Assert.Equal(new int?[] { 30, 60, 100 }, spec.DistinctRuns.Select(r => r.Model.Depth).Distinct().Order());
+        Assert.Equal(new[] { 0.5, 0.9 }, spec.DistinctRuns.Select(r => r.Prune.Sparsity).Distinct().Order());
+        Assert.All(spec.DistinctRuns, r =>
+        {
+            Assert.Equal((10000, 100, 0.001, 5000), (r.Train.MaxSteps, r.Train.BatchSize, r.Train.Lr, r.Data.Validation));
+            Assert.Equal((0, 0), (r.Data.TrainSubset ?? 0, r.Data.TestSubset ?? 0));
+        });
+    }
+
+    [Fact]
     public void CifarResNetTablesFollowTheGraspSetup()
     {
         using var data = new NoData();

@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.ExceptionServices;
 using InitPrune.Experiments.Sweeps;
 using InitPrune.IO;
 using InitPrune.Tests.Data;
@@ -98,5 +100,65 @@ public class RunExecutorTests
         Assert.Equal(run.Pruning.Layers.Sum(l => l.Total), run.Pruning.Total);
         Assert.NotNull(run.Result!.TestAccuracy);
         Assert.Equal(run.Pruning.Kept, weights.Where(kv => kv.Key.EndsWith(".weight")).Sum(kv => kv.Value.count_nonzero().item<long>()));
+    }
+
+    /// <summary>
+    /// Forwards to a real store, but holds <see cref="IResultsStore.RecordPruning"/> until a heartbeat arrives: the
+    /// claim must be renewed while the run's own thread is busy (as during a long SynFlow), not only between steps.
+    /// </summary>
+    public class HeartbeatGate : DispatchProxy
+    {
+        public IResultsStore Inner { get; set; } = null!;
+        public ManualResetEventSlim Beat { get; } = new();
+        public int Beats;
+        public bool BeatWhilePruning { get; private set; }
+
+        protected override object? Invoke(MethodInfo? method, object?[]? args)
+        {
+            if (method!.Name == nameof(IResultsStore.Heartbeat))
+            {
+                Interlocked.Increment(ref Beats);
+                Beat.Set();
+            }
+            if (method.Name == nameof(IResultsStore.RecordPruning)) BeatWhilePruning = Beat.Wait(TimeSpan.FromSeconds(30));
+            try
+            {
+                return method.Invoke(Inner, args);
+            }
+            catch (TargetInvocationException e)
+            {
+                ExceptionDispatchInfo.Throw(e.InnerException!);
+                throw;
+            }
+        }
+    }
+
+    [Fact]
+    public void The_claim_is_renewed_during_pruning_and_no_longer_once_the_run_has_ended()
+    {
+        var c = Config("synflow") with { Train = new TrainSettings(Epochs: 1, BatchSize: 100) };
+        using var dir = new TempDir();
+        using var store = SqliteResultsStore.Open(Path.Combine(dir.Path, "store.sqlite"));
+        using var data = new RunDataCache(null);
+        store.Register(Info, [Entry(c)]);
+        var worker = new WorkerInfo("elsewhere", 1, 1);
+        var claim = store.Claim(Info.Key, worker, SweepOptions.Lease)!;
+
+        var proxy = DispatchProxy.Create<IResultsStore, HeartbeatGate>();
+        var gate = (HeartbeatGate)(object)proxy;
+        gate.Inner = store;
+        var executor = new RunExecutor(proxy, new SweepFolders(dir.Path), data) { HeartbeatEvery = TimeSpan.FromMilliseconds(20) };
+        Assert.True(executor.Execute(claim, worker).Done);
+
+        Assert.True(gate.BeatWhilePruning);
+        int beats = Volatile.Read(ref gate.Beats);
+        Thread.Sleep(200);
+        Assert.Equal(beats, Volatile.Read(ref gate.Beats));
+        Assert.Equal(RunStatus.Done, store.Load().Single().Status);
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dir.Path, "store.sqlite")}");
+        db.Open();
+        using var q = db.CreateCommand();
+        q.CommandText = "SELECT heartbeat_at > claimed_at FROM runs";
+        Assert.Equal(1L, q.ExecuteScalar());
     }
 }

@@ -28,11 +28,28 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
     /// <summary>Raised on each training step (for progress displays).</summary>
     public event Action<StepProgress>? Step;
 
+    /// <summary>How often the claim's heartbeat is renewed while the run computes (pruning included).</summary>
+    public TimeSpan HeartbeatEvery { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Runs <paramref name="claim"/> to the end. Bad settings and divergence mark the run failed (with a one-line
     /// reason) and return normally, so a sweep goes on with its other runs.
     /// </summary>
     public RunOutcome Execute(RunClaim claim, WorkerInfo worker)
+    {
+        var heartbeat = new Timer(_ => Beat(claim.RunId, worker), null, HeartbeatEvery, HeartbeatEvery);
+        try
+        {
+            return Compute(claim);
+        }
+        finally
+        {
+            using var stopped = new ManualResetEvent(false);
+            if (heartbeat.Dispose(stopped)) stopped.WaitOne();
+        }
+    }
+
+    RunOutcome Compute(RunClaim claim)
     {
         var clock = Stopwatch.StartNew();
         var c = claim.Config;
@@ -48,11 +65,10 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
             {
                 Prune(id, c, run, model);
                 Checkpoint.Save(checkpoint, id, model, new TrainState(0, 0, []));
-                store.Heartbeat(id, worker);
             }
             int fromEpoch = (resume?.Epoch ?? 0) + 1;
             if (c.Train.Epochs > 0 && (resume is null || resume.Epoch < c.Train.Epochs && !(resume.Steps >= c.Train.MaxSteps)))
-                Train(id, c, run, model, resume is { Epoch: 0 } ? null : resume, checkpoint, worker);
+                Train(id, c, run, model, resume is { Epoch: 0 } ? null : resume, checkpoint);
 
             // The last epoch already evaluated the final network; a prune-only run is evaluated here.
             var epochs = store.Epochs(id);
@@ -69,6 +85,21 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         {
             store.Fail(id, e.Message);
             return new RunOutcome(id, false, e.Message, null, false, 0);
+        }
+    }
+
+    /// <summary>
+    /// Renews the claim from a timer thread, so a long pruning (SynFlow on VGG) or a slow epoch never looks dead to
+    /// workers on other machines. A failed renewal is retried at the next beat; the run's own writes report store errors.
+    /// </summary>
+    void Beat(string id, WorkerInfo worker)
+    {
+        try
+        {
+            store.Heartbeat(id, worker);
+        }
+        catch (Exception)
+        {
         }
     }
 
@@ -102,17 +133,10 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         }
     }
 
-    void Train(string id, RunConfig c, RunData run, nn.Module<Tensor, Tensor> model, TrainState? resume, string checkpoint, WorkerInfo worker)
+    void Train(string id, RunConfig c, RunData run, nn.Module<Tensor, Tensor> model, TrainState? resume, string checkpoint)
     {
         var trainer = new Trainer(c.ToTrainConfig(tensorBoard ? folders.TensorBoardOf(id) : null));
-        var beat = Stopwatch.StartNew();
-        trainer.Step += p =>
-        {
-            Step?.Invoke(p);
-            if (beat.Elapsed.TotalSeconds < 30) return;
-            store.Heartbeat(id, worker);
-            beat.Restart();
-        };
+        trainer.Step += p => Step?.Invoke(p);
         trainer.EpochEnd += m => store.RecordEpoch(id, m);
         trainer.StateSaved += s => Checkpoint.Save(checkpoint, id, model, s);
         trainer.Train(model, run.Split, Seeds.For(c.Seed, "train"), run.Validation, resume);
