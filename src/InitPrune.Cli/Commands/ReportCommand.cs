@@ -58,7 +58,12 @@ internal static class ReportCommand
                 if (json) continue;
                 console.MarkupLine($"[bold]{Markup.Escape(key)}[/]{(info.Reproduces.Length > 0 ? $" ({Markup.Escape(info.Reproduces)})" : "")}");
                 foreach (var note in info.Notes) Output.Warn(console, note);
-                foreach (var t in tables) console.Write(ToTable(t));
+                foreach (var t in tables)
+                {
+                    // The title on its own line: as a table title it would wrap to the width of a narrow table.
+                    console.WriteLine(t.Title);
+                    console.Write(ToTable(t));
+                }
                 console.WriteLine($"wrote {Path.GetFileName(files.Markdown)}, {Path.GetFileName(files.Csv)}, {Path.GetFileName(files.Html)} and {files.Images.Count} plots to {Path.GetFullPath(dir)}");
             }
             if (json) Output.Json(reports);
@@ -71,7 +76,7 @@ internal static class ReportCommand
 
     static Table ToTable(ReportTable t)
     {
-        var table = new Table { Title = new TableTitle(Markup.Escape(t.Title)) };
+        var table = new Table();
         table.AddColumn("");
         foreach (var c in t.Columns) table.AddColumn(Markup.Escape(c));
         foreach (var row in t.Rows)

@@ -114,7 +114,8 @@ public sealed record StoredRun(
 /// <summary>
 /// Where sweeps keep their runs and results. SQLite (<see cref="SqliteResultsStore"/>) is the default; a server
 /// database can implement the same contract so workers on many machines share one store. Every method is
-/// atomic; <see cref="Claim"/> never hands the same run to two live workers.
+/// atomic and may be called from several threads (a run renews its heartbeat from a timer); <see cref="Claim"/> never
+/// hands the same run to two live workers.
 /// </summary>
 public interface IResultsStore : IDisposable
 {
