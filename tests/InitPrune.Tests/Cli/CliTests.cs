@@ -4,9 +4,14 @@ using InitPrune.Tests.Data;
 
 namespace InitPrune.Tests.Cli;
 
-public class CliTests
+public sealed class CliTests : IDisposable
 {
-    static string Temp() => Directory.CreateTempSubdirectory("initprune-cli").FullName;
+    readonly TempDir root = new();
+
+    /// <summary>A fresh folder, deleted with the others when the test ends.</summary>
+    string Temp() => root.Sub(Guid.NewGuid().ToString("N"));
+
+    public void Dispose() => root.Dispose();
 
     [Theory]
     [InlineData("prune", "--method", "--sparsity", "--scope", "--score-batch-size", "--save-scores", "--init-from", "--sigma-w", "--json", "--out")]

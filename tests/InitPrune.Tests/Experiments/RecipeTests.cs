@@ -19,8 +19,8 @@ public class RecipeTests
         // 3 variants × 6 depths × 9 sparsities × 4 learning rates × 1 seed; smoke 3 × 3 depths × 3 sparsities.
         ["seed001-fig3-depth-sparsity"] = (3 * 6 * 9 * 4, 3 * 3 * 3),
         ["seed001-fig5-elu"] = (3 * 6 * 9 * 4, 3 * 3 * 3),
-        // 4 rescaling targets × 3 seeds; smoke 4 × 1 seed.
-        ["seed001-fig3-rescaling-targets"] = (4 * 3, 4),
+        // 4 rescaling targets × 2 depths × 3 seeds; smoke 4 × 1 depth × 1 seed.
+        ["seed001-fig3-rescaling-targets"] = (4 * 2 * 3, 4),
         // 2 variants, one mask each.
         ["seed001-fig1-neurons"] = (2, 2),
         // 2 variants × 3 sparsities; smoke 1 sparsity.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using InitPrune.Tests.Cli;
+using InitPrune.Tests.Data;
 
 namespace InitPrune.Tests.Pruning;
 
@@ -18,7 +19,8 @@ public class PyTorchCrossCheckTests
     [InlineData("snip", "tanh", "0.98")]
     public async Task MaskMatchesPyTorch(string method, string activation, string sparsity)
     {
-        var dir = Directory.CreateTempSubdirectory("initprune-xc").FullName;
+        using var temp = new TempDir();
+        var dir = temp.Path;
         var prune = CliRunner.Run("prune", "--model", "lenet300", "--activation", activation, "--method", method, "--sparsity", sparsity, "--seed", "3", "--out", dir);
         Assert.True(prune.ExitCode == 0, prune.Stderr);
 

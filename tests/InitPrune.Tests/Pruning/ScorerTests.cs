@@ -2,6 +2,7 @@ using InitPrune.Data;
 using InitPrune.Engine;
 using InitPrune.Models;
 using InitPrune.Pruning;
+using InitPrune.Tests.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -96,7 +97,8 @@ public class ScorerTests
     {
         using var model = TestNets.Mlp(10, [8], 3);
         using var r = Pruner.Prune(model, new PruneSpec("magnitude", 0.6), new ScoringContext(null, null, TaskKind.Classification, 0));
-        var dir = Directory.CreateTempSubdirectory("mask").FullName;
+        using var temp = new TempDir();
+        var dir = temp.Path;
         r.Mask.Save(Path.Combine(dir, "m.safetensors"));
         using var back = Mask.Load(Path.Combine(dir, "m.safetensors"));
         foreach (var (name, t) in r.Mask.Tensors) Assert.True(TestNets.Same(back.Tensors[name], t), name);

@@ -2,6 +2,7 @@ using InitPrune.Data;
 using InitPrune.Engine;
 using InitPrune.Models;
 using InitPrune.Pruning;
+using InitPrune.Tests.Data;
 using InitPrune.Training;
 using static TorchSharp.torch;
 
@@ -112,7 +113,8 @@ public class TrainerTests
     [Fact]
     public void TensorBoardEventFilesAreWritten()
     {
-        var dir = Directory.CreateTempSubdirectory("tb").FullName;
+        using var temp = new TempDir();
+        var dir = temp.Path;
         using var data = TestNets.Ellipse(n: 300);
         using var model = TestNets.Mlp(2, [8], 4);
         new Trainer(new TrainConfig(Epochs: 2, TensorBoardDir: dir)).Train(model, data, 0);
