@@ -21,6 +21,7 @@ public static class EnvironmentProbe
             Compute.Device.ToString(),
             Environment.MachineName,
             RuntimeInformation.OSDescription,
-            RuntimeInformation.FrameworkDescription);
+            RuntimeInformation.FrameworkDescription,
+            CpuGuard.OneDnnDisabled ? "off (convolution self-check failed)" : CpuGuard.OneDnnIsa);
     }
 }

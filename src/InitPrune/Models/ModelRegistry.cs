@@ -65,6 +65,18 @@ public static partial class ModelRegistry
             _ when resnet.Success => BuildResNet(spec, resnet, name, sampleShape, outputs),
             _ => throw new InitPruneException($"unknown model '{spec.Name}': use one of {string.Join(", ", Names)}"),
         };
+        if (model is not Mlp)
+        {
+            try
+            {
+                CpuGuard.CheckConvolutions();
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
         return model.to(Compute.Device);
     }
 

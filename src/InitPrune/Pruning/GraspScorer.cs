@@ -1,5 +1,6 @@
 using InitPrune.Data;
 using InitPrune.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace InitPrune.Pruning;
@@ -9,6 +10,8 @@ namespace InitPrune.Pruning;
 /// by a temperature T = 200), the reference code removes the weights with the LARGEST S = −θ ⊙ Hg (pruning them
 /// preserves, or increases, the gradient flow gᵀg). Our convention keeps the highest scores, so the score is
 /// −S = θ ⊙ Hg. The reference divides S by |ΣS|, a positive factor that changes no ranking, so it is omitted.
+/// Scores are computed in float64 (model, batch and Hg), as SynFlow's are: libtorch's float32 double-backward
+/// convolutions were off by up to 17% on some CPUs, which flipped signs of scores (issue 9).
 /// </summary>
 public sealed class GraspScorer(double temperature = 200) : IScorer
 {
@@ -17,9 +20,21 @@ public sealed class GraspScorer(double temperature = 200) : IScorer
 
     public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
     {
-        var hg = HessianGradient(model, targets, context, temperature);
-        using var _ = no_grad();
-        return targets.ToDictionary(t => t.Name, t => hg[t.Name].mul_(t.Value));
+        var (x, y) = (context.X ?? throw new ArgumentException("GraSP needs a mini-batch"), context.Y!);
+        var dtype = targets[0].Value.dtype;
+        model.to(ScalarType.Float64);
+        try
+        {
+            using var x64 = x.is_floating_point() ? x.to(ScalarType.Float64) : x.alias();
+            using var y64 = y.is_floating_point() ? y.to(ScalarType.Float64) : y.alias();
+            var hg = HessianGradient(model, targets, context with { X = x64, Y = y64 }, temperature);
+            using var _ = no_grad();
+            return targets.ToDictionary(t => t.Name, t => hg[t.Name].mul_(t.Value));
+        }
+        finally
+        {
+            model.to(dtype);
+        }
     }
 
     /// <summary>

@@ -162,5 +162,6 @@ internal sealed record ReportHeader(string Counts, IReadOnlyList<string> Environ
 
     static string Describe(EnvironmentInfo e) =>
         $"InitPrune {e.InitPruneVersion}{(e.Commit.Length > 0 ? $" ({e.Commit})" : "")}, TorchSharp {e.TorchSharpVersion}, libtorch {e.LibTorchVersion}, " +
-        $"{e.Threads} thread{(e.Threads == 1 ? "" : "s")}, {e.Device}, {e.Os}, {e.Dotnet}";
+        $"{e.Threads} thread{(e.Threads == 1 ? "" : "s")}, {e.Device}, {e.Os}, {e.Dotnet}" +
+        (e.OneDnn is { } isa ? $", oneDNN {isa}" : "");
 }

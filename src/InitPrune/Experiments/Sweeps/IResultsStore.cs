@@ -83,7 +83,8 @@ public sealed record EnvironmentInfo(
     string Device,
     string Host,
     string Os,
-    string Dotnet);
+    string Dotnet,
+    string? OneDnn = null);
 
 /// <summary>A finished run's final figures.</summary>
 public sealed record RunResult(
