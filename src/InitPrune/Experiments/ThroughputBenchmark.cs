@@ -73,7 +73,7 @@ public static class ThroughputBenchmark
     static double Bare(DatasetSplit data, TrainConfig c, long seed)
     {
         using var model = nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(), nn.Linear(100, 10)).to(Compute.Device);
-        using var opt = optim.SGD(model.parameters(), c.LearningRate, c.Momentum);
+        using var opt = new Sgd([.. model.parameters()], c.Momentum, 0, false);
         var loader = new DataLoader(data.Train, c.BatchSize, shuffle: true, seed: seed);
         long seen = 0;
         var clock = Stopwatch.StartNew();
@@ -82,10 +82,10 @@ public static class ThroughputBenchmark
             using var batchX = x;
             using var batchY = y;
             using var scope = NewDisposeScope();
-            opt.zero_grad();
+            model.zero_grad();
             var loss = nn.functional.cross_entropy(model.forward(x.flatten(1)), y);
             loss.backward();
-            opt.step();
+            opt.Step(c.LearningRate);
             seen += x.shape[0];
         }
         return seen / clock.Elapsed.TotalSeconds;

@@ -1,3 +1,4 @@
+using InitPrune.Engine;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -57,7 +58,10 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
         this.outChannels = outChannels;
         this.downsample = downsample;
         BranchScale = branchScale;
+        scale = branchScale.ToScalar();
     }
+
+    readonly Scalar scale; // held for the module's life: a temporary Scalar can be freed mid-call (Engine.Scalars)
 
     /// <summary>Factor on the residual branch: 1, or 1/√B for the Stable ResNet.</summary>
     public double BranchScale { get; }
@@ -85,7 +89,13 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var branch = Branch(input);
-        if (BranchScale != 1.0) branch = branch.mul(BranchScale);
-        return act.forward(Shortcut(input).add(branch)).MoveToOuterDisposeScope();
+        if (BranchScale != 1.0) branch = branch.mul(scale);
+        return act.forward(Shortcut(input).add(branch, Scalars.One)).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) scale.Dispose();
+        base.Dispose(disposing);
     }
 }

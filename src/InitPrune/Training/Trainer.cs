@@ -41,7 +41,9 @@ public sealed class Trainer(TrainConfig config)
         bool augment = Config.Augment == "crop-flip";
         if (augment && data.Train.SampleShape.Length != 3)
             throw new InitPruneException($"augmentation crop-flip needs images, but {data.Train.Name} holds samples of shape [{string.Join(", ", data.Train.SampleShape)}]: use augment none");
+        // TorchSharp's SGD object only carries the learning rate its schedulers set; Sgd does the update.
         using var optimizer = optim.SGD(model.parameters(), Config.LearningRate, Config.Momentum, 0.0, Config.WeightDecay, Config.Nesterov);
+        using var sgd = new Sgd([.. model.parameters()], Config.Momentum, Config.WeightDecay, Config.Nesterov);
         var schedule = Config.Schedule switch
         {
             "step" => optim.lr_scheduler.MultiStepLR(optimizer, Config.EffectiveMilestones, Config.Gamma),
@@ -52,7 +54,7 @@ public sealed class Trainer(TrainConfig config)
         long steps = 0;
         if (resume is not null)
         {
-            RestoreMomentum(optimizer, resume.Momentum);
+            sgd.RestoreMomentum(resume.Momentum);
             for (int e = 0; e < resume.Epoch; e++) schedule?.step();
             (firstEpoch, steps) = (resume.Epoch + 1, resume.Steps);
         }
@@ -80,7 +82,7 @@ public sealed class Trainer(TrainConfig config)
                     throw new DivergenceException($"training diverged: loss is {value} at epoch {epoch}, step {step + 1} (learning rate {lr:g4}); lower --lr or check the initialization (metrics of completed epochs are kept)");
                 loss.backward();
                 foreach (var layer in masked) layer.MaskGradients();
-                optimizer.step();
+                sgd.Step(lr);
                 long n = x.shape[0];
                 lossSum += value * n; seen += n; step++; steps++;
                 Step?.Invoke(new StepProgress(epoch, Config.Epochs, step, loader.BatchesPerEpoch, value, seen / clock.Elapsed.TotalSeconds));
@@ -100,25 +102,9 @@ public sealed class Trainer(TrainConfig config)
                 board.add_scalar("lr", (float)lr, epoch);
             }
             EpochEnd?.Invoke(metrics);
-            StateSaved?.Invoke(new TrainState(epoch, steps, Momentum(optimizer)));
+            StateSaved?.Invoke(new TrainState(epoch, steps, sgd.Momentum));
         }
         return history;
-    }
-
-    static List<Tensor?> Momentum(TorchSharp.Modules.SGD optimizer) =>
-        [.. optimizer.state_dict().State.Select(s => ((TorchSharp.Modules.SGD.State)s).momentum_buffer)];
-
-    static void RestoreMomentum(TorchSharp.Modules.SGD optimizer, IReadOnlyList<Tensor?> momentum)
-    {
-        var states = optimizer.state_dict().State;
-        if (states.Count != momentum.Count)
-            throw new InitPruneException($"the checkpoint holds {momentum.Count} momentum buffers but the model has {states.Count} parameters: it was written for another model");
-        for (int i = 0; i < states.Count; i++)
-        {
-            var state = (TorchSharp.Modules.SGD.State)states[i];
-            state.momentum_buffer?.Dispose();
-            state.momentum_buffer = momentum[i]?.detach().clone().DetachFromDisposeScope();
-        }
     }
 
     /// <summary>Batch-mean cross-entropy (classification) or mean squared error (regression).</summary>

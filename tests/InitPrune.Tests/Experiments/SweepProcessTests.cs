@@ -14,7 +14,7 @@ public class SweepProcessTests
         var path = Path.Combine(dir, "spec.yaml");
         File.WriteAllText(path, $$"""
             name: crash-test
-            data: {name: ellipse, train_subset: 8000, test_subset: 500}
+            data: {name: ellipse, train_subset: 1000, test_subset: 200}
             model: {name: mlp, depth: 3, width: 128, activation: tanh}
             init: {name: normal, sigma_w: 1.2, sigma_b: 0.1}
             prune: {method: snip, sparsity: [{{list}}]}
@@ -22,17 +22,6 @@ public class SweepProcessTests
             seeds: [0]
             """);
         return path;
-    }
-
-    static Process Start(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "InitPrune.Cli.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
     }
 
     static IReadOnlyList<StoredRun> Runs(string store)
@@ -47,22 +36,17 @@ public class SweepProcessTests
         using var dir = new TempDir();
         var spec = Spec(dir.Path, epochs: 3, sparsities: 3);
         var store = Path.Combine(dir.Path, "results", "store.sqlite");
+        // Each start dies by SIGKILL right after a checkpoint (CrashPoint): first after epoch 1 of the first run, then,
+        // resumed, after its epoch 2. Killed mid-run by the process itself, never a race with the test.
         for (int kill = 1; kill <= 2; kill++)
         {
-            using var p = Start("sweep", spec, "--store", store, "--threads", "1");
-            var deadline = DateTime.UtcNow.AddMinutes(2);
-            // Kill once a run has finished some epoch of training but not all of them (mid-run, after a checkpoint).
-            while (!p.HasExited && DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(100);
-                if (!File.Exists(store)) continue;
-                var runs = Runs(store);
-                if (runs.Any(r => r.Status == RunStatus.Running && r.Epochs.Count >= kill)) break;
-            }
-            Assert.False(p.HasExited, "the sweep finished before it could be killed: make the runs longer");
-            p.Kill();
-            p.WaitForExit();
-            Assert.Contains(Runs(store), r => r.Status == RunStatus.Running);
+            var killed = CliRunner.RunIn(new Dictionary<string, string?> { [CrashPoint.Variable] = $"{kill}" }, "sweep", spec, "--store", store, "--threads", "1");
+            Assert.Equal(137, killed.ExitCode);
+            var runs = Runs(store);
+            var running = Assert.Single(runs, r => r.Status == RunStatus.Running);
+            Assert.Equal(Enumerable.Range(1, kill), running.Epochs.Select(e => e.Epoch));
+            Assert.Equal(kill, running.Attempts);
+            Assert.DoesNotContain(runs, r => r.Status == RunStatus.Done);
         }
         var finish = CliRunner.Run("sweep", spec, "--store", store, "--json");
         Assert.Equal(0, finish.ExitCode);

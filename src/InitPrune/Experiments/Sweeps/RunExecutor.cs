@@ -138,7 +138,11 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         var trainer = new Trainer(c.ToTrainConfig(tensorBoard ? folders.TensorBoardOf(id) : null));
         trainer.Step += p => Step?.Invoke(p);
         trainer.EpochEnd += m => store.RecordEpoch(id, m);
-        trainer.StateSaved += s => Checkpoint.Save(checkpoint, id, model, s);
+        trainer.StateSaved += s =>
+        {
+            Checkpoint.Save(checkpoint, id, model, s);
+            CrashPoint.AfterCheckpoint(s.Epoch);
+        };
         trainer.Train(model, run.Split, Seeds.For(c.Seed, "train"), run.Validation, resume);
     }
 
@@ -151,5 +155,20 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         var masks = Network.Prunable(model).Where(t => t.Mask is not null).ToDictionary(t => t.Name, t => t.Mask!.ne(0));
         if (masks.Count > 0) Safetensors.Save(Path.Combine(dir, "mask.safetensors"), masks, meta);
         foreach (var m in masks.Values) m.Dispose();
+    }
+}
+
+/// <summary>
+/// A crash at a point tests choose: with <c>INITPRUNE_KILL_AFTER_EPOCH=N</c> a sweep worker kills itself (SIGKILL,
+/// no clean-up) right after writing a run's checkpoint of epoch N, as a power cut or the OOM killer would.
+/// </summary>
+public static class CrashPoint
+{
+    public const string Variable = "INITPRUNE_KILL_AFTER_EPOCH";
+
+    internal static void AfterCheckpoint(int epoch)
+    {
+        if (Environment.GetEnvironmentVariable(Variable) is { } text && int.TryParse(text, out int n) && n == epoch)
+            Process.GetCurrentProcess().Kill();
     }
 }

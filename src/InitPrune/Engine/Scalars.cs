@@ -1,0 +1,15 @@
+using TorchSharp;
+
+namespace InitPrune.Engine;
+
+/// <summary>
+/// TorchSharp turns a number passed to a tensor operation into a native <see cref="Scalar"/> with a finalizer, and
+/// passes only its handle to native code; a garbage collection during that call can finalize (free) the Scalar while
+/// libtorch still reads it ("Expected false to be true … toFloat", seen in the optimizer step). Hot paths therefore
+/// pass Scalars that stay reachable for the whole call: the constants here, or ones they hold and dispose themselves.
+/// </summary>
+public static class Scalars
+{
+    /// <summary>1, e.g. for <c>a.add(b, Scalars.One)</c> instead of <c>a.add(b)</c> (whose alpha is a temporary Scalar).</summary>
+    public static readonly Scalar One = 1.0.ToScalar();
+}
