@@ -12,4 +12,7 @@ public static class Scalars
 {
     /// <summary>1, e.g. for <c>a.add(b, Scalars.One)</c> instead of <c>a.add(b)</c> (whose alpha is a temporary Scalar).</summary>
     public static readonly Scalar One = 1.0.ToScalar();
+
+    /// <summary>−1, the score of entries an iterative method pruned earlier.</summary>
+    public static readonly Scalar MinusOne = (-1.0).ToScalar();
 }

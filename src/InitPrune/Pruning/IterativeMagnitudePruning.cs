@@ -31,7 +31,7 @@ public static class IterativeMagnitudePruning
             using (no_grad())
                 scores = targets.ToDictionary(t => t.Name, t => mask is null
                     ? t.Value.abs()
-                    : t.Value.abs().masked_fill_(mask.Tensors[t.Name].logical_not(), -1.0));
+                    : t.Value.abs().masked_fill_(mask.Tensors[t.Name].logical_not(), Scalars.MinusOne));
             double sparsity = r == rounds ? spec.Sparsity : 1 - Math.Pow(1 - spec.Sparsity, (double)r / rounds);
             var next = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], sparsity, spec.Scope);
             mask?.Dispose();

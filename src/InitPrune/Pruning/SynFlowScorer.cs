@@ -1,3 +1,4 @@
+using InitPrune.Engine;
 using InitPrune.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -75,7 +76,7 @@ public sealed class SynFlowScorer(int iterations = 100) : IMaskMethod
         foreach (var t in targets)
         {
             var s = (t.Value * t.Value.grad!).abs_();
-            scores[t.Name] = keep is null ? s : s.masked_fill_(keep[t.Name].logical_not(), -1.0);
+            scores[t.Name] = keep is null ? s : s.masked_fill_(keep[t.Name].logical_not(), Scalars.MinusOne);
         }
         model.zero_grad();
         return scores;
