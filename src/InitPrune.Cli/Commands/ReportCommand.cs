@@ -53,7 +53,7 @@ internal static class ReportCommand
             {
                 var info = sweeps.First(x => x.Key == key);
                 // A store's sweep key becomes a folder name only as a safe file name (a hostile key may hold '/' or '..').
-                var folder = FileNames.Safe(key);
+                var folder = SweepSpec.FileName(key);
                 var dir = r.GetValue(outDir) is { } o ? (keys.Length == 1 ? o : Path.Combine(o, folder)) : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(storePath))!, "reports", folder);
                 var (tables, files, progress) = SweepReport.Write(info, results.Load(key), dir);
                 reports.Add(new { sweep = key, tables, files, progress });

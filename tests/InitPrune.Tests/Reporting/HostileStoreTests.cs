@@ -85,7 +85,7 @@ public sealed class HostileStoreTests : IDisposable
         Assert.Empty(outside);
         var folders = Directory.GetDirectories(Path.Combine(root.Path, "store", "reports"));
         Assert.Equal(4, folders.Length);
-        Assert.All(folders, f => Assert.True(File.Exists(Path.Combine(f, "report.md")) && Path.GetFileName(f).Length <= FileNames.MaxLength, f));
+        Assert.All(folders, f => Assert.True(File.Exists(Path.Combine(f, "report.md")) && Path.GetFileName(f).Length <= SweepSpec.MaxKeyLength, f));
         Assert.False(Directory.Exists(Path.Combine(root.Path, "abs-evil@full")));
         Assert.Equal(4, r.Json.GetArrayLength());
     }
@@ -162,6 +162,16 @@ public sealed class HostileStoreTests : IDisposable
         var line = CliRunner.AssertOneLineError(CliRunner.Run("sweep", spec, "--out", root.File("results")));
         Assert.Contains("use at most 64", line);
         Assert.False(Directory.Exists(root.File("results")));
+    }
+
+    [Fact]
+    public void Every_key_a_spec_can_give_is_its_own_folder_name()
+    {
+        var longest = new string('a', SpecReader.MaxNameLength) + "@" + new string('b', SpecReader.MaxScaleLength);
+
+        Assert.Equal(longest, SweepSpec.FileName(longest));
+        Assert.Equal("seed001-fig3-depth-sparsity@smoke", SweepSpec.FileName("seed001-fig3-depth-sparsity@smoke"));
+        Assert.NotEqual(longest + "b", SweepSpec.FileName(longest + "b"));
     }
 
     [Theory]
