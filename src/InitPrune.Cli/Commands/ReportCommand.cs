@@ -52,12 +52,15 @@ internal static class ReportCommand
             foreach (var key in keys)
             {
                 var info = sweeps.First(x => x.Key == key);
-                var dir = r.GetValue(outDir) is { } o ? (keys.Length == 1 ? o : Path.Combine(o, key)) : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(storePath))!, "reports", key);
-                var (tables, files) = SweepReport.Write(info, results.Load(key), dir);
-                reports.Add(new { sweep = key, tables, files });
+                // A store's sweep key becomes a folder name only as a safe file name (a hostile key may hold '/' or '..').
+                var folder = SweepSpec.FileName(key);
+                var dir = r.GetValue(outDir) is { } o ? (keys.Length == 1 ? o : Path.Combine(o, folder)) : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(storePath))!, "reports", folder);
+                var (tables, files, progress) = SweepReport.Write(info, results.Load(key), dir);
+                reports.Add(new { sweep = key, tables, files, progress });
                 if (json) continue;
                 console.MarkupLine($"[bold]{Markup.Escape(key)}[/]{(info.Reproduces.Length > 0 ? $" ({Markup.Escape(info.Reproduces)})" : "")}");
                 foreach (var note in info.Notes) Output.Warn(console, note);
+                if (progress is not null) console.WriteLine($"partial report: {progress}");
                 foreach (var t in tables)
                 {
                     // The title on its own line: as a table title it would wrap to the width of a narrow table.

@@ -71,7 +71,7 @@ internal static class SweepCommand
             }
             var after = SweepRunner.Summarize(results, loaded, 0, clock.Elapsed.TotalSeconds);
             var summary = after with { ComputedNow = after.Done + after.Failed - before.Done - before.Failed };
-            Engine.Artifacts.WriteJson(Path.Combine(options.Folders.Root, $"sweep-{loaded.Key}.json"), summary);
+            Engine.Artifacts.WriteJson(Path.Combine(options.Folders.Root, $"sweep-{SweepSpec.FileName(loaded.Key)}.json"), summary);
             if (json) Output.Json(summary);
             else
             {

@@ -30,6 +30,7 @@ internal static class HtmlReport
         if (a.Sweep.Description.Length > 0) sb.AppendLine($"<p>{E(a.Sweep.Description)}</p>");
         if (a.Sweep.Reproduces.Length > 0) sb.AppendLine($"<p><strong>Reproduces:</strong> {E(a.Sweep.Reproduces)}</p>");
         sb.AppendLine($"<p><strong>Runs:</strong> {E(h.Counts)}</p>");
+        if (h.Progress is { } progress) sb.AppendLine($"<div class=\"note\"><strong>Partial report:</strong> {E(progress)}</div>");
         foreach (var note in a.Sweep.Notes) sb.AppendLine($"<div class=\"note\">{E(note)}</div>");
         List("Environment of the runs", h.Environments, sb);
         List("Failed runs", h.Failures, sb);
@@ -56,6 +57,7 @@ internal static class HtmlReport
             sb.AppendLine($"<figcaption>{E(img.Title)} ({E(Path.GetRelativePath(outDir, img.Png))}, {E(Path.GetRelativePath(outDir, img.Svg))})</figcaption></figure>");
         }
         sb.AppendLine("</div>");
+        List("Plots left out (no finished runs yet)", figures.Empty, sb);
         if (figures.LayerNames.Count > 0)
         {
             sb.AppendLine("<h2>Layers of the per-layer plots</h2><table><thead><tr><th>index</th><th>tensor</th></tr></thead><tbody>");

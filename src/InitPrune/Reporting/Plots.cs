@@ -1,3 +1,4 @@
+using InitPrune.Engine;
 using ScottPlot;
 
 namespace InitPrune.Reporting;
@@ -17,7 +18,7 @@ public static class Plots
     /// <summary>
     /// Draws each series as a line with markers (and error bars where given), with a title, axis labels and a legend.
     /// Writes a PNG at <paramref name="path"/> with its extension set to <c>.png</c>; when <paramref name="path"/>
-    /// ends with <c>.svg</c> it also writes an SVG there. Creates the folder.
+    /// ends with <c>.svg</c> it also writes an SVG there. Creates the folder; each file is written atomically.
     /// </summary>
     /// <param name="xTickLabels">
     /// When given, X is categorical: the distinct X values of all series, in ascending order, are placed at evenly
@@ -68,10 +69,9 @@ public static class Plots
             plot.ShowLegend(Edge.Right);
 
         var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        plot.SavePng(Path.ChangeExtension(full, ".png"), width, height);
+        Artifacts.WriteAllBytesAtomic(Path.ChangeExtension(full, ".png"), plot.GetImageBytes(width, height, ImageFormat.Png));
         if (full.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
-            plot.SaveSvg(full, width, height);
+            Artifacts.WriteAllTextAtomic(full, plot.GetSvgXml(width, height));
     }
 
     /// <summary>Maps each distinct X value to its rank, or null when X is numeric.</summary>

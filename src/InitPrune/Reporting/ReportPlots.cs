@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using InitPrune.Engine;
 using InitPrune.Experiments.Sweeps;
 using ScottPlot;
 
@@ -8,8 +8,11 @@ namespace InitPrune.Reporting;
 /// <summary>A plot written as <see cref="Png"/> and <see cref="Svg"/>.</summary>
 internal sealed record ReportImage(string Title, string Png, string Svg);
 
-/// <summary>The report's plots and the tensor names behind the per-layer plots' x axis (index → name).</summary>
-internal sealed record ReportFigures(IReadOnlyList<ReportImage> Images, IReadOnlyList<string> LayerNames);
+/// <summary>
+/// The report's plots, the tensor names behind the per-layer plots' x axis (index → name) and the titles of the
+/// plots left out because none of their runs is finished yet.
+/// </summary>
+internal sealed record ReportFigures(IReadOnlyList<ReportImage> Images, IReadOnlyList<string> LayerNames, IReadOnlyList<string> Empty);
 
 /// <summary>
 /// The report's plots: the metric vs the column field (one line per row, a ± std band), heat maps of the metric
@@ -23,24 +26,33 @@ internal static class ReportPlots
     const int MaxNeuronPlots = 8;
     const int Width = 800;
     const int Height = 500;
+    /// <summary>Plot file names (without extension) longer than this are cut, with a hash suffix.</summary>
+    const int MaxFileName = 160;
 
     public static ReportFigures WriteAll(SweepAnalysis a, string outDir)
     {
         var images = new List<ReportImage>();
-        images.AddRange(MetricLines(a, outDir));
-        images.AddRange(Heatmaps(a, outDir));
+        var empty = new List<string>();
+        images.AddRange(MetricLines(a, outDir, empty));
+        images.AddRange(Heatmaps(a, outDir, empty));
         var (layerImages, names) = LayersKept(a, outDir);
         images.AddRange(layerImages);
         images.AddRange(NeuronsKept(a, outDir));
-        return new ReportFigures(images, names);
+        return new ReportFigures(images, names, empty);
     }
 
-    static IEnumerable<ReportImage> MetricLines(SweepAnalysis a, string outDir)
+    static IEnumerable<ReportImage> MetricLines(SweepAnalysis a, string outDir, List<string> empty)
     {
         var layout = a.Layout;
         var metric = a.Metric.Name == "test_accuracy" ? "accuracy" : a.Metric.Name;
         foreach (var g in a.Groups.Take(MaxLinePlots))
         {
+            var title = $"{a.Metric.Title} vs {Short(layout.Columns)}{(g.Fixed.Count > 0 ? $" ({g.Describe()})" : "")}";
+            if (!g.Cells.Cast<CellStats>().Any(c => c.Mean is not null))
+            {
+                empty.Add(title);
+                continue;
+            }
             var plot = new Plot();
             var palette = new ScottPlot.Palettes.Category10();
             for (var i = 0; i < g.Rows.Count; i++)
@@ -63,16 +75,15 @@ internal static class ReportPlots
                 line.MarkerSize = 7;
             }
             CategoricalX(plot, [.. g.Columns.Select(c => SweepAnalysis.Display(layout.Columns, c))]);
-            var title = $"{a.Metric.Title} vs {Short(layout.Columns)}{(g.Fixed.Count > 0 ? $" ({g.Describe()})" : "")}";
             plot.Title(title);
             plot.XLabel(Short(layout.Columns));
             plot.YLabel(a.Metric.Title + (layout.SelectOver is { } over ? $", best {Short(over)}" : ""));
             plot.ShowLegend(Edge.Right);
-            yield return Save(plot, outDir, $"{metric}_vs_{Short(layout.Columns)}{Suffix(g.Fixed)}", title, Width, Height);
+            yield return Save(plot, outDir, $"{Slug(metric)}_vs_{Slug(Short(layout.Columns))}{Suffix(g.Fixed)}", title, Width, Height);
         }
     }
 
-    static IEnumerable<ReportImage> Heatmaps(SweepAnalysis a, string outDir)
+    static IEnumerable<ReportImage> Heatmaps(SweepAnalysis a, string outDir, List<string> empty)
     {
         var layout = a.Layout;
         if (layout.HeatmapX is not { } xField || layout.HeatmapY is not { } yField) yield break;
@@ -88,9 +99,15 @@ internal static class ReportPlots
                 : finite.Count > 0 ? new ScottPlot.Range(finite[0] - 1, finite[0] + 1) : new ScottPlot.Range(0, 100);
             foreach (var (row, map) in maps)
             {
-                if (count++ >= MaxHeatmaps) yield break;
                 var fixedText = combo.Count > 0 ? $" ({string.Join(", ", combo.Select(kv => $"{kv.Key} = {kv.Value}"))})" : "";
                 var title = $"{a.Metric.Title}: {row}{fixedText}";
+                // ScottPlot cannot colour a heat map without a single finite value: such a map is left out.
+                if (!map.Values.Cast<double>().Any(double.IsFinite))
+                {
+                    empty.Add(title);
+                    continue;
+                }
+                if (count++ >= MaxHeatmaps) yield break;
                 var plot = HeatmapPlot(map.Values, range, a.Metric.Title, annotate: true, a.Metric.IsPercent ? "F1" : "F3");
                 CategoricalX(plot, [.. map.Xs.Select(x => SweepAnalysis.Display(xField, x))]);
                 CategoricalY(plot, [.. map.Ys.Select(y => SweepAnalysis.Display(yField, y))]);
@@ -155,7 +172,7 @@ internal static class ReportPlots
             }).ToList();
             var column = SweepAnalysis.Display(a.Layout.Columns, c);
             var title = $"Weights kept per layer, {Short(a.Layout.Columns)} {column}{(g.Fixed.Count > 0 ? $" ({g.Describe()})" : "")}";
-            var file = $"kept_per_layer_{Short(a.Layout.Columns)}-{Slug(column.TrimEnd('%'))}{Suffix(g.Fixed)}";
+            var file = FileNames.Safe($"kept_per_layer_{Slug(Short(a.Layout.Columns))}-{Slug(column.TrimEnd('%'))}{Suffix(g.Fixed)}", MaxFileName);
             Plots.Lines(Path.Combine(outDir, file + ".svg"), title, "layer index (see the table of layers)", "weights kept (%)", series, Width, Height);
             images.Add(new ReportImage(title, Path.Combine(outDir, file + ".png"), Path.Combine(outDir, file + ".svg")));
         }
@@ -178,6 +195,7 @@ internal static class ReportPlots
             var run = Pruned(g.Cell(row, column)).Where(r => r.Pruning!.UnitKeptFractions.Count > 0).MinBy(r => r.Config.Seed);
             if (run is null) continue;
             var map = NeuronMatrix(run.Pruning!);
+            if (!map.Cast<double>().Any(double.IsFinite)) continue;
             var shown = SweepAnalysis.Display(a.Layout.Columns, column);
             var title = $"Weights kept per neuron: {row}, {Short(a.Layout.Columns)} {shown}, seed {run.Config.Seed}{string.Concat(g.Fixed.Select(kv => $", {Short(kv.Key)} {kv.Value}"))}";
             var plot = HeatmapPlot(map, new ScottPlot.Range(0, 100), "kept (%)", annotate: false, "F0");
@@ -248,12 +266,14 @@ internal static class ReportPlots
         plot.Axes.SetLimitsY(-0.5, Math.Max(labels.Length - 0.5, 0.5));
     }
 
+    /// <summary>Writes the plot as <paramref name="name"/> (bounded to a safe file name) .png and .svg, each atomically.</summary>
     static ReportImage Save(Plot plot, string outDir, string name, string title, int width, int height)
     {
-        var png = Path.Combine(outDir, name + ".png");
-        var svg = Path.Combine(outDir, name + ".svg");
-        plot.SavePng(png, width, height);
-        plot.SaveSvg(svg, width, height);
+        var stem = FileNames.Safe(name, MaxFileName);
+        var png = Path.Combine(outDir, stem + ".png");
+        var svg = Path.Combine(outDir, stem + ".svg");
+        Artifacts.WriteAllBytesAtomic(png, plot.GetImageBytes(width, height, ImageFormat.Png));
+        Artifacts.WriteAllTextAtomic(svg, plot.GetSvgXml(width, height));
         return new ReportImage(title, png, svg);
     }
 
@@ -261,16 +281,8 @@ internal static class ReportPlots
     static string Short(string field) => field[(field.LastIndexOf('.') + 1)..];
 
     static string Suffix(IEnumerable<KeyValuePair<string, string>> fixedAxes) =>
-        string.Concat(fixedAxes.Select(kv => $"_{Short(kv.Key)}-{Slug(kv.Value)}"));
+        string.Concat(fixedAxes.Select(kv => $"_{Slug(Short(kv.Key))}-{Slug(kv.Value)}"));
 
-    /// <summary>A file-name-safe form: lower-case letters, digits, '.', '-' (others become '-').</summary>
-    internal static string Slug(string text)
-    {
-        var sb = new StringBuilder();
-        foreach (var ch in text.ToLowerInvariant())
-            sb.Append(char.IsAsciiLetterOrDigit(ch) || ch == '.' ? ch : '-');
-        var slug = sb.ToString().Trim('-');
-        while (slug.Contains("--", StringComparison.Ordinal)) slug = slug.Replace("--", "-", StringComparison.Ordinal);
-        return slug.Length == 0 ? "x" : slug;
-    }
+    /// <summary>A part of a plot's file name from spec or store text (a row label, an axis value): see <see cref="FileNames.Safe"/>.</summary>
+    internal static string Slug(string text) => FileNames.Safe(text);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using InitPrune.Engine;
 using InitPrune.Experiments.Sweeps;
 
 namespace InitPrune.Reporting;
@@ -11,8 +12,12 @@ namespace InitPrune.Reporting;
 /// </summary>
 public static class SweepReport
 {
-    /// <summary>Builds the tables and writes <c>report.md</c>, <c>report.csv</c>, <c>report.html</c>, <c>report.json</c> (the tables) and the PNG and SVG plots to <paramref name="outDir"/>.</summary>
-    public static (IReadOnlyList<ReportTable> Tables, ReportFiles Files) Write(SweepInfo sweep, IReadOnlyList<StoredRun> runs, string outDir)
+    /// <summary>
+    /// Builds the tables and writes <c>report.md</c>, <c>report.csv</c>, <c>report.html</c>, <c>report.json</c> (the
+    /// tables) and the PNG and SVG plots to <paramref name="outDir"/>, each file atomically. <c>Progress</c> says how
+    /// many runs are finished and missing when the sweep is not finished (null when it is).
+    /// </summary>
+    public static (IReadOnlyList<ReportTable> Tables, ReportFiles Files, string? Progress) Write(SweepInfo sweep, IReadOnlyList<StoredRun> runs, string outDir)
     {
         // A grid of one value (e.g. a smoke scale with a fixed learning rate) selects nothing: report it plainly.
         if (sweep.Layout.SelectOver is { } over && runs.SelectMany(r => r.Entries.Where(e => e.Sweep == sweep.Key))
@@ -25,16 +30,16 @@ public static class SweepReport
         var header = ReportHeader.Of(analysis);
 
         var csv = Path.Combine(outDir, "report.csv");
-        File.WriteAllText(csv, Csv(analysis));
+        Artifacts.WriteAllTextAtomic(csv, Csv(analysis));
         var md = Path.Combine(outDir, "report.md");
-        File.WriteAllText(md, Markdown(analysis, header, tables, figures));
+        Artifacts.WriteAllTextAtomic(md, Markdown(analysis, header, tables, figures));
         var html = Path.Combine(outDir, "report.html");
-        File.WriteAllText(html, HtmlReport.Render(analysis, header, tables, figures, outDir));
+        Artifacts.WriteAllTextAtomic(html, HtmlReport.Render(analysis, header, tables, figures, outDir));
 
         var images = figures.Images.SelectMany(i => new[] { i.Png, i.Svg }).ToList();
         var files = new ReportFiles(md, csv, html, images);
-        Engine.Artifacts.WriteJson(Path.Combine(outDir, "report.json"), new { sweep = sweep.Key, tables, files });
-        return (tables, files);
+        Artifacts.WriteJson(Path.Combine(outDir, "report.json"), new { sweep = sweep.Key, tables, files });
+        return (tables, files, header.Progress);
     }
 
     /// <summary>One table of the metric per group of extra-axis values, each followed by the chosen grid values when the layout has a grid.</summary>
@@ -65,7 +70,11 @@ public static class SweepReport
         ? new ReportCell(SweepAnalysis.TryNumber(c, out var v) ? v : null, null, s.Runs.Count, c)
         : ReportCell.Empty;
 
-    /// <summary>Tidy CSV: one line per cell with its row, column, extra axes, chosen grid value, mean, std and n.</summary>
+    /// <summary>
+    /// Tidy CSV: one line per cell with its row, column, extra axes, chosen grid value, mean, std and n. Text from
+    /// the spec or store (header names, rows, columns, axis values) that a spreadsheet would run as a formula is
+    /// neutralized with a leading apostrophe; the numbers the report computes are written as they are.
+    /// </summary>
     internal static string Csv(SweepAnalysis a)
     {
         var layout = a.Layout;
@@ -73,7 +82,7 @@ public static class SweepReport
         header.AddRange(a.ExtraAxes);
         if (layout.SelectOver is { } over) header.Add(over);
         header.AddRange(["mean", "std", "n"]);
-        var sb = new StringBuilder().AppendLine(string.Join(",", header.Select(CsvField)));
+        var sb = new StringBuilder().AppendLine(string.Join(",", header.Select(h => CsvField(CsvText(h)))));
         foreach (var g in a.Groups)
         {
             for (var i = 0; i < g.Rows.Count; i++)
@@ -84,6 +93,7 @@ public static class SweepReport
                     var fields = new List<string> { g.Rows[i], g.Columns[j] };
                     fields.AddRange(g.Fixed.Select(kv => kv.Value));
                     if (layout.SelectOver is not null) fields.Add(s.Chosen ?? "");
+                    fields = [.. fields.Select(CsvText)];
                     fields.AddRange([Number(s.Mean), Number(s.Std), s.N.ToString(CultureInfo.InvariantCulture)]);
                     sb.AppendLine(string.Join(",", fields.Select(CsvField)));
                 }
@@ -97,29 +107,37 @@ public static class SweepReport
     static string CsvField(string s) =>
         s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
 
+    /// <summary>
+    /// Text from a spec or store as a CSV cell a spreadsheet will not run (formula injection): a value starting with
+    /// '=', '+', '-', '@', a tab or a carriage return gets a leading apostrophe, unless it is a plain number (e.g. -0.05).
+    /// </summary>
+    internal static string CsvText(string s) =>
+        s.Length > 0 && s[0] is '=' or '+' or '-' or '@' or '\t' or '\r' && !SweepAnalysis.TryNumber(s, out _) ? "'" + s : s;
+
     static string Markdown(SweepAnalysis a, ReportHeader h, List<ReportTable> tables, ReportFigures figures)
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"# {a.Sweep.Key}").AppendLine();
-        if (a.Sweep.Description.Length > 0) sb.AppendLine(a.Sweep.Description).AppendLine();
-        if (a.Sweep.Reproduces.Length > 0) sb.AppendLine($"**Reproduces:** {a.Sweep.Reproduces}").AppendLine();
-        sb.AppendLine($"**Runs:** {h.Counts}").AppendLine();
-        foreach (var note in a.Sweep.Notes) sb.AppendLine($"> Note: {note}").AppendLine();
+        sb.AppendLine($"# {Md(a.Sweep.Key)}").AppendLine();
+        if (a.Sweep.Description.Length > 0) sb.AppendLine(MdLine(a.Sweep.Description)).AppendLine();
+        if (a.Sweep.Reproduces.Length > 0) sb.AppendLine($"**Reproduces:** {Md(a.Sweep.Reproduces)}").AppendLine();
+        sb.AppendLine($"**Runs:** {Md(h.Counts)}").AppendLine();
+        if (h.Progress is { } progress) sb.AppendLine($"**Partial report:** {Md(progress)}").AppendLine();
+        foreach (var note in a.Sweep.Notes) sb.AppendLine($"> Note: {Md(note)}").AppendLine();
         if (h.Environments.Count > 0)
         {
             sb.AppendLine("**Environment of the runs:**").AppendLine();
-            foreach (var e in h.Environments) sb.AppendLine($"- {e}");
+            foreach (var e in h.Environments) sb.AppendLine($"- {Md(e)}");
             sb.AppendLine();
         }
         if (h.Failures.Count > 0)
         {
             sb.AppendLine("**Failed runs:**").AppendLine();
-            foreach (var f in h.Failures) sb.AppendLine($"- {f}");
+            foreach (var f in h.Failures) sb.AppendLine($"- {Md(f)}");
             sb.AppendLine();
         }
         foreach (var t in tables)
         {
-            sb.AppendLine($"## {t.Title}").AppendLine();
+            sb.AppendLine($"## {Md(t.Title)}").AppendLine();
             sb.AppendLine($"| {Md(a.Layout.Rows)} | {string.Join(" | ", t.Columns.Select(Md))} |");
             sb.AppendLine($"|---|{string.Concat(t.Columns.Select(_ => "---:|"))}");
             foreach (var r in t.Rows)
@@ -127,7 +145,13 @@ public static class SweepReport
             sb.AppendLine();
         }
         foreach (var img in figures.Images)
-            sb.AppendLine($"## {img.Title}").AppendLine().AppendLine($"![{Md(img.Title)}]({Path.GetFileName(img.Png)})").AppendLine();
+            sb.AppendLine($"## {Md(img.Title)}").AppendLine().AppendLine($"![{Md(img.Title)}]({Path.GetFileName(img.Png)})").AppendLine();
+        if (figures.Empty.Count > 0)
+        {
+            sb.AppendLine("**Plots left out (no finished runs yet):**").AppendLine();
+            foreach (var title in figures.Empty) sb.AppendLine($"- {Md(title)}");
+            sb.AppendLine();
+        }
         if (figures.LayerNames.Count > 0)
         {
             sb.AppendLine("## Layers of the per-layer plots").AppendLine().AppendLine("| index | tensor |").AppendLine("|---:|---|");
@@ -137,11 +161,42 @@ public static class SweepReport
         return sb.ToString();
     }
 
-    static string Md(string s) => s.Replace("|", "\\|", StringComparison.Ordinal);
+    /// <summary>
+    /// Text from a spec or store as inline Markdown that shows as written: HTML's special characters as entities,
+    /// Markdown's inline markup characters and '|' (table cells) escaped with a backslash, line breaks and other
+    /// control characters as spaces.
+    /// </summary>
+    internal static string Md(string s)
+    {
+        var sb = new StringBuilder(s.Length);
+        foreach (var ch in s)
+        {
+            switch (ch)
+            {
+                case '&': sb.Append("&amp;"); break;
+                case '<': sb.Append("&lt;"); break;
+                case '>': sb.Append("&gt;"); break;
+                case '\\' or '`' or '*' or '_' or '[' or ']' or '|' or '~' or '#' or '$':
+                    sb.Append('\\').Append(ch);
+                    break;
+                default: sb.Append(char.IsControl(ch) ? ' ' : ch); break;
+            }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary><see cref="Md"/> for a paragraph of its own: also escapes a leading block marker (list, heading underline, numbered item).</summary>
+    internal static string MdLine(string s)
+    {
+        var md = Md(s).TrimStart();
+        if (md.Length > 0 && md[0] is '-' or '+' or '=') return "\\" + md;
+        var digits = md.TakeWhile(char.IsAsciiDigit).Count();
+        return digits > 0 && digits < md.Length && md[digits] is '.' or ')' ? $"{md[..digits]}\\{md[digits..]}" : md;
+    }
 }
 
-/// <summary>What the report says about its runs: counts by status, the environments they ran in, the failures.</summary>
-internal sealed record ReportHeader(string Counts, IReadOnlyList<string> Environments, IReadOnlyList<string> Failures)
+/// <summary>What the report says about its runs: counts by status, how many are missing when the sweep is not finished, the environments they ran in, the failures.</summary>
+internal sealed record ReportHeader(string Counts, string? Progress, IReadOnlyList<string> Environments, IReadOnlyList<string> Failures)
 {
     const int MaxFailures = 20;
 
@@ -157,7 +212,11 @@ internal sealed record ReportHeader(string Counts, IReadOnlyList<string> Environ
         var failed = runs.Where(r => r.Status == RunStatus.Failed).ToList();
         var failures = failed.Take(MaxFailures).Select(r => $"{r.Id}: {r.Error ?? "no reason recorded"}").ToList();
         if (failed.Count > MaxFailures) failures.Add($"… and {failed.Count - MaxFailures} more");
-        return new ReportHeader(counts, environments, failures);
+        var done = Count(RunStatus.Done);
+        var progress = done < runs.Count
+            ? $"{done} of {runs.Count} runs finished; {runs.Count - done} missing (cells without a finished run show —, plots without one are left out)"
+            : null;
+        return new ReportHeader(counts, progress, environments, failures);
     }
 
     static string Describe(EnvironmentInfo e) =>

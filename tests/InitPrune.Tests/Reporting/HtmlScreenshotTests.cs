@@ -33,7 +33,7 @@ public sealed class HtmlScreenshotTests : IDisposable
             }
         }
         var layout = new ReportLayout(HeatmapX: "prune.sparsity", HeatmapY: "model.depth");
-        var (_, files) = SweepReport.Write(Sweep(layout), runs, Path.Combine(dir, "report"));
+        var (_, files, _) = SweepReport.Write(Sweep(layout), runs, Path.Combine(dir, "report"));
         var shot = Path.Combine(dir, "shot.png");
 
         using (var p = Process.Start(new ProcessStartInfo(Chromium)

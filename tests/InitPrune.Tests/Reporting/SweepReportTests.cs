@@ -33,7 +33,7 @@ public sealed class SweepReportTests : IDisposable
     [Fact]
     public void Main_table_has_hand_computed_mean_and_sample_std_per_cell()
     {
-        var (tables, _) = SweepReport.Write(Sweep(), TableRuns(), dir);
+        var (tables, _, _) = SweepReport.Write(Sweep(), TableRuns(), dir);
 
         var t = Assert.Single(tables);
         Assert.Equal(["0%", "50%", "90%"], t.Columns);
@@ -56,7 +56,7 @@ public sealed class SweepReportTests : IDisposable
     [Fact]
     public void A_dense_run_listed_under_two_labels_appears_in_both_rows()
     {
-        var (tables, _) = SweepReport.Write(Sweep(), TableRuns(), dir);
+        var (tables, _, _) = SweepReport.Write(Sweep(), TableRuns(), dir);
 
         var t = Assert.Single(tables);
         Assert.All(t.Rows, r => Assert.Equal((91.0, 1), (r.Cells[0].Mean!.Value, r.Cells[0].N)));
@@ -65,7 +65,7 @@ public sealed class SweepReportTests : IDisposable
     [Fact]
     public void Pending_and_failed_runs_are_counted_in_the_header_not_in_the_means()
     {
-        var (_, files) = SweepReport.Write(Sweep(), TableRuns(), dir);
+        var (_, files, _) = SweepReport.Write(Sweep(), TableRuns(), dir);
 
         var md = File.ReadAllText(files.Markdown);
         Assert.Contains("7 of 9 runs done (1 pending, 0 running, 1 failed)", md);
@@ -94,7 +94,7 @@ public sealed class SweepReportTests : IDisposable
             Run("SNIP", 0.9, 0, 0.90, lr: 0.001, validation: 0.64, extra: Lr(0.001)),
         };
 
-        var (tables, files) = SweepReport.Write(Sweep(layout), runs, dir);
+        var (tables, files, _) = SweepReport.Write(Sweep(layout), runs, dir);
 
         Assert.Equal(2, tables.Count);
         var cell = tables[0].Rows[0].Cells[0];
@@ -120,7 +120,7 @@ public sealed class SweepReportTests : IDisposable
             Run("EOC", 0.9, 1, 0.91, depth: 2, extra: D(2)),
         };
 
-        var (tables, files) = SweepReport.Write(Sweep(), runs, dir);
+        var (tables, files, _) = SweepReport.Write(Sweep(), runs, dir);
 
         Assert.Equal(2, tables.Count);
         Assert.EndsWith("model.depth = 2", tables[0].Title);
@@ -136,7 +136,7 @@ public sealed class SweepReportTests : IDisposable
     [Fact]
     public void Csv_parses_back_to_the_table_numbers()
     {
-        var (tables, files) = SweepReport.Write(Sweep(), TableRuns(), dir);
+        var (tables, files, _) = SweepReport.Write(Sweep(), TableRuns(), dir);
 
         var t = tables[0];
         var lines = File.ReadAllLines(files.Csv);
@@ -159,12 +159,12 @@ public sealed class SweepReportTests : IDisposable
         var runs = TableRuns();
         runs[2] = runs[2] with { Pruning = PrunedAt(0.9, ("fc1.weight", 10, 100, [0.1, 0.2]), ("fc2.weight", 5, 20, [0.25])) };
 
-        var (_, files) = SweepReport.Write(Sweep(), runs, dir);
+        var (_, files, _) = SweepReport.Write(Sweep(), runs, dir);
 
         foreach (var f in new[] { files.Markdown, files.Csv, files.Html }) Assert.True(File.Exists(f), f);
         Assert.Contains(Path.Combine(dir, "accuracy_vs_sparsity.png"), files.Images);
         Assert.Contains(Path.Combine(dir, "kept_per_layer_sparsity-90.png"), files.Images);
-        Assert.Contains(Path.Combine(dir, "kept_per_neuron_snip.png"), files.Images);
+        Assert.Contains(Path.Combine(dir, "kept_per_neuron_SNIP.png"), files.Images);
         foreach (var png in files.Images.Where(i => i.EndsWith(".png", StringComparison.Ordinal)))
         {
             using var bmp = SKBitmap.Decode(png);
@@ -215,9 +215,9 @@ public sealed class SweepReportTests : IDisposable
         Assert.Equal(60.0, ordered[0, 0], 9);
         Assert.True(double.IsNaN(ordered[1, 0]));
 
-        var (_, files) = SweepReport.Write(Sweep(layout), runs, dir);
-        Assert.Contains(Path.Combine(dir, "heatmap_eoc.png"), files.Images);
-        Assert.Contains(Path.Combine(dir, "heatmap_ordered.svg"), files.Images);
+        var (_, files, _) = SweepReport.Write(Sweep(layout), runs, dir);
+        Assert.Contains(Path.Combine(dir, "heatmap_EOC.png"), files.Images);
+        Assert.Contains(Path.Combine(dir, "heatmap_Ordered.svg"), files.Images);
     }
 
     [Fact]

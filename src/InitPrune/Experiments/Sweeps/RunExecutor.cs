@@ -8,12 +8,20 @@ using static TorchSharp.torch;
 
 namespace InitPrune.Experiments.Sweeps;
 
-/// <summary>Where a sweep keeps files beside its store: checkpoints, final weights and masks, TensorBoard logs.</summary>
+/// <summary>
+/// Where a sweep keeps files beside its store: checkpoints, final weights and masks, TensorBoard logs. A run id
+/// becomes part of a path only when it is one (16 lower-case hex digits, <see cref="RunConfig.Id"/>): an id read
+/// from a damaged or hostile store is refused.
+/// </summary>
 public sealed record SweepFolders(string Root)
 {
-    public string CheckpointOf(string runId) => Path.Combine(Root, "checkpoints", runId + ".safetensors");
-    public string RunFolder(string runId) => Path.Combine(Root, "runs", runId);
-    public string TensorBoardOf(string runId) => Path.Combine(Root, "tensorboard", runId);
+    public string CheckpointOf(string runId) => Path.Combine(Root, "checkpoints", Checked(runId) + ".safetensors");
+    public string RunFolder(string runId) => Path.Combine(Root, "runs", Checked(runId));
+    public string TensorBoardOf(string runId) => Path.Combine(Root, "tensorboard", Checked(runId));
+
+    static string Checked(string runId) => runId.Length == 16 && runId.All(char.IsAsciiHexDigitLower)
+        ? runId
+        : throw new InitPruneException($"the store holds the run id '{FileNames.Safe(runId)}', which is not a run id (16 hex digits): the store is damaged or not written by InitPrune; rerun the sweep into a new store");
 }
 
 /// <summary>How a claimed run ended.</summary>

@@ -13,6 +13,12 @@ internal sealed partial class SpecReader(string file)
     static readonly string[] LayerKeys = [.. SpecSchema.Sections, "seeds"];
     static readonly string[] ReportKeys = ["rows", "columns", "heatmap", "select", "metric"];
 
+    /// <summary>The longest sweep name: <c>name@scale</c> names the sweep's report folder and summary file.</summary>
+    public const int MaxNameLength = 64;
+
+    /// <summary>The longest scale name.</summary>
+    public const int MaxScaleLength = 32;
+
     public SpecDocument Read(string yaml)
     {
         var root = Parse(yaml);
@@ -22,6 +28,8 @@ internal sealed partial class SpecReader(string file)
         var name = Text(root, "name", required: true)!;
         if (!NamePattern().IsMatch((string)name.Value!))
             throw Fail($"name = '{name.Value}' is not a valid sweep name{name.At}: use lower-case letters, digits, '.', '_' and '-'");
+        if (((string)name.Value!).Length > MaxNameLength)
+            throw Fail($"name = '{((string)name.Value!)[..20]}…' is {((string)name.Value!).Length} characters long{name.At}: use at most {MaxNameLength} (it names the sweep's files)");
         var variants = Child(root, "variants") is { } v ? Variants(v) : [];
         var scales = Child(root, "scales") is { } s ? Scales(s) : new Dictionary<string, SpecLayer>();
         return new SpecDocument((string)name.Value!, (string?)Text(root, "description")?.Value ?? "", (string?)Text(root, "reproduces")?.Value ?? "",
@@ -185,6 +193,8 @@ internal sealed partial class SpecReader(string file)
             var name = Key(keyNode);
             if (!NamePattern().IsMatch(name))
                 throw Fail($"scales: '{name}' is not a valid scale name (line {keyNode.Start.Line}): use lower-case letters, digits, '.', '_' and '-'");
+            if (name.Length > MaxScaleLength)
+                throw Fail($"scales: '{name[..20]}…' is {name.Length} characters long (line {keyNode.Start.Line}): use at most {MaxScaleLength}");
             scales[name] = IsNull(value) ? new SpecLayer()
                 : value is YamlMappingNode m ? Layer(m, $"scales.{name}.", allowOther: false)
                 : throw Fail($"scales.{name} must be a mapping of the sections it overrides (line {value.Start.Line})");

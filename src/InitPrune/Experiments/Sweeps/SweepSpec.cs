@@ -18,6 +18,15 @@ public sealed record SweepSpec(
     /// <summary><c>name@scale</c>, the sweep's name in a results store.</summary>
     public string Key => $"{Name}@{Scale}";
 
+    /// <summary>The longest key a spec can give (name, '@', scale).</summary>
+    public const int MaxKeyLength = SpecReader.MaxNameLength + 1 + SpecReader.MaxScaleLength;
+
+    /// <summary>
+    /// A sweep key as a file or folder name: the key itself for any key a spec can give, a safe form
+    /// (<see cref="Engine.FileNames.Safe"/>) of a damaged or hostile store's key.
+    /// </summary>
+    public static string FileName(string key) => Engine.FileNames.Safe(key, MaxKeyLength);
+
     public SweepInfo Info => new(Key, Description, Reproduces, Layout, Notes, SpecText);
 
     /// <summary>The runs to compute: one per <see cref="RunConfig.Id"/>, in order of first occurrence.</summary>
