@@ -39,6 +39,8 @@ public static class TrainJob
         o.Train.Validate();
         outDir = Artifacts.PrepareOutput(outDir);
         var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
+        data.Train.RequireSamples("training");
+        data.Test.RequireSamples("test");
         using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);
         double sparsity = 0;
         if (o.MaskPath is not null)

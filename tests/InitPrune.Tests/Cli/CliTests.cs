@@ -131,6 +131,79 @@ public sealed class CliTests : IDisposable
         Assert.Contains("magic", magic);
     }
 
+    /// <summary>
+    /// A chosen data folder (--data-dir, or $INITPRUNE_DATA) that lacks a file, does not exist or is a plain file is
+    /// refused in one line naming it: never replaced by /usr/share/datasets (where Fashion-MNIST is installed here) or
+    /// by the quickstart's synthetic fallback.
+    /// </summary>
+    [Theory]
+    [InlineData("train", "lacks-a-file", false)]
+    [InlineData("train", "absent", false)]
+    [InlineData("train", "plain-file", false)]
+    [InlineData("train", "lacks-a-file", true)]
+    [InlineData("prune", "lacks-a-file", false)]
+    [InlineData("prune", "plain-file", true)]
+    [InlineData("quickstart", "lacks-a-file", false)]
+    [InlineData("quickstart", "absent", true)]
+    [InlineData("sweep", "lacks-a-file", false)]
+    [InlineData("sweep", "absent", true)]
+    public void A_chosen_data_folder_without_the_dataset_is_refused(string command, string what, bool viaEnvironment)
+    {
+        var chosen = Path.Combine(Temp(), "data");
+        var expected = $"{chosen} lacks t10k-labels-idx1-ubyte(.gz)";
+        if (what == "lacks-a-file")
+        {
+            DataFiles.WriteMnistLike(Directory.CreateDirectory(chosen).FullName, [1, 2], [3]);
+            File.Delete(Path.Combine(chosen, "t10k-labels-idx1-ubyte"));
+        }
+        else if (what == "plain-file")
+        {
+            File.WriteAllText(chosen, "not a folder");
+            expected = "it is a file, not a folder";
+        }
+        else
+            expected = "the folder does not exist";
+        var from = viaEnvironment ? "$INITPRUNE_DATA" : "--data-dir";
+        var env = new Dictionary<string, string?> { ["INITPRUNE_DATA"] = viaEnvironment ? chosen : null, ["HOME"] = Temp() };
+        var dataDir = viaEnvironment ? Array.Empty<string>() : ["--data-dir", chosen];
+        var outDir = Path.Combine(Temp(), "out");
+        string[] args = command switch
+        {
+            "train" => ["train", "--dataset", "fashion-mnist", "--model", "lenet300", "--epochs", "1", "--out", outDir],
+            "prune" => ["prune", "--dataset", "fashion-mnist", "--model", "lenet300", "--out", outDir],
+            "quickstart" => ["quickstart", "--epochs", "1", "--methods", "random", "--sparsities", "0.5", "--train-subset", "100", "--out", outDir],
+            _ => ["sweep", WriteSpec("name: chosen\ndata: {name: fashion-mnist, train_subset: 100}\nmodel: {name: lenet300}\ntrain: {epochs: 1}\n"), "--out", outDir],
+        };
+        var line = CliRunner.AssertOneLineError(CliRunner.RunIn(env, [.. args, .. dataDir]));
+        Assert.Contains($"fashion-mnist not found in {from} {chosen}: {expected}", line);
+        Assert.False(File.Exists(Path.Combine(outDir, "metrics.json")), "nothing was trained");
+    }
+
+    string WriteSpec(string yaml)
+    {
+        var path = Path.Combine(Temp(), "spec.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    /// <summary>An empty training (or test) set is refused before training: it used to train to "loss NaN", "completed": true.</summary>
+    [Theory]
+    [InlineData("train", "train", "fashion-mnist has no training samples")]
+    [InlineData("train", "test", "fashion-mnist has no test samples")]
+    [InlineData("prune", "train", "fashion-mnist has no training samples")]
+    public void An_empty_dataset_is_refused_before_training(string command, string split, string expected)
+    {
+        var data = Temp();
+        DataFiles.WriteMnistLike(data, split == "train" ? [] : [1, 2, 3], split == "test" ? [] : [1, 2]);
+        var outDir = Path.Combine(Temp(), "out");
+        string[] args = command == "train"
+            ? ["train", "--dataset", "fashion-mnist", "--model", "lenet300", "--epochs", "1", "--data-dir", data, "--out", outDir]
+            : ["prune", "--dataset", "fashion-mnist", "--model", "lenet300", "--method", "snip", "--data-dir", data, "--out", outDir];
+        var line = CliRunner.AssertOneLineError(CliRunner.Run(args));
+        Assert.Contains(expected, line);
+        Assert.False(File.Exists(Path.Combine(outDir, "metrics.json")));
+    }
+
     [Fact]
     public void MaskForAnotherModelIsRejected()
     {

@@ -77,6 +77,26 @@ public class RunExecutorTests
         Assert.Equal(straight.Pruning!.Kept, resumed.Pruning!.Kept);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void A_dataset_with_no_training_or_test_images_fails_the_run_before_training(int epochs)
+    {
+        using var dir = new TempDir();
+        DataFiles.WriteMnistLike(dir.Sub("data"), [], [1, 2]);
+        var c = Config() with { Data = new DataSettings("mnist"), Train = new TrainSettings(Epochs: epochs) };
+        using var store = SqliteResultsStore.Open(dir.File("store.sqlite"));
+        using var data = new RunDataCache(dir.File("data"));
+        store.Register(Info, [Entry(c)]);
+        var outcome = new RunExecutor(store, new SweepFolders(dir.Path), data).Execute(store.Claim(Info.Key, WorkerInfo.Current, SweepOptions.Lease)!, WorkerInfo.Current);
+        Assert.False(outcome.Done);
+        Assert.StartsWith("mnist has no training samples", outcome.Error);
+        var run = Assert.Single(store.Load());
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Empty(run.Epochs);
+        Assert.Null(run.Pruning);
+    }
+
     [Fact]
     public void Max_steps_stop_training_inside_an_epoch_and_the_learning_rate_schedule_follows_epochs()
     {
