@@ -204,6 +204,42 @@ public sealed class CliTests : IDisposable
         Assert.False(File.Exists(Path.Combine(outDir, "metrics.json")));
     }
 
+    /// <summary>
+    /// A mask file must hold 0/1 (or bool) tensors named after prunable tensors of the model, with their shapes. A weights
+    /// file used to train with exit 0 after pruning every bias (its zero biases read as "pruned"), and 0.5 or 7 read as "kept".
+    /// </summary>
+    [Theory]
+    [InlineData("weights", "weights.safetensors: mask tensor '")]
+    [InlineData("half", "mask tensor 'layers.0.weight' holds 0.5 at flat index 3: a mask holds only 0 and 1 (or bool)")]
+    [InlineData("seven", "mask tensor 'layers.0.weight' holds 7 at flat index 3")]
+    [InlineData("nan", "mask tensor 'layers.0.weight' holds NaN at flat index 3")]
+    [InlineData("unknown", "names 'layers.9.weight', which is not a prunable tensor of this model")]
+    [InlineData("shape", "has shape [2,2] for 'layers.0.weight' but the model's tensor is [16,2]")]
+    [InlineData("empty", "holds no tensors, so it is not a mask")]
+    public void A_file_that_is_not_a_mask_of_this_model_is_refused(string kind, string expected)
+    {
+        var p = Temp();
+        Assert.Equal(0, CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--depth", "2", "--width", "16", "--method", "random", "--sparsity", "0.5", "--out", p).ExitCode);
+        var path = Path.Combine(p, "weights.safetensors");
+        if (kind != "weights")
+        {
+            var mask = InitPrune.Pruning.Mask.Load(Path.Combine(p, "mask.safetensors"));
+            var tensors = mask.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.to(TorchSharp.torch.ScalarType.Float32));
+            using (var first = tensors["layers.0.weight"].view(-1))
+                first[3] = TorchSharp.torch.tensor(kind switch { "half" => 0.5f, "seven" => 7f, "nan" => float.NaN, _ => 1f });
+            if (kind == "unknown") tensors["layers.9.weight"] = TorchSharp.torch.ones(3);
+            if (kind == "shape") tensors["layers.0.weight"] = TorchSharp.torch.ones(2, 2);
+            if (kind == "empty") tensors.Clear();
+            path = Path.Combine(p, kind + ".safetensors");
+            Safetensors.Save(path, tensors);
+            mask.Dispose();
+        }
+        var outDir = Path.Combine(Temp(), "out");
+        var line = CliRunner.AssertOneLineError(CliRunner.Run("train", "--dataset", "ellipse", "--model", "mlp", "--depth", "2", "--width", "16", "--mask", path, "--epochs", "1", "--out", outDir));
+        Assert.Contains(expected, line);
+        Assert.False(File.Exists(Path.Combine(outDir, "metrics.json")));
+    }
+
     [Fact]
     public void MaskForAnotherModelIsRejected()
     {
