@@ -77,6 +77,75 @@ public class RunExecutorTests
         Assert.Equal(straight.Pruning!.Kept, resumed.Pruning!.Kept);
     }
 
+    /// <summary>
+    /// A checkpoint changed after it was saved (well-formed, so it used to resume silently) is refused with a one-line
+    /// reason, the run is marked failed with it, and --retry-failed (ResetFailed) then computes the run from scratch:
+    /// the same result as a run never interrupted.
+    /// </summary>
+    [Theory]
+    [InlineData("weight-times-1.01")]
+    [InlineData("weight-1e30")]
+    [InlineData("mask-bit-flipped")]
+    [InlineData("epoch-2-to-4")]
+    public void A_tampered_checkpoint_is_refused_and_retry_failed_recomputes_the_run_from_scratch(string tampering)
+    {
+        var c = Config();
+        using var a = new TempDir();
+        using var b = new TempDir();
+        var (straight, straightWeights) = Compute(a.Path, c, null);
+
+        var folders = new SweepFolders(b.Path);
+        using var store = SqliteResultsStore.Open(Path.Combine(b.Path, "store.sqlite"));
+        using var data = new RunDataCache(null);
+        store.Register(Info, [Entry(c)]);
+        var dead = new WorkerInfo("elsewhere", 1, 1);
+        var executor = new RunExecutor(store, folders, data);
+        executor.Step += p => { if (p.Epoch == 3 && p.Step == 3) throw new Crash(); };
+        Assert.Throws<Crash>(() => executor.Execute(store.Claim(Info.Key, dead, SweepOptions.Lease)!, dead));
+
+        var checkpoint = folders.CheckpointOf(c.Id);
+        var (tensors, meta) = Safetensors.LoadWithMetadata(checkpoint);
+        Assert.Equal("2", meta["epoch"]);
+        using (TorchSharp.torch.no_grad())
+        {
+            switch (tampering)
+            {
+                case "weight-times-1.01": tensors["model.layers.2.weight"].mul_(1.01); break;
+                case "weight-1e30": tensors["model.layers.2.weight"][0, 0] = TorchSharp.torch.tensor(1e30f); break;
+                case "mask-bit-flipped":
+                    var mask = tensors["mask.layers.0.weight"].view(-1);
+                    mask[0] = TorchSharp.torch.tensor(1f - mask[0].item<float>());
+                    break;
+                default: meta["epoch"] = "4"; break;
+            }
+        }
+        Safetensors.Save(checkpoint, tensors, meta);
+        foreach (var t in tensors.Values) t.Dispose();
+
+        var refused = new RunExecutor(store, folders, data).Execute(store.Claim(Info.Key, WorkerInfo.Current, TimeSpan.Zero)!, WorkerInfo.Current);
+        Assert.False(refused.Done);
+        Assert.DoesNotContain('\n', refused.Error!);
+        Assert.Contains($"the checkpoint of run {c.Id} was changed or replaced since it was saved", refused.Error);
+        Assert.EndsWith("rerun this run from scratch with sweep --retry-failed", refused.Error!);
+        var failed = Assert.Single(store.Load());
+        Assert.Equal(RunStatus.Failed, failed.Status);
+        Assert.Equal(refused.Error, failed.Error);
+        Assert.False(File.Exists(checkpoint));
+        Assert.True(File.Exists(RunExecutor.RejectedOf(checkpoint)));
+        Assert.Null(store.Claim(Info.Key, WorkerInfo.Current, TimeSpan.Zero));
+
+        Assert.Equal(1, store.ResetFailed(Info.Key));
+        var retried = new RunExecutor(store, folders, data).Execute(store.Claim(Info.Key, WorkerInfo.Current, TimeSpan.Zero)!, WorkerInfo.Current);
+        Assert.True(retried.Done, retried.Error);
+        Assert.False(retried.Resumed);
+        Assert.False(File.Exists(RunExecutor.RejectedOf(checkpoint)));
+        var run = Assert.Single(store.Load());
+        Assert.Equal(straight.Epochs.Select(e => e.TrainLoss), run.Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(straight.Result!.TestAccuracy, run.Result!.TestAccuracy);
+        var weights = Safetensors.Load(Path.Combine(folders.RunFolder(c.Id), "final.safetensors"));
+        foreach (var (name, t) in straightWeights) Assert.True(TestNets.Same(t, weights[name]), name);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
