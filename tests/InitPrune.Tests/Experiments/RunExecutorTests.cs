@@ -146,6 +146,60 @@ public class RunExecutorTests
         foreach (var (name, t) in straightWeights) Assert.True(TestNets.Same(t, weights[name]), name);
     }
 
+    /// <summary>Forwards to a real store, and dies (throws) once the store has recorded the checkpoint of <see cref="DieAfterEpoch"/>.</summary>
+    public class DieBeforeRename : DispatchProxy
+    {
+        public IResultsStore Inner { get; set; } = null!;
+        public int DieAfterEpoch { get; set; }
+
+        protected override object? Invoke(MethodInfo? method, object?[]? args)
+        {
+            object? result;
+            try
+            {
+                result = method!.Invoke(Inner, args);
+            }
+            catch (TargetInvocationException e)
+            {
+                ExceptionDispatchInfo.Throw(e.InnerException!);
+                throw;
+            }
+            if (method.Name == nameof(IResultsStore.RecordCheckpoints) && ((IReadOnlyList<CheckpointRecord>)args![1]!)[^1].Epoch == DieAfterEpoch)
+                throw new Crash();
+            return result;
+        }
+    }
+
+    [Fact]
+    public void A_run_that_dies_between_recording_a_checkpoint_and_renaming_it_resumes_from_the_one_before_bit_for_bit()
+    {
+        var c = Config();
+        using var a = new TempDir();
+        using var b = new TempDir();
+        var (straight, straightWeights) = Compute(a.Path, c, null);
+
+        var folders = new SweepFolders(b.Path);
+        using var store = SqliteResultsStore.Open(Path.Combine(b.Path, "store.sqlite"));
+        using var data = new RunDataCache(null);
+        store.Register(Info, [Entry(c)]);
+        var proxy = DispatchProxy.Create<IResultsStore, DieBeforeRename>();
+        ((DieBeforeRename)(object)proxy).Inner = store;
+        ((DieBeforeRename)(object)proxy).DieAfterEpoch = 2;
+        var dead = new WorkerInfo("elsewhere", 1, 1);
+        Assert.Throws<Crash>(() => new RunExecutor(proxy, folders, data).Execute(store.Claim(Info.Key, dead, SweepOptions.Lease)!, dead));
+        Assert.Equal([1, 2], store.Checkpoints(c.Id).Select(r => r.Epoch));
+        Assert.Equal("1", Safetensors.LoadWithMetadata(folders.CheckpointOf(c.Id)).Metadata["epoch"]);
+
+        var resumed = new RunExecutor(store, folders, data).Execute(store.Claim(Info.Key, WorkerInfo.Current, TimeSpan.Zero)!, WorkerInfo.Current);
+        Assert.True(resumed.Done, resumed.Error);
+        Assert.Equal(2, resumed.FromEpoch);
+        var run = Assert.Single(store.Load());
+        Assert.Equal(straight.Epochs.Select(e => e.TrainLoss), run.Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(straight.Result!.TestAccuracy, run.Result!.TestAccuracy);
+        var weights = Safetensors.Load(Path.Combine(folders.RunFolder(c.Id), "final.safetensors"));
+        foreach (var (name, t) in straightWeights) Assert.True(TestNets.Same(t, weights[name]), name);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]

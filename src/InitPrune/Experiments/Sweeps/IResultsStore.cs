@@ -150,8 +150,8 @@ public interface IResultsStore : IDisposable
     void RecordPruning(string runId, PruningRecord record);
 
     /// <summary>
-    /// Replaces the checkpoints the store vouches for: the last one saved and, while the next is being put in place,
-    /// that one too (so a crash between the file's rename and the store's update never rejects a genuine checkpoint).
+    /// Replaces the checkpoints the store vouches for: the one being put in place and the one before it (so a process
+    /// that dies before the rename leaves a checkpoint the store still vouches for).
     /// </summary>
     void RecordCheckpoints(string runId, IReadOnlyList<CheckpointRecord> checkpoints);
 

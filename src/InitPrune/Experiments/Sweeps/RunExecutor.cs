@@ -152,8 +152,8 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
 
     /// <summary>
     /// A run's checkpoint file and the store's record of it. Each save writes the file under a temporary name, records
-    /// its hash as the next checkpoint beside the current one, renames it into place, then records it alone; so the file
-    /// in place always matches a record, whenever the process dies. Resuming hashes the file and checks it and its
+    /// its hash beside the current checkpoint's, then renames it into place; so the file in place always matches a
+    /// record, whenever the process dies (one store write per epoch). Resuming hashes the file and checks it and its
     /// metadata (run, epoch, steps) against the records, so a changed or replaced checkpoint is refused.
     /// </summary>
     sealed class Checkpoints(IResultsStore store, string id, string path)
@@ -169,7 +169,6 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
                 var next = new CheckpointRecord(state.Epoch, state.Steps, Checkpoint.Sha256(staging));
                 store.RecordCheckpoints(id, current is null ? [next] : [current, next]);
                 File.Move(staging, path, overwrite: true);
-                store.RecordCheckpoints(id, [next]);
                 current = next;
             }
             finally
