@@ -10,7 +10,7 @@ namespace InitPrune.Cli;
 internal sealed class Shared
 {
     public readonly Option<string> Dataset = new("--dataset") { Description = "Dataset: fashion-mnist, mnist, cifar10, cifar100, tiny-imagenet, ellipse, shifted-relu", DefaultValueFactory = _ => "fashion-mnist" };
-    public readonly Option<string?> DataDir = new("--data-dir") { Description = "Folder holding the dataset files (else $INITPRUNE_DATA, ~/.initprune/data, /usr/share/datasets)" };
+    public readonly Option<string?> DataDir = new("--data-dir") { Description = "Folder holding the dataset files, the only one searched (default: $INITPRUNE_DATA alone when set, else ~/.initprune/data, /usr/share/datasets)" };
     public readonly Option<string> Model = new("--model") { Description = "Model: mlp (depth × width), lenet300 (784-300-100-10), vcnn (--depth 3×3 convs of --width channels, global pooling), vgg11|vgg13|vgg16|vgg19 and 3xvgg16 (each optionally -bn), resnet20|32|44|50|56|104|110 (CIFAR, depth 6n+2)", DefaultValueFactory = _ => "lenet300" };
     public readonly Option<int> Depth = new("--depth") { Description = "Hidden layers of an mlp", DefaultValueFactory = _ => 2 };
     public readonly Option<int> Width = new("--width") { Description = "Width of every hidden layer of an mlp", DefaultValueFactory = _ => 100 };

@@ -1,9 +1,10 @@
 namespace InitPrune.Data;
 
 /// <summary>
-/// Where dataset files are looked for, in order: the <c>--data-dir</c> folder, <c>$INITPRUNE_DATA</c>,
-/// <c>~/.initprune/data</c>, <c>/usr/share/datasets</c>. In each, the files may sit directly or in the
-/// dataset's own subfolder (<c>fashion-mnist</c>, <c>mnist</c>, <c>cifar-10-batches-bin</c>, <c>cifar-100-binary</c>, <c>tiny-imagenet-200</c>).
+/// Where dataset files are looked for. A folder the user names (<c>--data-dir</c>, else <c>$INITPRUNE_DATA</c>) is
+/// the only one searched: its datasets are used or the command refuses, never silently read from elsewhere. Without
+/// one, <c>~/.initprune/data</c> then <c>/usr/share/datasets</c> are searched. In each, the files may sit directly or
+/// in the dataset's own subfolder (<c>fashion-mnist</c>, <c>mnist</c>, <c>cifar-10-batches-bin</c>, <c>cifar-100-binary</c>, <c>tiny-imagenet-200</c>).
 /// </summary>
 public static class DataRoot
 {
@@ -13,7 +14,10 @@ public static class DataRoot
     /// <summary>The system-wide folder, last in the search order (<see cref="DefaultSystemFolder"/>; tests may redirect it).</summary>
     internal static string SystemFolder { get; set; } = DefaultSystemFolder;
 
-    /// <summary><c>~/.initprune/data</c>, from <c>$HOME</c> when set.</summary>
+    /// <summary>A data folder the user chose, and where the choice came from ("--data-dir" or "$INITPRUNE_DATA").</summary>
+    public sealed record Choice(string Folder, string From);
+
+    /// <summary>~/.initprune/data, from $HOME when set.</summary>
     public static string UserFolder
     {
         get
@@ -25,12 +29,17 @@ public static class DataRoot
         }
     }
 
-    /// <summary>The candidate root folders, in search order, without blanks or repeats.</summary>
+    /// <summary>The folder the user chose: <paramref name="dataDir"/>, else $INITPRUNE_DATA; null when neither is set.</summary>
+    public static Choice? Chosen(string? dataDir = null)
+    {
+        if (!string.IsNullOrWhiteSpace(dataDir)) return new(Path.GetFullPath(dataDir), "--data-dir");
+        var env = Environment.GetEnvironmentVariable(EnvVar);
+        return string.IsNullOrWhiteSpace(env) ? null : new(Path.GetFullPath(env), "$" + EnvVar);
+    }
+
+    /// <summary>The candidate root folders, in search order: the chosen folder alone, else the user and system folders.</summary>
     public static IReadOnlyList<string> Candidates(string? dataDir = null) =>
-        [.. new[] { dataDir, Environment.GetEnvironmentVariable(EnvVar), UserFolder, SystemFolder }
-            .Where(d => !string.IsNullOrWhiteSpace(d))
-            .Select(d => Path.GetFullPath(d!))
-            .Distinct()];
+        Chosen(dataDir) is { } chosen ? [chosen.Folder] : [.. new[] { UserFolder, SystemFolder }.Select(d => Path.GetFullPath(d)).Distinct()];
 
     /// <summary>Each candidate followed by its <paramref name="subfolder"/>: the folders to try, in order.</summary>
     public static IReadOnlyList<string> SearchFolders(string subfolder, string? dataDir = null) =>

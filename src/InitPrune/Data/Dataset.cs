@@ -49,6 +49,16 @@ public sealed class Dataset : IDisposable
         return new Dataset(Name, Inputs.narrow(0, 0, m), Targets.narrow(0, 0, m), Kind, NumClasses);
     }
 
+    /// <summary>
+    /// Throws the one-line error for an empty <paramref name="split"/> ("training", "test"): training or evaluating on no
+    /// samples would report a NaN loss as if it were a result.
+    /// </summary>
+    public void RequireSamples(string split)
+    {
+        if (Count == 0)
+            throw new Engine.InitPruneException($"{Name} has no {split} samples (0 after any subset or validation hold-out), so there is nothing to {(split == "training" ? "train on" : "evaluate on")}: check the dataset files, or use a larger subset");
+    }
+
     public void Dispose()
     {
         Inputs.Dispose();

@@ -39,9 +39,7 @@ public static class DatasetRegistry
         var key = Canonical(name);
         if (SyntheticSources.TryGetValue(key, out var make))
             return make(seed);
-        var source = FileSources[key];
-        var root = TryFindRoot(key, dataDir) ?? throw Missing(key, source, dataDir);
-        return source.Load(root);
+        return FileSources[key].Load(FindRoot(key, dataDir));
     }
 
     /// <summary>The folder holding all of <paramref name="name"/>'s files, or null (always null for synthetic datasets).</summary>
@@ -49,6 +47,14 @@ public static class DatasetRegistry
     {
         var key = Canonical(name);
         return FileSources.TryGetValue(key, out var s) ? DataRoot.Find(s.Subfolder, dir => s.Files.All(f => s.Has(dir, f)), dataDir) : null;
+    }
+
+    /// <summary>The folder holding all of <paramref name="name"/>'s files; throws the one-line not-found error when there is none.</summary>
+    public static string FindRoot(string name, string? dataDir = null)
+    {
+        var key = Canonical(name);
+        var source = FileSources.TryGetValue(key, out var s) ? s : throw new InitPruneException($"{key} is synthetic: it has no folder");
+        return TryFindRoot(key, dataDir) ?? throw Missing(key, source, dataDir);
     }
 
     /// <summary>Whether <paramref name="name"/> exists in <paramref name="dir"/>: a folder when it ends in '/', else a file.</summary>
@@ -68,6 +74,8 @@ public static class DatasetRegistry
 
     static InitPruneException Missing(string name, FileSource s, string? dataDir)
     {
+        if (DataRoot.Chosen(dataDir) is { } chosen)
+            return DataError.Create($"{name} not found in {chosen.From} {chosen.Folder}: {MissingIn(chosen.Folder, s)}; {s.HowToGet}");
         var partial = DataRoot.SearchFolders(s.Subfolder, dataDir)
             .Where(Directory.Exists)
             .Select(dir => (dir, missing: s.Files.Where(f => !s.Has(dir, f)).ToList()))
@@ -76,5 +84,17 @@ public static class DatasetRegistry
         return DataError.Create(
             $"{name} not found: expected {string.Join(", ", s.Files)} in one of {string.Join(", ", DataRoot.Candidates(dataDir))} " +
             $"(directly or in a {s.Subfolder}/ subfolder){note}; {s.HowToGet}");
+    }
+
+    /// <summary>Why the folder the user chose does not hold the dataset: it is absent, a file, or lacks some files.</summary>
+    static string MissingIn(string folder, FileSource s)
+    {
+        if (File.Exists(folder)) return "it is a file, not a folder";
+        if (!Directory.Exists(folder)) return "the folder does not exist";
+        var (dir, missing) = new[] { folder, Path.Combine(folder, s.Subfolder) }
+            .Where(Directory.Exists)
+            .Select(d => (dir: d, missing: s.Files.Where(f => !s.Has(d, f)).ToList()))
+            .MinBy(p => p.missing.Count);
+        return $"{dir} lacks {string.Join(", ", missing)} (only that folder is searched, directly and in its {s.Subfolder}/ subfolder)";
     }
 }

@@ -38,9 +38,16 @@ public static class Quickstart
 
     /// <summary>The quickstart's first line: what it runs on, and how to get Fashion-MNIST when it is missing.</summary>
     public static string Describe(QuickstartOptions o) =>
-        DatasetRegistry.TryFindRoot("fashion-mnist", o.DataDir) is { } root
+        FashionMnistRoot(o) is { } root
             ? $"InitPrune quickstart on Fashion-MNIST ({root}): LeNet-300-100, methods {string.Join(", ", o.EffectiveMethods)}, sparsities {string.Join(", ", o.EffectiveSparsities)}, {o.Epochs} epochs each"
             : FallbackNote;
+
+    /// <summary>
+    /// Where Fashion-MNIST is, or null to fall back on the ellipse task. A data folder the user chose (--data-dir,
+    /// $INITPRUNE_DATA) must hold it: then a missing dataset is the one-line not-found error, never the fallback.
+    /// </summary>
+    static string? FashionMnistRoot(QuickstartOptions o) =>
+        DataRoot.Chosen(o.DataDir) is null ? DatasetRegistry.TryFindRoot("fashion-mnist") : DatasetRegistry.FindRoot("fashion-mnist", o.DataDir);
 
     /// <summary>Runs every method × sparsity (the dense network once, shared by all methods) and writes results.json and accuracy.png.</summary>
     public static QuickstartResult Run(QuickstartOptions o, string outDir, Action<string, double>? runStarted = null, Action<Trainer>? configure = null)
@@ -48,7 +55,7 @@ public static class Quickstart
         foreach (var s in o.EffectiveSparsities) MaskBuilder.CheckSparsity(s);
         foreach (var m in o.EffectiveMethods) PrunerRegistry.Create(m);
         outDir = Artifacts.PrepareOutput(outDir);
-        bool real = DatasetRegistry.TryFindRoot("fashion-mnist", o.DataDir) is not null;
+        bool real = FashionMnistRoot(o) is not null;
         var dataset = real ? "fashion-mnist" : "ellipse";
         var data = DatasetRegistry.Load(dataset, o.DataDir, (int)o.Seed);
         if (o.TrainSubset is { } n) data = data with { Train = data.Train.Take(Math.Min(n, data.Train.Count)) };

@@ -32,6 +32,7 @@ public static class Setup
     public static (Tensor X, Tensor Y) ScoringBatch(Dataset train, int batchSize, long seed)
     {
         if (batchSize < 1) throw new InitPruneException($"--score-batch-size {batchSize} is impossible: use at least 1");
+        train.RequireSamples("training");
         var loader = new DataLoader(train, (int)Math.Min(batchSize, train.Count), shuffle: true, seed: Seeds.For(seed, "score-batch"));
         return loader.Epoch(0).First();
     }

@@ -31,14 +31,26 @@ public sealed record TrainSummary(
     double? FinalTestAccuracy,
     double FinalTestLoss);
 
-/// <summary>Build, initialize, optionally apply a mask, train, and write metrics and final weights.</summary>
+/// <summary>
+/// Build, initialize, optionally apply a mask, train, and write metrics and final weights. The outputs stay consistent:
+/// final.safetensors exists only beside a metrics.json of the same run that says <c>"completed": true</c>. A previous
+/// run's final.safetensors in the folder is removed once this run's first metrics.json is written (before training),
+/// the weights are written (atomically) before the completed metrics, and when that last write fails the new weights
+/// are removed again, so a failed write never leaves weights that the metrics do not vouch for.
+/// </summary>
 public static class TrainJob
 {
-    public static TrainSummary Run(TrainOptions o, string outDir, Action<Trainer>? configure = null)
+    public const string MetricsFile = "metrics.json";
+    public const string FinalFile = "final.safetensors";
+
+    /// <param name="writing">Called with each output's path just before it is written (a test's failure point).</param>
+    public static TrainSummary Run(TrainOptions o, string outDir, Action<Trainer>? configure = null, Action<string>? writing = null)
     {
         o.Train.Validate();
         outDir = Artifacts.PrepareOutput(outDir);
         var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
+        data.Train.RequireSamples("training");
+        data.Test.RequireSamples("test");
         using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);
         double sparsity = 0;
         if (o.MaskPath is not null)
@@ -51,17 +63,34 @@ public static class TrainJob
         var trainer = new Trainer(o.Train);
         configure?.Invoke(trainer);
         var epochs = new List<EpochMetrics>();
-        var metricsPath = Path.Combine(outDir, "metrics.json");
+        var metricsPath = Path.Combine(outDir, MetricsFile);
+        var finalPath = Path.Combine(outDir, FinalFile);
+        void WriteMetrics(bool completed)
+        {
+            writing?.Invoke(metricsPath);
+            Artifacts.WriteJson(metricsPath, Summary(o, data, sparsity, epochs, completed));
+        }
+
+        WriteMetrics(completed: false);
+        File.Delete(finalPath);
         trainer.EpochEnd += m =>
         {
             epochs.Add(m);
-            Artifacts.WriteJson(metricsPath, Summary(o, data, sparsity, epochs, completed: false));
+            WriteMetrics(completed: false);
         };
         trainer.Train(model, data, Seeds.For(o.Seed, "train"));
-        Safetensors.Save(Path.Combine(outDir, "final.safetensors"), Network.StateDict(model), new Dictionary<string, string> { ["format"] = "pt" });
-        var summary = Summary(o, data, sparsity, epochs, completed: true);
-        Artifacts.WriteJson(metricsPath, summary);
-        return summary;
+        writing?.Invoke(finalPath);
+        Safetensors.Save(finalPath, Network.StateDict(model), new Dictionary<string, string> { ["format"] = "pt" });
+        try
+        {
+            WriteMetrics(completed: true);
+        }
+        catch
+        {
+            File.Delete(finalPath);
+            throw;
+        }
+        return Summary(o, data, sparsity, epochs, completed: true);
     }
 
     /// <summary>Trains as if the factors ρ in the file (rescale.safetensors from prune) were fixed multipliers of the (already folded) weights.</summary>

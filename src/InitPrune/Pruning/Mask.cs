@@ -33,27 +33,72 @@ public sealed class Mask(Dictionary<string, Tensor> masks) : IDisposable
     public List<LayerReport> Report() =>
         [.. masks.Select(kv => new LayerReport(kv.Key, kv.Value.count_nonzero().item<long>(), kv.Value.numel()))];
 
-    /// <summary>Installs the masks on the model's layers (pruned weights become exactly zero).</summary>
+    /// <summary>The file the masks were read from, for messages (null when computed).</summary>
+    public string? Source { get; init; }
+
+    /// <summary>
+    /// Installs the masks on the model's layers (pruned weights become exactly zero). Every mask must name a prunable
+    /// tensor of the model (a weight, or a bias) and have its shape; all are checked before any is installed.
+    /// </summary>
     public void ApplyTo(nn.Module model)
     {
         var prunable = Network.Prunable(model, includeBiases: true).ToDictionary(p => p.Name);
+        var from = Source is null ? "the mask" : $"the mask file {Source}";
         foreach (var (name, m) in masks)
         {
             if (!prunable.TryGetValue(name, out var p))
-                throw new Engine.InitPruneException($"the mask names '{name}', which is not a prunable tensor of this model ({string.Join(", ", prunable.Keys)}): was it made for another model?");
+                throw new Engine.InitPruneException($"{from} names '{name}', which is not a prunable tensor of this model ({string.Join(", ", prunable.Keys)}): was it made for another model?");
             if (!m.shape.SequenceEqual(p.Value.shape))
-                throw new Engine.InitPruneException($"the mask for '{name}' has shape [{string.Join(",", m.shape)}] but the model's tensor is [{string.Join(",", p.Value.shape)}]: was it made for another model?");
-            p.SetMask(m);
+                throw new Engine.InitPruneException($"{from} has shape [{string.Join(",", m.shape)}] for '{name}' but the model's tensor is [{string.Join(",", p.Value.shape)}]: was it made for another model?");
         }
+        foreach (var (name, m) in masks) prunable[name].SetMask(m);
     }
 
     public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null) => Safetensors.Save(path, masks, metadata);
 
-    /// <summary>Reads a mask file (bool, uint8 or float 0/1 tensors, as PyTorch code writes them).</summary>
+    /// <summary>
+    /// Reads a mask file: bool tensors, or numeric tensors holding only 0 and 1 (as PyTorch code writes them). Anything
+    /// else (other values, NaN, no tensors at all: a weights or scores file) is a one-line error naming the tensor.
+    /// </summary>
     public static Mask Load(string path)
     {
         var raw = Safetensors.Load(path);
-        return new Mask(raw.ToDictionary(kv => kv.Key, kv => kv.Value.dtype == ScalarType.Bool ? kv.Value : kv.Value.ne(0)));
+        var masks = new Dictionary<string, Tensor>();
+        try
+        {
+            if (raw.Count == 0)
+                throw new Engine.InitPruneException($"{path} holds no tensors, so it is not a mask: pass the mask.safetensors that prune wrote");
+            foreach (var (name, t) in raw.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                masks[name] = t.dtype == ScalarType.Bool ? t : ToBool(t, name, path);
+            return new Mask(masks) { Source = path };
+        }
+        catch
+        {
+            foreach (var m in masks.Values) m.Dispose();
+            throw;
+        }
+        finally
+        {
+            // The numeric originals; bool tensors now belong to the mask (or were disposed above).
+            foreach (var t in raw.Values) if (t.dtype != ScalarType.Bool || !masks.ContainsValue(t)) t.Dispose();
+        }
+    }
+
+    /// <summary>The bool mask of a numeric 0/1 tensor; throws naming the first entry that is neither 0 nor 1.</summary>
+    static Tensor ToBool(Tensor t, string name, string path)
+    {
+        using var scope = NewDisposeScope();
+        var flat = t.flatten();
+        var valid = flat.eq(0).logical_or(flat.eq(1));
+        if (!valid.all().item<bool>())
+        {
+            long index = valid.logical_not().nonzero()[0, 0].item<long>();
+            double value = flat[index].to(ScalarType.Float64).item<double>();
+            throw new Engine.InitPruneException(
+                $"{path}: mask tensor '{name}' holds {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} at flat index {index}: " +
+                "a mask holds only 0 and 1 (or bool), so this is not a mask (weights or scores?); pass the mask.safetensors that prune wrote");
+        }
+        return t.ne(0).MoveToOuterDisposeScope();
     }
 
     public void Dispose()

@@ -36,6 +36,8 @@ public sealed class Trainer(TrainConfig config)
     public List<EpochMetrics> Train(nn.Module<Tensor, Tensor> model, DatasetSplit data, long seed, Dataset? validation = null, TrainState? resume = null)
     {
         Config.Validate();
+        data.Train.RequireSamples("training");
+        data.Test.RequireSamples("test");
         var masked = Models.Network.Layers(model).Select(l => l.Layer).Where(l => l.WeightMask is not null || l.BiasMask is not null || l.GradientScale is not null).ToArray();
         var loader = new DataLoader(data.Train, Config.BatchSize, shuffle: true, seed: seed);
         bool augment = Config.Augment == "crop-flip";

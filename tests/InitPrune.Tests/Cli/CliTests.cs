@@ -131,6 +131,115 @@ public sealed class CliTests : IDisposable
         Assert.Contains("magic", magic);
     }
 
+    /// <summary>
+    /// A chosen data folder (--data-dir, or $INITPRUNE_DATA) that lacks a file, does not exist or is a plain file is
+    /// refused in one line naming it: never replaced by /usr/share/datasets (where Fashion-MNIST is installed here) or
+    /// by the quickstart's synthetic fallback.
+    /// </summary>
+    [Theory]
+    [InlineData("train", "lacks-a-file", false)]
+    [InlineData("train", "absent", false)]
+    [InlineData("train", "plain-file", false)]
+    [InlineData("train", "lacks-a-file", true)]
+    [InlineData("prune", "lacks-a-file", false)]
+    [InlineData("prune", "plain-file", true)]
+    [InlineData("quickstart", "lacks-a-file", false)]
+    [InlineData("quickstart", "absent", true)]
+    [InlineData("sweep", "lacks-a-file", false)]
+    [InlineData("sweep", "absent", true)]
+    public void A_chosen_data_folder_without_the_dataset_is_refused(string command, string what, bool viaEnvironment)
+    {
+        var chosen = Path.Combine(Temp(), "data");
+        var expected = $"{chosen} lacks t10k-labels-idx1-ubyte(.gz)";
+        if (what == "lacks-a-file")
+        {
+            DataFiles.WriteMnistLike(Directory.CreateDirectory(chosen).FullName, [1, 2], [3]);
+            File.Delete(Path.Combine(chosen, "t10k-labels-idx1-ubyte"));
+        }
+        else if (what == "plain-file")
+        {
+            File.WriteAllText(chosen, "not a folder");
+            expected = "it is a file, not a folder";
+        }
+        else
+            expected = "the folder does not exist";
+        var from = viaEnvironment ? "$INITPRUNE_DATA" : "--data-dir";
+        var env = new Dictionary<string, string?> { ["INITPRUNE_DATA"] = viaEnvironment ? chosen : null, ["HOME"] = Temp() };
+        var dataDir = viaEnvironment ? Array.Empty<string>() : ["--data-dir", chosen];
+        var outDir = Path.Combine(Temp(), "out");
+        string[] args = command switch
+        {
+            "train" => ["train", "--dataset", "fashion-mnist", "--model", "lenet300", "--epochs", "1", "--out", outDir],
+            "prune" => ["prune", "--dataset", "fashion-mnist", "--model", "lenet300", "--out", outDir],
+            "quickstart" => ["quickstart", "--epochs", "1", "--methods", "random", "--sparsities", "0.5", "--train-subset", "100", "--out", outDir],
+            _ => ["sweep", WriteSpec("name: chosen\ndata: {name: fashion-mnist, train_subset: 100}\nmodel: {name: lenet300}\ntrain: {epochs: 1}\n"), "--out", outDir],
+        };
+        var line = CliRunner.AssertOneLineError(CliRunner.RunIn(env, [.. args, .. dataDir]));
+        Assert.Contains($"fashion-mnist not found in {from} {chosen}: {expected}", line);
+        Assert.False(File.Exists(Path.Combine(outDir, "metrics.json")), "nothing was trained");
+    }
+
+    string WriteSpec(string yaml)
+    {
+        var path = Path.Combine(Temp(), "spec.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    /// <summary>An empty training (or test) set is refused before training: it used to train to "loss NaN", "completed": true.</summary>
+    [Theory]
+    [InlineData("train", "train", "fashion-mnist has no training samples")]
+    [InlineData("train", "test", "fashion-mnist has no test samples")]
+    [InlineData("prune", "train", "fashion-mnist has no training samples")]
+    public void An_empty_dataset_is_refused_before_training(string command, string split, string expected)
+    {
+        var data = Temp();
+        DataFiles.WriteMnistLike(data, split == "train" ? [] : [1, 2, 3], split == "test" ? [] : [1, 2]);
+        var outDir = Path.Combine(Temp(), "out");
+        string[] args = command == "train"
+            ? ["train", "--dataset", "fashion-mnist", "--model", "lenet300", "--epochs", "1", "--data-dir", data, "--out", outDir]
+            : ["prune", "--dataset", "fashion-mnist", "--model", "lenet300", "--method", "snip", "--data-dir", data, "--out", outDir];
+        var line = CliRunner.AssertOneLineError(CliRunner.Run(args));
+        Assert.Contains(expected, line);
+        Assert.False(File.Exists(Path.Combine(outDir, "metrics.json")));
+    }
+
+    /// <summary>
+    /// A mask file must hold 0/1 (or bool) tensors named after prunable tensors of the model, with their shapes. A weights
+    /// file used to train with exit 0 after pruning every bias (its zero biases read as "pruned"), and 0.5 or 7 read as "kept".
+    /// </summary>
+    [Theory]
+    [InlineData("weights", "weights.safetensors: mask tensor '")]
+    [InlineData("half", "mask tensor 'layers.0.weight' holds 0.5 at flat index 3: a mask holds only 0 and 1 (or bool)")]
+    [InlineData("seven", "mask tensor 'layers.0.weight' holds 7 at flat index 3")]
+    [InlineData("nan", "mask tensor 'layers.0.weight' holds NaN at flat index 3")]
+    [InlineData("unknown", "names 'layers.9.weight', which is not a prunable tensor of this model")]
+    [InlineData("shape", "has shape [2,2] for 'layers.0.weight' but the model's tensor is [16,2]")]
+    [InlineData("empty", "holds no tensors, so it is not a mask")]
+    public void A_file_that_is_not_a_mask_of_this_model_is_refused(string kind, string expected)
+    {
+        var p = Temp();
+        Assert.Equal(0, CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--depth", "2", "--width", "16", "--method", "random", "--sparsity", "0.5", "--out", p).ExitCode);
+        var path = Path.Combine(p, "weights.safetensors");
+        if (kind != "weights")
+        {
+            var mask = InitPrune.Pruning.Mask.Load(Path.Combine(p, "mask.safetensors"));
+            var tensors = mask.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.to(TorchSharp.torch.ScalarType.Float32));
+            using (var first = tensors["layers.0.weight"].view(-1))
+                first[3] = TorchSharp.torch.tensor(kind switch { "half" => 0.5f, "seven" => 7f, "nan" => float.NaN, _ => 1f });
+            if (kind == "unknown") tensors["layers.9.weight"] = TorchSharp.torch.ones(3);
+            if (kind == "shape") tensors["layers.0.weight"] = TorchSharp.torch.ones(2, 2);
+            if (kind == "empty") tensors.Clear();
+            path = Path.Combine(p, kind + ".safetensors");
+            Safetensors.Save(path, tensors);
+            mask.Dispose();
+        }
+        var outDir = Path.Combine(Temp(), "out");
+        var line = CliRunner.AssertOneLineError(CliRunner.Run("train", "--dataset", "ellipse", "--model", "mlp", "--depth", "2", "--width", "16", "--mask", path, "--epochs", "1", "--out", outDir));
+        Assert.Contains(expected, line);
+        Assert.False(File.Exists(Path.Combine(outDir, "metrics.json")));
+    }
+
     [Fact]
     public void MaskForAnotherModelIsRejected()
     {

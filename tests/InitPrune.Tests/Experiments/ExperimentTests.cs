@@ -39,6 +39,50 @@ public class ExperimentTests
         Assert.NotEqual(a.Epochs[0].TrainLoss, c.Epochs[0].TrainLoss);
     }
 
+    /// <summary>
+    /// A disk that fills up at any write of train's outputs (the n-th write of <paramref name="failing"/>) leaves one
+    /// run's consistent outputs: final.safetensors only beside a metrics.json of the same run that says completed.
+    /// It used to leave the previous run's final.safetensors beside this run's "completed": false.
+    /// </summary>
+    [Theory]
+    [InlineData("metrics.json", 1)] // before training: the previous run's outputs stay as they were
+    [InlineData("metrics.json", 3)] // after epoch 2 of 3
+    [InlineData("final.safetensors", 1)]
+    [InlineData("metrics.json", 5)] // the completed metrics, after the weights
+    public void A_failed_write_leaves_the_outputs_of_one_run_consistent(string failing, int nth)
+    {
+        using var dir = new TempDir();
+        var outDir = dir.File("out");
+        var o = new TrainOptions("ellipse", new ModelSpec("mlp", Depth: 2, Width: 16), new InitSpec(), new TrainConfig(Epochs: 3), Seed: 1);
+        var previous = TrainJob.Run(o, outDir);
+        var previousWeights = File.ReadAllBytes(Path.Combine(outDir, TrainJob.FinalFile));
+        var previousMetrics = File.ReadAllText(Path.Combine(outDir, TrainJob.MetricsFile));
+
+        int writes = 0;
+        void Full(string path)
+        {
+            if (Path.GetFileName(path) == failing && ++writes == nth) throw new IOException("No space left on device");
+        }
+        Assert.Throws<IOException>(() => TrainJob.Run(o with { Seed = 2 }, outDir, writing: Full));
+
+        var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, TrainJob.MetricsFile))).RootElement;
+        var final = Path.Combine(outDir, TrainJob.FinalFile);
+        if (failing == "metrics.json" && nth == 1)
+        {
+            Assert.Equal(previousMetrics, File.ReadAllText(Path.Combine(outDir, TrainJob.MetricsFile)));
+            Assert.Equal(previousWeights, File.ReadAllBytes(final));
+            Assert.True(previous.Completed);
+        }
+        else
+        {
+            Assert.Equal(2, metrics.GetProperty("seed").GetInt64());
+            Assert.False(metrics.GetProperty("completed").GetBoolean());
+            Assert.Equal(failing == "metrics.json" && nth == 3 ? 1 : 3, metrics.GetProperty("epochs").GetArrayLength());
+            Assert.False(File.Exists(final), "no final weights that the metrics do not vouch for");
+        }
+        Assert.Empty(Directory.GetFiles(outDir, "*.tmp"));
+    }
+
     [Fact]
     public void PruneJobReportsPerLayerCountsThatAddUp()
     {

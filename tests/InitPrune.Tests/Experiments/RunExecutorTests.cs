@@ -77,6 +77,149 @@ public class RunExecutorTests
         Assert.Equal(straight.Pruning!.Kept, resumed.Pruning!.Kept);
     }
 
+    /// <summary>
+    /// A checkpoint changed after it was saved (well-formed, so it used to resume silently) is refused with a one-line
+    /// reason, the run is marked failed with it, and --retry-failed (ResetFailed) then computes the run from scratch:
+    /// the same result as a run never interrupted.
+    /// </summary>
+    [Theory]
+    [InlineData("weight-times-1.01")]
+    [InlineData("weight-1e30")]
+    [InlineData("mask-bit-flipped")]
+    [InlineData("epoch-2-to-4")]
+    public void A_tampered_checkpoint_is_refused_and_retry_failed_recomputes_the_run_from_scratch(string tampering)
+    {
+        var c = Config();
+        using var a = new TempDir();
+        using var b = new TempDir();
+        var (straight, straightWeights) = Compute(a.Path, c, null);
+
+        var folders = new SweepFolders(b.Path);
+        using var store = SqliteResultsStore.Open(Path.Combine(b.Path, "store.sqlite"));
+        using var data = new RunDataCache(null);
+        store.Register(Info, [Entry(c)]);
+        var dead = new WorkerInfo("elsewhere", 1, 1);
+        var executor = new RunExecutor(store, folders, data);
+        executor.Step += p => { if (p.Epoch == 3 && p.Step == 3) throw new Crash(); };
+        Assert.Throws<Crash>(() => executor.Execute(store.Claim(Info.Key, dead, SweepOptions.Lease)!, dead));
+
+        var checkpoint = folders.CheckpointOf(c.Id);
+        var (tensors, meta) = Safetensors.LoadWithMetadata(checkpoint);
+        Assert.Equal("2", meta["epoch"]);
+        using (TorchSharp.torch.no_grad())
+        {
+            switch (tampering)
+            {
+                case "weight-times-1.01": tensors["model.layers.2.weight"].mul_(1.01); break;
+                case "weight-1e30": tensors["model.layers.2.weight"][0, 0] = TorchSharp.torch.tensor(1e30f); break;
+                case "mask-bit-flipped":
+                    var mask = tensors["mask.layers.0.weight"].view(-1);
+                    mask[0] = TorchSharp.torch.tensor(1f - mask[0].item<float>());
+                    break;
+                default: meta["epoch"] = "4"; break;
+            }
+        }
+        Safetensors.Save(checkpoint, tensors, meta);
+        foreach (var t in tensors.Values) t.Dispose();
+
+        var refused = new RunExecutor(store, folders, data).Execute(store.Claim(Info.Key, WorkerInfo.Current, TimeSpan.Zero)!, WorkerInfo.Current);
+        Assert.False(refused.Done);
+        Assert.DoesNotContain('\n', refused.Error!);
+        Assert.Contains($"the checkpoint of run {c.Id} was changed or replaced since it was saved", refused.Error);
+        Assert.EndsWith("rerun this run from scratch with sweep --retry-failed", refused.Error!);
+        var failed = Assert.Single(store.Load());
+        Assert.Equal(RunStatus.Failed, failed.Status);
+        Assert.Equal(refused.Error, failed.Error);
+        Assert.False(File.Exists(checkpoint));
+        Assert.True(File.Exists(RunExecutor.RejectedOf(checkpoint)));
+        Assert.Null(store.Claim(Info.Key, WorkerInfo.Current, TimeSpan.Zero));
+
+        Assert.Equal(1, store.ResetFailed(Info.Key));
+        var retried = new RunExecutor(store, folders, data).Execute(store.Claim(Info.Key, WorkerInfo.Current, TimeSpan.Zero)!, WorkerInfo.Current);
+        Assert.True(retried.Done, retried.Error);
+        Assert.False(retried.Resumed);
+        Assert.False(File.Exists(RunExecutor.RejectedOf(checkpoint)));
+        var run = Assert.Single(store.Load());
+        Assert.Equal(straight.Epochs.Select(e => e.TrainLoss), run.Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(straight.Result!.TestAccuracy, run.Result!.TestAccuracy);
+        var weights = Safetensors.Load(Path.Combine(folders.RunFolder(c.Id), "final.safetensors"));
+        foreach (var (name, t) in straightWeights) Assert.True(TestNets.Same(t, weights[name]), name);
+    }
+
+    /// <summary>Forwards to a real store, and dies (throws) once the store has recorded the checkpoint of <see cref="DieAfterEpoch"/>.</summary>
+    public class DieBeforeRename : DispatchProxy
+    {
+        public IResultsStore Inner { get; set; } = null!;
+        public int DieAfterEpoch { get; set; }
+
+        protected override object? Invoke(MethodInfo? method, object?[]? args)
+        {
+            object? result;
+            try
+            {
+                result = method!.Invoke(Inner, args);
+            }
+            catch (TargetInvocationException e)
+            {
+                ExceptionDispatchInfo.Throw(e.InnerException!);
+                throw;
+            }
+            if (method.Name == nameof(IResultsStore.RecordCheckpoints) && ((IReadOnlyList<CheckpointRecord>)args![1]!)[^1].Epoch == DieAfterEpoch)
+                throw new Crash();
+            return result;
+        }
+    }
+
+    [Fact]
+    public void A_run_that_dies_between_recording_a_checkpoint_and_renaming_it_resumes_from_the_one_before_bit_for_bit()
+    {
+        var c = Config();
+        using var a = new TempDir();
+        using var b = new TempDir();
+        var (straight, straightWeights) = Compute(a.Path, c, null);
+
+        var folders = new SweepFolders(b.Path);
+        using var store = SqliteResultsStore.Open(Path.Combine(b.Path, "store.sqlite"));
+        using var data = new RunDataCache(null);
+        store.Register(Info, [Entry(c)]);
+        var proxy = DispatchProxy.Create<IResultsStore, DieBeforeRename>();
+        ((DieBeforeRename)(object)proxy).Inner = store;
+        ((DieBeforeRename)(object)proxy).DieAfterEpoch = 2;
+        var dead = new WorkerInfo("elsewhere", 1, 1);
+        Assert.Throws<Crash>(() => new RunExecutor(proxy, folders, data).Execute(store.Claim(Info.Key, dead, SweepOptions.Lease)!, dead));
+        Assert.Equal([1, 2], store.Checkpoints(c.Id).Select(r => r.Epoch));
+        Assert.Equal("1", Safetensors.LoadWithMetadata(folders.CheckpointOf(c.Id)).Metadata["epoch"]);
+
+        var resumed = new RunExecutor(store, folders, data).Execute(store.Claim(Info.Key, WorkerInfo.Current, TimeSpan.Zero)!, WorkerInfo.Current);
+        Assert.True(resumed.Done, resumed.Error);
+        Assert.Equal(2, resumed.FromEpoch);
+        var run = Assert.Single(store.Load());
+        Assert.Equal(straight.Epochs.Select(e => e.TrainLoss), run.Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(straight.Result!.TestAccuracy, run.Result!.TestAccuracy);
+        var weights = Safetensors.Load(Path.Combine(folders.RunFolder(c.Id), "final.safetensors"));
+        foreach (var (name, t) in straightWeights) Assert.True(TestNets.Same(t, weights[name]), name);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void A_dataset_with_no_training_or_test_images_fails_the_run_before_training(int epochs)
+    {
+        using var dir = new TempDir();
+        DataFiles.WriteMnistLike(dir.Sub("data"), [], [1, 2]);
+        var c = Config() with { Data = new DataSettings("mnist"), Train = new TrainSettings(Epochs: epochs) };
+        using var store = SqliteResultsStore.Open(dir.File("store.sqlite"));
+        using var data = new RunDataCache(dir.File("data"));
+        store.Register(Info, [Entry(c)]);
+        var outcome = new RunExecutor(store, new SweepFolders(dir.Path), data).Execute(store.Claim(Info.Key, WorkerInfo.Current, SweepOptions.Lease)!, WorkerInfo.Current);
+        Assert.False(outcome.Done);
+        Assert.StartsWith("mnist has no training samples", outcome.Error);
+        var run = Assert.Single(store.Load());
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Empty(run.Epochs);
+        Assert.Null(run.Pruning);
+    }
+
     [Fact]
     public void Max_steps_stop_training_inside_an_epoch_and_the_learning_rate_schedule_follows_epochs()
     {

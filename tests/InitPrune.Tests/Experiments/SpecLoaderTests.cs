@@ -411,7 +411,7 @@ public class SpecLoaderTests
         using var empty = new TempDir();
         using var env = new DataEnvironment(null, empty.Path, empty.Path);
         const string yaml = "name: fb\ndata: {name: mnist, fallback: ellipse}\nmodel: {name: mlp}\ntrain: {epochs: 1}\nseeds: 2\n";
-        var spec = SpecLoader.Parse(yaml, File, dataDir: empty.Path);
+        var spec = SpecLoader.Parse(yaml, File);
         Assert.All(spec.Entries, e => Assert.Equal("ellipse", e.Config.Data.Name));
         Assert.All(spec.Entries, e => Assert.Equal("mnist", e.Coordinates["data.name"]));
         Assert.Equal(["ran on ellipse: mnist was not found (pass --data-dir to use it)"], spec.Notes);
@@ -423,6 +423,32 @@ public class SpecLoaderTests
 
         var e = Assert.Throws<InitPruneException>(() => SpecLoader.Parse("name: gone\ndata: {name: cifar10, fallback: mnist}\ntrain: {epochs: 1}\n", File, dataDir: empty.Path));
         Assert.StartsWith($"{File}: data.name = 'cifar10' and data.fallback = 'mnist' were not found (line 2): cifar10 not found", e.Message);
+    }
+
+    [Fact]
+    public void A_chosen_data_folder_is_used_or_refused_never_replaced()
+    {
+        using var dir = new TempDir();
+        var system = dir.Sub("system");
+        DataFiles.WriteMnistLike(dir.Sub("system/mnist"), [1], [1]);
+        DataFiles.WriteMnistLike(dir.Sub("system/fashion-mnist"), [1], [1]);
+        var chosen = dir.Sub("chosen");
+        DataFiles.WriteMnistLike(dir.Sub("chosen/mnist"), [1], [1]);
+        System.IO.File.Delete(Path.Combine(chosen, "mnist", "train-labels-idx1-ubyte"));
+        using var env = new DataEnvironment(null, dir.Sub("home"), system);
+
+        var synthetic = Assert.Throws<InitPruneException>(() => SpecLoader.Parse("name: a\ndata: {name: mnist, fallback: ellipse}\ntrain: {epochs: 1}\n", File, dataDir: chosen));
+        Assert.StartsWith($"{File}: data.name = 'mnist' was not found (line 2) (the synthetic data.fallback 'ellipse' is not used with --data-dir): " +
+            $"mnist not found in --data-dir {chosen}: {Path.Combine(chosen, "mnist")} lacks train-labels-idx1-ubyte(.gz)", synthetic.Message);
+        var none = Assert.Throws<InitPruneException>(() => SpecLoader.Parse("name: b\ndata: {name: mnist, fallback: fashion-mnist}\ntrain: {epochs: 1}\n", File, dataDir: chosen));
+        Assert.StartsWith($"{File}: data.name = 'mnist' and data.fallback = 'fashion-mnist' were not found (line 2): mnist not found in --data-dir {chosen}", none.Message);
+        Assert.DoesNotContain(system, none.Message);
+
+        // A fallback found in the chosen folder itself is still the spec's documented choice, with its note.
+        DataFiles.WriteMnistLike(dir.Sub("chosen/fashion-mnist"), [1], [1]);
+        var fell = SpecLoader.Parse("name: c\ndata: {name: mnist, fallback: fashion-mnist}\ntrain: {epochs: 1}\n", File, dataDir: chosen);
+        Assert.Equal("fashion-mnist", fell.Entries.Single().Config.Data.Name);
+        Assert.Equal([$"ran on fashion-mnist: mnist was not found in --data-dir {chosen}"], fell.Notes);
     }
 
     [Fact]

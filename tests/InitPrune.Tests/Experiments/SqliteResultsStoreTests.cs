@@ -31,6 +31,43 @@ public class SqliteResultsStoreTests
         new EnvironmentInfo("0.1.0", "abc123", "0.107.0", "2.10.0", 2, "cpu", "box", "Linux 6.1", "10.0.1"));
 
     [Fact]
+    public void A_schema_1_store_is_migrated_keeping_its_runs_and_then_records_checkpoints()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("v1.sqlite");
+        var run = Config(0);
+        using (var store = SqliteResultsStore.Open(path))
+        {
+            store.Register(Sweep("old@full"), [Entry(run, "dense")]);
+            store.Claim("old@full", WorkerInfo.Current, Hour);
+            store.RecordEpoch(run.Id, Epoch(1, 0.5));
+        }
+        // Schema 1 is schema 2 without runs.checkpoints_json.
+        using (var db = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            db.Open();
+            using var downgrade = db.CreateCommand();
+            downgrade.CommandText = "ALTER TABLE runs DROP COLUMN checkpoints_json; PRAGMA user_version = 1";
+            downgrade.ExecuteNonQuery();
+        }
+
+        using (var store = SqliteResultsStore.Open(path))
+        {
+            var loaded = Assert.Single(store.Load("old@full"));
+            Assert.Equal(RunStatus.Running, loaded.Status);
+            Assert.Equal([0.5], loaded.Epochs.Select(e => e.TrainLoss));
+            Assert.Empty(store.Checkpoints(run.Id));
+            store.RecordCheckpoints(run.Id, [new CheckpointRecord(1, 36, "ab"), new CheckpointRecord(2, 72, "cd")]);
+            Assert.Equal([new CheckpointRecord(1, 36, "ab"), new CheckpointRecord(2, 72, "cd")], store.Checkpoints(run.Id));
+        }
+        using var check = new SqliteConnection($"Data Source={path};Pooling=False");
+        check.Open();
+        using var version = check.CreateCommand();
+        version.CommandText = "PRAGMA user_version";
+        Assert.Equal(2L, version.ExecuteScalar());
+    }
+
+    [Fact]
     public void RegisteringTwiceAddsNothingAndASharedRunAppearsOnceWithEachEntry()
     {
         using var dir = new TempDir();

@@ -38,6 +38,13 @@ public static class Checkpoint
         });
     }
 
+    /// <summary>The SHA-256 of the file's bytes, as lowercase hex: what the results store records for each checkpoint.</summary>
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
+
     /// <summary>Restores the model, masks and multipliers in place and returns the training state to resume from.</summary>
     public static TrainState Load(string path, string runId, nn.Module model)
     {

@@ -5,7 +5,8 @@ namespace InitPrune.Experiments.Sweeps;
 
 /// <summary>
 /// Decides which dataset a spec's runs use: <c>data.name</c> when its files are found, else <c>data.fallback</c>
-/// (with a note for the report), else an error (or, without <c>requireData</c>, the name itself and a note).
+/// (with a note for the report), else an error (or, without <c>requireData</c>, the name itself and a note). With a
+/// data folder chosen (--data-dir, $INITPRUNE_DATA) only that folder is searched and a synthetic fallback is not used.
 /// </summary>
 internal sealed class DatasetResolver(string file, string? dataDir, bool requireData)
 {
@@ -23,6 +24,9 @@ internal sealed class DatasetResolver(string file, string? dataDir, bool require
 
     /// <summary>Generated in memory, so always present.</summary>
     static readonly HashSet<string> Synthetic = ["ellipse", "shifted-relu"];
+
+    /// <summary>The data folder the user chose: only it is searched, and the runs' data must come from it.</summary>
+    readonly DataRoot.Choice? chosen = DataRoot.Chosen(dataDir);
 
     readonly Dictionary<(string, string?), string> resolved = [];
     readonly List<string> notes = [];
@@ -46,10 +50,12 @@ internal sealed class DatasetResolver(string file, string? dataDir, bool require
         string used;
         if (Present(name))
             used = name;
-        else if (fallback is not null && Present(fallback))
+        else if (fallback is not null && Present(fallback) && !(chosen is not null && Synthetic.Contains(fallback)))
         {
             used = fallback;
-            Note($"ran on {fallback}: {name} was not found (pass --data-dir to use it)");
+            Note(chosen is null
+                ? $"ran on {fallback}: {name} was not found (pass --data-dir to use it)"
+                : $"ran on {fallback}: {name} was not found in {chosen.From} {chosen.Folder}");
         }
         else if (!requireData)
         {
@@ -58,8 +64,9 @@ internal sealed class DatasetResolver(string file, string? dataDir, bool require
         }
         else
         {
-            var which = fallback is null ? $"data.name = '{name}' was" : $"data.name = '{name}' and data.fallback = '{fallback}' were";
-            throw SpecError.In(file, $"{which} not found{at.At}: {MissingReason(name)}");
+            var which = fallback is null || Synthetic.Contains(fallback) ? $"data.name = '{name}' was" : $"data.name = '{name}' and data.fallback = '{fallback}' were";
+            var unused = fallback is not null && Synthetic.Contains(fallback) ? $" (the synthetic data.fallback '{fallback}' is not used with {chosen!.From})" : "";
+            throw SpecError.In(file, $"{which} not found{at.At}{unused}: {MissingReason(name)}");
         }
         return resolved[(name, fallback)] = used;
     }

@@ -96,6 +96,9 @@ public sealed record RunResult(
     double TotalSeconds,
     EnvironmentInfo Environment);
 
+/// <summary>A checkpoint file the store vouches for: its epoch and step count (as in its metadata) and the SHA-256 of its bytes.</summary>
+public sealed record CheckpointRecord(int Epoch, long Steps, string Sha256);
+
 /// <summary>Status of a run in the store.</summary>
 public enum RunStatus { Pending, Running, Done, Failed }
 
@@ -146,6 +149,15 @@ public interface IResultsStore : IDisposable
     IReadOnlyList<EpochMetrics> Epochs(string runId);
 
     void RecordPruning(string runId, PruningRecord record);
+
+    /// <summary>
+    /// Replaces the checkpoints the store vouches for: the one being put in place and the one before it (so a process
+    /// that dies before the rename leaves a checkpoint the store still vouches for).
+    /// </summary>
+    void RecordCheckpoints(string runId, IReadOnlyList<CheckpointRecord> checkpoints);
+
+    /// <summary>The checkpoints the store vouches for (empty when none was recorded, e.g. in a store from before schema 2).</summary>
+    IReadOnlyList<CheckpointRecord> Checkpoints(string runId);
 
     /// <summary>Marks the run done with its final figures.</summary>
     void Complete(string runId, RunResult result);

@@ -18,6 +18,8 @@ public sealed class RunDataCache(string? dataDir) : IDisposable
     {
         if (!loaded.TryGetValue(d.Name, out var full))
             loaded[d.Name] = full = DatasetRegistry.Load(d.Name, dataDir);
+        full.Train.RequireSamples("training");
+        full.Test.RequireSamples("test");
         long n = Math.Min(d.TrainSubset ?? full.Train.Count, full.Train.Count);
         if (d.Validation < 0 || d.Validation >= n)
             throw new InitPruneException($"data.validation = {d.Validation} is impossible: {d.Name} has {n} training samples to split; hold out fewer");

@@ -68,15 +68,17 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
             var checkpoint = folders.CheckpointOf(id);
             Directory.CreateDirectory(Path.GetDirectoryName(checkpoint)!);
             using var model = Setup.Model(run.Split, c.ToModelSpec(), c.ToInitSpec(), c.Seed);
-            TrainState? resume = File.Exists(checkpoint) ? Checkpoint.Load(checkpoint, id, model) : null;
+            var saved = new Checkpoints(store, id, checkpoint);
+            DiscardRejected(checkpoint);
+            TrainState? resume = File.Exists(checkpoint) ? saved.Resume(model) : null;
             if (resume is null)
             {
                 Prune(id, c, run, model);
-                Checkpoint.Save(checkpoint, id, model, new TrainState(0, 0, []));
+                saved.Save(model, new TrainState(0, 0, []));
             }
             int fromEpoch = (resume?.Epoch ?? 0) + 1;
             if (c.Train.Epochs > 0 && (resume is null || resume.Epoch < c.Train.Epochs && !(resume.Steps >= c.Train.MaxSteps)))
-                Train(id, c, run, model, resume is { Epoch: 0 } ? null : resume, checkpoint);
+                Train(id, c, run, model, resume is { Epoch: 0 } ? null : resume, saved);
 
             // The last epoch already evaluated the final network; a prune-only run is evaluated here.
             var epochs = store.Epochs(id);
@@ -141,17 +143,74 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         }
     }
 
-    void Train(string id, RunConfig c, RunData run, nn.Module<Tensor, Tensor> model, TrainState? resume, string checkpoint)
+    void Train(string id, RunConfig c, RunData run, nn.Module<Tensor, Tensor> model, TrainState? resume, Checkpoints saved)
     {
         var trainer = new Trainer(c.ToTrainConfig(tensorBoard ? folders.TensorBoardOf(id) : null));
         trainer.Step += p => Step?.Invoke(p);
         trainer.EpochEnd += m => store.RecordEpoch(id, m);
         trainer.StateSaved += s =>
         {
-            Checkpoint.Save(checkpoint, id, model, s);
+            saved.Save(model, s);
             CrashPoint.AfterCheckpoint(s.Epoch);
         };
         trainer.Train(model, run.Split, Seeds.For(c.Seed, "train"), run.Validation, resume);
+    }
+
+    /// <summary>Where a checkpoint the store did not vouch for is moved (kept for inspection until the run is computed again).</summary>
+    public static string RejectedOf(string checkpoint) => Path.ChangeExtension(checkpoint, ".rejected.safetensors");
+
+    /// <summary>A run computed again (e.g. after --retry-failed) starts from scratch: the checkpoint it refused is discarded.</summary>
+    static void DiscardRejected(string checkpoint) => File.Delete(RejectedOf(checkpoint));
+
+    /// <summary>
+    /// A run's checkpoint file and the store's record of it. Each save writes the file under a temporary name, records
+    /// its hash beside the current checkpoint's, then renames it into place; so the file in place always matches a
+    /// record, whenever the process dies (one store write per epoch). Resuming hashes the file and checks it and its
+    /// metadata (run, epoch, steps) against the records, so a changed or replaced checkpoint is refused.
+    /// </summary>
+    sealed class Checkpoints(IResultsStore store, string id, string path)
+    {
+        CheckpointRecord? current;
+
+        public void Save(nn.Module model, TrainState state)
+        {
+            var staging = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+            try
+            {
+                Checkpoint.Save(staging, id, model, state);
+                var next = new CheckpointRecord(state.Epoch, state.Steps, Checkpoint.Sha256(staging));
+                store.RecordCheckpoints(id, current is null ? [next] : [current, next]);
+                File.Move(staging, path, overwrite: true);
+                current = next;
+            }
+            finally
+            {
+                File.Delete(staging);
+            }
+        }
+
+        /// <summary>Restores the checkpoint into <paramref name="model"/>; refuses (and sets it aside) when the store does not vouch for it.</summary>
+        public TrainState Resume(nn.Module model)
+        {
+            var sha = Checkpoint.Sha256(path);
+            var known = store.Checkpoints(id);
+            var record = known.FirstOrDefault(r => r.Sha256 == sha)
+                ?? throw Reject(known.Count == 0
+                    ? "the results store has no record of a checkpoint for this run"
+                    : $"its SHA-256 {sha[..16]}… is not the {string.Join(" or ", known.Select(r => $"{r.Sha256[..16]}… (epoch {r.Epoch})"))} the results store recorded");
+            var state = Checkpoint.Load(path, id, model);
+            if (state.Epoch != record.Epoch || state.Steps != record.Steps)
+                throw Reject($"its metadata says epoch {state.Epoch}, step {state.Steps} but the results store recorded epoch {record.Epoch}, step {record.Steps}");
+            current = record;
+            return state;
+        }
+
+        InitPruneException Reject(string why)
+        {
+            File.Move(path, RejectedOf(path), overwrite: true);
+            return new InitPruneException($"the checkpoint of run {id} was changed or replaced since it was saved ({why}), so it was set aside as {Path.GetFileName(RejectedOf(path))}: " +
+                "rerun this run from scratch with sweep --retry-failed");
+        }
     }
 
     void WriteArtifacts(string id, nn.Module model)

@@ -25,7 +25,7 @@ public static class SpecLoader
     /// <summary>
     /// Expands the spec <paramref name="yaml"/> (<paramref name="sourceName"/> names it in errors) at
     /// <paramref name="scale"/>: "full" is the spec as written (plus <c>scales.full</c> if present), any other name
-    /// must be under <c>scales</c>. Datasets are looked for with <paramref name="dataDir"/> first; with
+    /// must be under <c>scales</c>. Datasets are looked for in <paramref name="dataDir"/> only when given (see <see cref="InitPrune.Data.DataRoot"/>); with
     /// <paramref name="requireData"/> false a missing dataset is kept under its name with a note instead of an error.
     /// </summary>
     public static SweepSpec Parse(string yaml, string sourceName, string scale = "full", string? dataDir = null, bool requireData = true)

@@ -56,7 +56,9 @@ public sealed class SqliteResultsStore : IResultsStore
             Execute(connection, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
             using (var create = connection.BeginTransaction(deferred: false))
             {
-                if (!SqliteStoreSchema.Check(connection, create, path)) SqliteStoreSchema.Create(connection, create);
+                var version = SqliteStoreSchema.Check(connection, create, path);
+                if (version == 0) SqliteStoreSchema.Create(connection, create);
+                else if (version < SqliteStoreSchema.Version) SqliteStoreSchema.Migrate(connection, create, version);
                 create.Commit();
             }
             return new SqliteResultsStore(path, connection);
@@ -166,6 +168,17 @@ public sealed class SqliteResultsStore : IResultsStore
 
     public void RecordPruning(string runId, PruningRecord record) =>
         Update(runId, "pruning_json = $value", JsonSerializer.Serialize(record, Json));
+
+    public void RecordCheckpoints(string runId, IReadOnlyList<CheckpointRecord> checkpoints) =>
+        Update(runId, "checkpoints_json = $value", JsonSerializer.Serialize(checkpoints, Json));
+
+    public IReadOnlyList<CheckpointRecord> Checkpoints(string runId) => Read(() =>
+    {
+        RequireRun(runId);
+        return Scalar("SELECT checkpoints_json FROM runs WHERE id = $id", ("$id", runId)) is string json
+            ? Deserialize<List<CheckpointRecord>>(json)
+            : [];
+    });
 
     public void Complete(string runId, RunResult result) =>
         Update(runId, "status = 'done', result_json = $value, error = NULL, finished_at = $now", JsonSerializer.Serialize(result, Json));

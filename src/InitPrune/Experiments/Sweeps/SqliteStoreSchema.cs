@@ -13,7 +13,8 @@ static class SqliteStoreSchema
     /// <summary>"IPrS" in ASCII.</summary>
     public const int ApplicationId = 0x49507253;
 
-    public const int Version = 1;
+    /// <summary>1: the first release; 2: <c>runs.checkpoints_json</c>, the checkpoints a run may resume from.</summary>
+    public const int Version = 2;
 
     const string Tables = """
         CREATE TABLE sweeps(
@@ -38,7 +39,8 @@ static class SqliteStoreSchema
             finished_at TEXT,
             error TEXT,
             result_json TEXT,
-            pruning_json TEXT);
+            pruning_json TEXT,
+            checkpoints_json TEXT);
         CREATE TABLE sweep_runs(
             sweep TEXT NOT NULL REFERENCES sweeps(key),
             run_id TEXT NOT NULL REFERENCES runs(id),
@@ -63,35 +65,48 @@ static class SqliteStoreSchema
         """;
 
     /// <summary>
-    /// Whether the store's tables exist (false for a new, empty file); throws when the file is something else or
-    /// was written by a newer schema. Reads only, so a foreign file is left untouched.
+    /// The store's schema version (0 for a new, empty file); throws when the file is something else or was written
+    /// by a newer schema. Reads only, so a foreign file is left untouched.
     /// </summary>
-    public static bool Check(SqliteConnection connection, SqliteTransaction? transaction, string path)
+    public static long Check(SqliteConnection connection, SqliteTransaction? transaction, string path)
     {
         var applicationId = Scalar(connection, transaction, "PRAGMA application_id");
         var version = Scalar(connection, transaction, "PRAGMA user_version");
         var tables = Scalar(connection, transaction, "SELECT count(*) FROM sqlite_master");
-        if (applicationId == 0 && version == 0 && tables == 0) return false;
+        if (applicationId == 0 && version == 0 && tables == 0) return 0;
         if (applicationId != ApplicationId)
             throw NotAStore(path, applicationId == 0
                 ? "a SQLite database of another program"
                 : $"a SQLite database with application id 0x{applicationId.ToString("x8", CultureInfo.InvariantCulture)}");
         if (version > Version)
             throw new InitPruneException($"{path} was written by a newer InitPrune (store schema {version}, this one reads up to {Version}): upgrade InitPrune or pass another --store");
-        return version == Version;
+        if (version < 1)
+            throw NotAStore(path, $"InitPrune's application id but schema version {version}");
+        return version;
     }
 
-    /// <summary>Creates the tables of a new store (migrations from older versions go here).</summary>
-    public static void Create(SqliteConnection connection, SqliteTransaction transaction)
+    /// <summary>Creates the tables of a new store.</summary>
+    public static void Create(SqliteConnection connection, SqliteTransaction transaction) =>
+        Execute(connection, transaction, Tables + $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {Version};");
+
+    /// <summary>Brings a store of schema <paramref name="from"/> up to <see cref="Version"/>, keeping everything it holds.</summary>
+    public static void Migrate(SqliteConnection connection, SqliteTransaction transaction, long from)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = Tables + $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {Version};";
-        command.ExecuteNonQuery();
+        // 1 → 2: runs computed before have no recorded checkpoints (such a checkpoint is refused on resume).
+        if (from < 2) Execute(connection, transaction, "ALTER TABLE runs ADD COLUMN checkpoints_json TEXT");
+        Execute(connection, transaction, $"PRAGMA user_version = {Version}");
     }
 
     public static InitPruneException NotAStore(string path, string why, Exception? inner = null) =>
         new($"{path} is not an InitPrune results store ({why}): pass another --store or delete it", inner: inner);
+
+    static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
 
     static long Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {
