@@ -52,6 +52,7 @@ internal static class SweepCommand
                 SweepRunner.Work(results, loaded.Key, options, finished: o => Console.Out.WriteLine(Line(o, describe)));
                 return 0;
             }
+            SweepRunner.RemoveStaleTemporaries(options.Folders);
             SweepRunner.Register(results, loaded, options);
             var before = SweepRunner.Summarize(results, loaded, 0, 0);
             console.WriteLine($"sweep {loaded.Key}: {before.Runs} runs ({before.Done} done, {before.Failed} failed, {before.Pending} to run); store {Path.GetFullPath(storePath)}");
