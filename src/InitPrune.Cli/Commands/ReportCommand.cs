@@ -27,6 +27,8 @@ internal static class ReportCommand
             var console = Output.Human(json);
             var input = r.GetValue(source)!;
             bool isSpec = input.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || input.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
+            if (isSpec && !File.Exists(input))
+                throw new InitPruneException($"{input}: no such spec file: check the path (the shipped specs are in configs/)");
             var storePath = isSpec ? r.GetValue(store) ?? Path.Combine(SweepCommand.DefaultResults, "store.sqlite") : input;
             if (!File.Exists(storePath))
                 throw new InitPruneException($"no results store at {storePath}: run 'initprune sweep SPEC' first{(isSpec ? " (or pass --store)" : "")}");
@@ -53,6 +55,7 @@ internal static class ReportCommand
             {
                 var info = sweeps.First(x => x.Key == key);
                 var dir = r.GetValue(outDir) is { } o ? (keys.Length == 1 ? o : Path.Combine(o, key)) : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(storePath))!, "reports", key);
+                Artifacts.PrepareOutput(dir);
                 var (tables, files) = SweepReport.Write(info, results.Load(key), dir);
                 reports.Add(new { sweep = key, tables, files });
                 if (json) continue;

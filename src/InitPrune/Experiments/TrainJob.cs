@@ -38,6 +38,7 @@ public static class TrainJob
     {
         o.Train.Validate();
         outDir = Artifacts.PrepareOutput(outDir);
+        if (o.Train.TensorBoardDir is { } board) Artifacts.PrepareOutput(board, "--tensorboard");
         var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
         using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);
         double sparsity = 0;
