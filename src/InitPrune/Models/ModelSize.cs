@@ -12,7 +12,7 @@ public static partial class ModelRegistry
     public static double ParameterCount(ModelSpec spec, long[] sampleShape, long outputs)
     {
         var name = spec.Name.ToLowerInvariant();
-        if (!double.IsFinite(spec.WidthMultiplier) || spec.WidthMultiplier <= 0 || sampleShape.Length == 0) return 0;
+        if (!double.IsFinite(spec.WidthMultiplier) || spec.WidthMultiplier <= 0 || sampleShape.Length == 0 || (spec.Widths is null && spec.Depth < 0)) return 0;
         double bias(double n) => spec.Bias ? n : 0;
         double linear(double i, double o) => i * o + bias(o);
         double conv(double i, double o, double k, bool hasBias) => i * o * k * k + (hasBias ? o : 0);

@@ -29,6 +29,14 @@ public class ModelSizeTests
     }
 
     [Fact]
+    public void An_invalid_spec_counts_nothing_and_building_it_says_why()
+    {
+        Assert.Equal(0, ModelRegistry.ParameterCount(new ModelSpec("vcnn", Depth: -3), [1, 28, 28], 10));
+        Assert.Equal(0, ModelRegistry.ParameterCount(new ModelSpec("resnet21"), [3, 32, 32], 10));
+        Assert.Contains("--depth", Assert.Throws<InitPruneException>(() => ModelRegistry.Create(new ModelSpec("vcnn", Depth: -3), [1, 28, 28], 10)).Message);
+    }
+
+    [Fact]
     public void A_model_larger_than_memory_is_refused_before_anything_is_allocated()
     {
         var e = Assert.Throws<InitPruneException>(() => ModelRegistry.Create(new ModelSpec("vcnn", Depth: 2, Width: 2_000_000_000), [1, 28, 28], 10));
