@@ -22,15 +22,23 @@ internal static class Output
             Console.Error.WriteLine($"error: {e.Message}");
             return e.ExitCode;
         }
+        catch (Exception e) when (Memory.IsOutOfMemory(e) && Environment.GetEnvironmentVariable("INITPRUNE_DEBUG") is null)
+        {
+            Console.Error.WriteLine($"error: out of memory: {Memory.OutOfMemoryLine(e)}; use a smaller model, batch or sweep");
+            return ExitCodes.BadInput;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && Environment.GetEnvironmentVariable("INITPRUNE_DEBUG") is null)
+        {
+            Console.Error.WriteLine($"error: {Memory.NativeFirstLine(e.Message)}; check the path, its permissions and the free disk space");
+            return ExitCodes.BadInput;
+        }
         catch (Exception e) when (Environment.GetEnvironmentVariable("INITPRUNE_DEBUG") is null)
         {
             var inner = e is TypeInitializationException { InnerException: { } i } ? i : e;
-            Console.Error.WriteLine($"error: {inner.GetType().Name}: {Flatten(inner.Message)} (set INITPRUNE_DEBUG=1 for the stack trace)");
-            return 70;
+            Console.Error.WriteLine($"error: {inner.GetType().Name}: {Memory.NativeFirstLine(inner.Message)} (set INITPRUNE_DEBUG=1 for the stack trace)");
+            return ExitCodes.Internal;
         }
     }
-
-    static string Flatten(string s) => s.ReplaceLineEndings(" ").Trim();
 
     /// <summary>Where human-readable text goes: stdout, or stderr when stdout carries JSON.</summary>
     public static IAnsiConsole Human(bool json)

@@ -27,6 +27,8 @@ internal static class ReportCommand
             var console = Output.Human(json);
             var input = r.GetValue(source)!;
             bool isSpec = input.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || input.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
+            if (isSpec && !File.Exists(input))
+                throw new InitPruneException($"{input}: no such spec file: check the path (the shipped specs are in configs/)");
             var storePath = isSpec ? r.GetValue(store) ?? Path.Combine(SweepCommand.DefaultResults, "store.sqlite") : input;
             if (!File.Exists(storePath))
                 throw new InitPruneException($"no results store at {storePath}: run 'initprune sweep SPEC' first{(isSpec ? " (or pass --store)" : "")}");
@@ -55,6 +57,7 @@ internal static class ReportCommand
                 // A store's sweep key becomes a folder name only as a safe file name (a hostile key may hold '/' or '..').
                 var folder = SweepSpec.FileName(key);
                 var dir = r.GetValue(outDir) is { } o ? (keys.Length == 1 ? o : Path.Combine(o, folder)) : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(storePath))!, "reports", folder);
+                Artifacts.PrepareOutput(dir);
                 var (tables, files, progress) = SweepReport.Write(info, results.Load(key), dir);
                 reports.Add(new { sweep = key, tables, files, progress });
                 if (json) continue;

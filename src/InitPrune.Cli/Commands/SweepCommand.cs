@@ -45,6 +45,8 @@ internal static class SweepCommand
                 else foreach (var e in loaded.Entries) console.WriteLine($"{e.Config.Id}  {describe(e.Config.Id)}");
                 return 0;
             }
+            Engine.Artifacts.CheckPath(r.GetValue(outDir), "--out");
+            Engine.Artifacts.CheckPath(storePath, "--store");
             var clock = Stopwatch.StartNew();
             using var results = SqliteResultsStore.Open(storePath);
             if (r.GetValue(worker))
@@ -52,10 +54,12 @@ internal static class SweepCommand
                 SweepRunner.Work(results, loaded.Key, options, finished: o => Console.Out.WriteLine(Line(o, describe)));
                 return 0;
             }
+            SweepRunner.RemoveStaleTemporaries(options.Folders);
             SweepRunner.Register(results, loaded, options);
             var before = SweepRunner.Summarize(results, loaded, 0, 0);
             console.WriteLine($"sweep {loaded.Key}: {before.Runs} runs ({before.Done} done, {before.Failed} failed, {before.Pending} to run); store {Path.GetFullPath(storePath)}");
             foreach (var note in loaded.Notes) Output.Warn(console, note);
+            bool workersCrashed = false;
             if (n == 1 && Output.Interactive(json))
                 WithProgress(console, results, loaded, options, before, describe);
             else if (n == 1)
@@ -68,6 +72,7 @@ internal static class SweepCommand
             {
                 var codes = SweepRunner.RunWorkers(options, (i, t) => WorkerCommand(r.GetValue(spec)!, r.GetValue(scale)!, r.GetValue(s.Device)!, storePath, t, options), line => console.WriteLine(line));
                 if (codes.Any(c => c != 0)) Output.Warn(console, $"worker exit codes: {string.Join(", ", codes)}; rerun the same command to finish the sweep");
+                workersCrashed = codes.Any(c => c != 0);
             }
             var after = SweepRunner.Summarize(results, loaded, 0, clock.Elapsed.TotalSeconds);
             var summary = after with { ComputedNow = after.Done + after.Failed - before.Done - before.Failed };
@@ -78,9 +83,11 @@ internal static class SweepCommand
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"sweep {summary.Sweep}: {summary.Done}/{summary.Runs} done, {summary.Failed} failed, {summary.Pending} left, {summary.Seconds:0.0} s"));
                 foreach (var f in summary.Failures) Output.Warn(console, f);
+                if (summary.Pending > 0 && !workersCrashed)
+                    Output.Warn(console, $"{summary.Pending} runs are being computed by another live sweep ({string.Join(", ", SweepRunner.Holders(results, loaded.Key))}); rerun this command when it has finished to report them");
                 console.WriteLine($"report: initprune report {r.GetValue(spec)} --scale {loaded.Scale}{(r.GetValue(store) is null && r.GetValue(outDir) == DefaultResults ? "" : $" --store {storePath}")}");
             }
-            return summary.Pending == 0 && summary.Failed == 0 ? 0 : 4;
+            return ExitCodes.ForSweep(summary.Failed, summary.Pending, workersCrashed);
         }));
         return cmd;
     }

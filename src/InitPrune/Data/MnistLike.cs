@@ -23,8 +23,9 @@ public static class MnistLike
             var test = Read(name, paths[2], paths[3], normalization);
             if (!test.SampleShape.SequenceEqual(train.SampleShape))
             {
+                var error = DataError.Create($"{name}: the test images ({paths[2]}) are {string.Join("x", test.SampleShape[1..])} pixels but the training images ({paths[0]}) are {string.Join("x", train.SampleShape[1..])}; use files from the same dataset release");
                 test.Dispose();
-                throw DataError.Create($"{name}: test images are {string.Join("x", test.SampleShape[1..])} but train images are {string.Join("x", train.SampleShape[1..])}; use files from the same dataset release");
+                throw error;
             }
             return new DatasetSplit(train, test, folder);
         }

@@ -52,6 +52,8 @@ public static class Quickstart
     /// <summary>Runs every method × sparsity (the dense network once, shared by all methods) and writes results.json and accuracy.png.</summary>
     public static QuickstartResult Run(QuickstartOptions o, string outDir, Action<string, double>? runStarted = null, Action<Trainer>? configure = null)
     {
+        if (o.TrainSubset is < 1)
+            throw new InitPruneException($"--train-subset {o.TrainSubset} is impossible: give the number of training samples to use, at least 1");
         foreach (var s in o.EffectiveSparsities) MaskBuilder.CheckSparsity(s);
         foreach (var m in o.EffectiveMethods) PrunerRegistry.Create(m);
         outDir = Artifacts.PrepareOutput(outDir);

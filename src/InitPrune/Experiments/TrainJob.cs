@@ -48,6 +48,7 @@ public static class TrainJob
     {
         o.Train.Validate();
         outDir = Artifacts.PrepareOutput(outDir);
+        if (o.Train.TensorBoardDir is { } board) Artifacts.PrepareOutput(board, "--tensorboard");
         var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
         data.Train.RequireSamples("training");
         data.Test.RequireSamples("test");

@@ -58,32 +58,15 @@ public static class Safetensors
             .ToList();
         var header = Header(entries.Select(e => (e.Name, Dtypes[e.Index].Name, e.Data.shape, e.Data.NumberOfElements * Dtypes[e.Index].Size)), metadata);
 
-        var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full)!;
-        var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        Artifacts.WriteAtomic(path, stream =>
         {
-            Directory.CreateDirectory(folder);
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBuffer))
-            {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var e in entries)
-                    e.Data.WriteBytesToStream(stream, CopyBuffer);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch (Exception ex)
-        {
-            if (File.Exists(temp))
-                File.Delete(temp);
-            if (ex is IOException or UnauthorizedAccessException)
-                throw new InitPruneException($"cannot write safetensors file '{OneLine(path)}': {OneLine(ex.Message)}; check that the folder is writable and has space", inner: ex);
-            throw;
-        }
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            foreach (var e in entries)
+                e.Data.WriteBytesToStream(stream, CopyBuffer);
+        });
     }
 
     /// <summary>Reads every tensor of a safetensors file onto <see cref="Compute.Device"/>.</summary>
@@ -324,8 +307,9 @@ public static class Safetensors
             throw new PlatformNotSupportedException("safetensors I/O needs a little-endian machine");
     }
 
+    /// <summary>A file that is not valid safetensors; the inner <see cref="InvalidDataException"/> holds just the problem.</summary>
     static InitPruneException Corrupt(string path, string problem) =>
-        new($"safetensors file '{OneLine(path)}' is not valid: {problem}; re-create it with a safetensors writer");
+        new($"safetensors file '{OneLine(path)}' is not valid: {problem}; re-create it with a safetensors writer", inner: new InvalidDataException(problem));
 
     static string Shape(long[] shape) => $"[{string.Join(", ", shape)}]";
 

@@ -57,6 +57,7 @@ public static partial class ModelRegistry
         var resnet = ResNetName().Match(name);
         if (spec.Stable && !resnet.Success)
             throw new InitPruneException($"--stable applies to ResNets only, not to '{spec.Name}'");
+        Memory.RequireForModel(spec.Name, ParameterCount(spec, sampleShape, outputs));
         nn.Module<Tensor, Tensor> model = name switch
         {
             "mlp" or "lenet300" or "lenet-300-100" => BuildMlp(spec, name, sampleShape, outputs),

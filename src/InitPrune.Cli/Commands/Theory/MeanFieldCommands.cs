@@ -147,7 +147,7 @@ internal static class MeanFieldCommands
         var sigmaW = new Option<double?>("--sigma-w") { Description = "sigma_w (> 0); default: the Edge of Chaos value for --sigma-b" };
         var sigmaB = SigmaBOption(0.2);
         var arch = new Option<string>("--arch") { Description = "ffnn, resnet (y^l = y^{l-1} + F) or stable-resnet (y^l = y^{l-1} + F/√L)", DefaultValueFactory = _ => "ffnn" };
-        var depth = new Option<int>("--depth") { Description = "Number of layers (residual blocks L for the ResNets)", DefaultValueFactory = _ => 30 };
+        var depth = new Option<int>("--depth") { Description = $"Number of layers (residual blocks L for the ResNets), at most {Propagation.MaxMapDepth}", DefaultValueFactory = _ => 30 };
         var q0 = new Option<double>("--q0") { Description = "Variance q^0 of the input pre-activations", DefaultValueFactory = _ => 1.0 };
         var c0 = new Option<double>("--c0") { Description = "Correlation c^0 of the two inputs, in [-1, 1]", DefaultValueFactory = _ => 0.5 };
         var outDir = s.Out("./initprune-out/theory/propagate");
@@ -156,6 +156,7 @@ internal static class MeanFieldCommands
         s.AddRun(cmd);
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
         {
+            var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
             var phi = ActivationFunctions.Get(r.GetValue(activation)!);
             var b = r.GetValue(sigmaB);
             var map = new MeanFieldMap(phi, r.GetValue(sigmaW) ?? EdgeOfChaos.SigmaW(phi, b), b);
@@ -169,7 +170,6 @@ internal static class MeanFieldCommands
                 _ => throw new InitPruneException($"unknown --arch '{kind}': use ffnn, resnet or stable-resnet"),
             };
             var report = new PropagateReport(phi.Name, map.SigmaW, map.SigmaB, kind, states);
-            var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
             Artifacts.WriteJson(Path.Combine(dir, "propagate.json"), report);
             double[] layers = [.. states.Select(x => (double)x.Layer)];
             var label = $"{phi.Name} {kind} sigma_w={map.SigmaW:0.####} sigma_b={map.SigmaB:0.####}";

@@ -45,10 +45,28 @@ public static class Checkpoint
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
     }
 
+    /// <summary>
+    /// Reads the checkpoint file. A corrupt one (torn by a crash of the disk, or edited) is moved aside to
+    /// <c>.corrupt</c>, so that rerunning the failed run (<c>--retry-failed</c>) starts it from scratch.
+    /// </summary>
+    static (Dictionary<string, Tensor>, Dictionary<string, string>) Read(string path, string runId)
+    {
+        try
+        {
+            return Safetensors.LoadWithMetadata(path);
+        }
+        catch (InitPruneException e) when (e.InnerException is InvalidDataException corrupt)
+        {
+            var aside = path + ".corrupt";
+            File.Move(path, aside, overwrite: true);
+            throw new InitPruneException($"the checkpoint of run {runId} is corrupt ({corrupt.Message}); it was moved to {aside}: rerun the run from scratch with 'initprune sweep SPEC --retry-failed'", inner: e);
+        }
+    }
+
     /// <summary>Restores the model, masks and multipliers in place and returns the training state to resume from.</summary>
     public static TrainState Load(string path, string runId, nn.Module model)
     {
-        var (tensors, meta) = Safetensors.LoadWithMetadata(path);
+        var (tensors, meta) = Read(path, runId);
         try
         {
             if (!meta.TryGetValue("run", out var id) || id != runId)

@@ -96,6 +96,12 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
             store.Fail(id, e.Message);
             return new RunOutcome(id, false, e.Message, null, false, 0);
         }
+        catch (Exception e) when (Memory.IsOutOfMemory(e))
+        {
+            var reason = $"out of memory: {Memory.OutOfMemoryLine(e)}; use a smaller model or batch";
+            store.Fail(id, reason);
+            return new RunOutcome(id, false, reason, null, false, 0);
+        }
     }
 
     /// <summary>

@@ -111,6 +111,9 @@ internal sealed partial class SpecReader(string file)
         }
     }
 
+    /// <summary>The largest exponent a <c>powers_of_ten</c> bound may have: 10^±30 covers every sensible hyper-parameter.</summary>
+    public const int MaxPowerOfTen = 30;
+
     IReadOnlyList<Leaf> PowersOfTen(SpecField field, YamlNode node)
     {
         var bounds = node is YamlSequenceNode { Children.Count: 2 } seq ? seq.Children.Select(c => Integer(c)).ToArray() : null;
@@ -118,6 +121,8 @@ internal sealed partial class SpecReader(string file)
             throw Fail($"{field.Path}: powers_of_ten needs [from, to], two integers with from ≤ to, e.g. [-3, 0] for 0.001, 0.01, 0.1, 1 (line {node.Start.Line})");
         if (field.Kind == FieldKind.Integer && (bounds[0] < 0 || bounds[1] > 9))
             throw Fail($"{field.Path} is an integer: powers_of_ten must stay within [0, 9] (line {node.Start.Line})");
+        if (bounds[0] < -MaxPowerOfTen || bounds[1] > MaxPowerOfTen)
+            throw Fail($"{field.Path}: powers_of_ten [{bounds[0]}, {bounds[1]}] would list {bounds[1] - bounds[0] + 1} values; its bounds must stay within [-{MaxPowerOfTen}, {MaxPowerOfTen}] (line {node.Start.Line})");
         return [.. Enumerable.Range((int)bounds[0]!, (int)(bounds[1]! - bounds[0]!) + 1).Select(k => new Leaf(
             field.Kind == FieldKind.Integer ? (object)(int)Math.Pow(10, k) : double.Parse($"1e{k}", CultureInfo.InvariantCulture), node.Start.Line))];
     }

@@ -40,7 +40,14 @@ public sealed class SqliteResultsStore : IResultsStore
         var full = Path.GetFullPath(path);
         if (Directory.Exists(full))
             throw SqliteStoreSchema.NotAStore(path, "it is a folder");
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InitPruneException($"cannot create the folder of the results store {path}: {e.Message.ReplaceLineEndings(" ")}; choose another --out or --store", inner: e);
+        }
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = full,
@@ -63,10 +70,15 @@ public sealed class SqliteResultsStore : IResultsStore
             }
             return new SqliteResultsStore(path, connection);
         }
-        catch (SqliteException e) when (e.SqliteErrorCode is 26 or 11)
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteCorrupt)
         {
             connection.Dispose();
-            throw SqliteStoreSchema.NotAStore(path, e.SqliteErrorCode == 26 ? "not a SQLite database" : "the database is corrupt", e);
+            throw Corrupt(path, e);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteNotADatabase)
+        {
+            connection.Dispose();
+            throw SqliteStoreSchema.NotAStore(path, "not a SQLite database", e);
         }
         catch (SqliteException e)
         {
@@ -104,14 +116,22 @@ public sealed class SqliteResultsStore : IResultsStore
         return 0;
     });
 
+    /// <summary>
+    /// A run whose worker died this many times, the last time without finishing an epoch, is marked failed instead of
+    /// being claimed again: it most likely crashes its worker (e.g. runs out of memory).
+    /// </summary>
+    public const int MaxCrashes = 3;
+
     public RunClaim? Claim(string sweep, WorkerInfo worker, TimeSpan lease) => Write(() =>
     {
         var now = DateTime.UtcNow;
         var alive = new Dictionary<WorkerInfo, bool>();
+        var crashed = new List<(string Id, string Holder)>();
         string? chosen = null;
         string? config = null;
         using (var candidates = Command("""
-            SELECT r.id, r.config_json, r.status, r.worker_host, r.worker_pid, r.worker_started, r.heartbeat_at
+            SELECT r.id, r.config_json, r.status, r.worker_host, r.worker_pid, r.worker_started, r.heartbeat_at, r.attempts,
+                EXISTS(SELECT 1 FROM epochs e WHERE e.run_id = r.id AND e.recorded_at >= r.claimed_at)
             FROM runs r JOIN (SELECT run_id, min(ordinal) AS ordinal FROM sweep_runs WHERE sweep = $sweep GROUP BY run_id) s ON s.run_id = r.id
             WHERE r.status IN ('pending', 'running')
             ORDER BY s.ordinal
@@ -127,10 +147,18 @@ public sealed class SqliteResultsStore : IResultsStore
                     var heartbeat = reader.IsDBNull(6) ? (DateTime?)null : ParseTime(reader.GetString(6));
                     claimable = holder is null || heartbeat is null || now - heartbeat.Value > lease
                         || !(alive.TryGetValue(holder, out var known) ? known : alive[holder] = holder.IsAlive());
+                    if (claimable && reader.GetInt32(7) >= MaxCrashes && reader.GetInt64(8) == 0)
+                    {
+                        crashed.Add((reader.GetString(0), holder?.ToString() ?? "unknown"));
+                        claimable = false;
+                    }
                 }
                 if (claimable) (chosen, config) = (reader.GetString(0), reader.GetString(1));
             }
         }
+        foreach (var (id, holder) in crashed)
+            Run("UPDATE runs SET status = 'failed', error = $error, finished_at = $now WHERE id = $id", ("$id", id), ("$now", Format(now)),
+                ("$error", $"its worker stopped {MaxCrashes} times, the last time ({holder}) before finishing an epoch: it probably crashes it (e.g. out of memory); check its settings, then rerun it with --retry-failed"));
         if (chosen is null || config is null) return null;
         var stamp = Format(now);
         Run("""
@@ -298,6 +326,14 @@ public sealed class SqliteResultsStore : IResultsStore
             throw new InvalidOperationException($"run {runId} is not in the results store {Location}");
     }
 
+    const int SqliteCorrupt = 11;
+    const int SqliteNotADatabase = 26;
+
+    /// <summary>The one-line error for a store whose pages are damaged (a disk fault, a copy taken mid-write, an edit).</summary>
+    static InitPruneException Corrupt(string path, SqliteException e) =>
+        new($"store {path} is corrupt ({(e.SqliteErrorCode == SqliteCorrupt ? "database disk image is malformed" : "file is not a database")}); " +
+            "move it aside and rerun the sweep (finished runs are computed again), or restore a backup", inner: e);
+
     /// <summary>Runs <paramref name="body"/> in a write transaction (BEGIN IMMEDIATE: waits for other writers, then holds the write lock).</summary>
     T Write<T>(Func<T> body) => InTransaction(deferred: false, body);
 
@@ -309,13 +345,17 @@ public sealed class SqliteResultsStore : IResultsStore
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(connection.State != System.Data.ConnectionState.Open, this);
-            using var t = connection.BeginTransaction(deferred);
-            transaction = t;
             try
             {
+                using var t = connection.BeginTransaction(deferred);
+                transaction = t;
                 var result = body();
                 t.Commit();
                 return result;
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
+            {
+                throw Corrupt(Location, e);
             }
             finally
             {

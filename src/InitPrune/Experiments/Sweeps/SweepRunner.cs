@@ -93,6 +93,23 @@ public static class SweepRunner
         return codes;
     }
 
+    /// <summary>
+    /// Deletes the temporary files that killed writers left in the sweep's folders (the store's folder, checkpoints/,
+    /// runs/*/ and reports/*/); a live writer's temporary file, in this sweep or another on the same store, is kept.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveStaleTemporaries(SweepFolders folders)
+    {
+        var now = DateTime.UtcNow;
+        IEnumerable<string> Sub(string name) =>
+            Directory.Exists(Path.Combine(folders.Root, name)) ? Directory.EnumerateDirectories(Path.Combine(folders.Root, name)) : [];
+        return [.. new[] { folders.Root, Path.Combine(folders.Root, "checkpoints") }.Concat(Sub("runs")).Concat(Sub("reports"))
+            .SelectMany(f => Artifacts.RemoveStaleTemporaries(f, now))];
+    }
+
+    /// <summary>The workers ("host:pid") holding runs of <paramref name="sweepKey"/> that are still running.</summary>
+    public static IReadOnlyList<string> Holders(IResultsStore store, string sweepKey) =>
+        [.. store.Load(sweepKey).Where(r => r.Status == RunStatus.Running && r.Worker is not null).Select(r => r.Worker!).Distinct()];
+
     /// <summary>Counts what the store holds for the sweep.</summary>
     public static SweepSummary Summarize(IResultsStore store, SweepSpec spec, int computedNow, double seconds)
     {

@@ -15,7 +15,7 @@ public static class Propagation
     /// </summary>
     public static LayerState[] FeedForward(MeanFieldMap map, double q0, double c0, int depth)
     {
-        CheckDepth(depth);
+        CheckMapDepth(depth);
         var states = new LayerState[depth + 1];
         states[0] = new LayerState(0, q0, c0);
         for (var l = 1; l <= depth; l++)
@@ -34,7 +34,7 @@ public static class Propagation
     /// </summary>
     public static LayerState[] ResNet(MeanFieldMap map, double q0, double c0, int blocks, bool stable)
     {
-        CheckDepth(blocks);
+        CheckMapDepth(blocks);
         var s2 = stable ? 1.0 / blocks : 1.0;
         var states = new LayerState[blocks + 1];
         states[0] = new LayerState(0, q0, c0);
@@ -145,8 +145,20 @@ public static class Propagation
 
     static int Mod(int a, int n) => ((a % n) + n) % n;
 
+    /// <summary>
+    /// The deepest <see cref="FeedForward"/> and <see cref="ResNet"/> recursion computed (each layer takes Gaussian
+    /// integrals): q^l and c^l reach their fixed points within a few hundred layers.
+    /// </summary>
+    public const int MaxMapDepth = 10_000;
+
     static void CheckDepth(int depth)
     {
         if (depth < 1) throw new InitPruneException($"depth must be ≥ 1, got {depth}");
+    }
+
+    static void CheckMapDepth(int depth)
+    {
+        if (depth is < 1 or > MaxMapDepth)
+            throw new InitPruneException($"depth must be between 1 and {MaxMapDepth}, got {depth}; use a smaller --depth (q^l and c^l reach their fixed points within a few hundred layers)");
     }
 }
