@@ -194,8 +194,9 @@ public sealed class BadInputCliTests : IDisposable
         var first = CliRunner.Run("sweep", spec, "--store", store, "--json");
         Assert.Equal(4, first.ExitCode);
         var reason = first.Json.GetProperty("failures")[0].GetString()!;
-        Assert.Contains($"the checkpoint of run {id} is corrupt", reason);
-        Assert.Contains("rerun the run from scratch", reason);
+        // No checkpoint of this run was ever recorded, so the store's hash check refuses it before it is parsed.
+        Assert.Contains($"the checkpoint of run {id} was changed or replaced", reason);
+        Assert.Contains("from scratch", reason);
         Assert.Contains("--retry-failed", reason);
         Assert.DoesNotContain("safetensors writer", reason);
 

@@ -18,13 +18,14 @@ public sealed class WriteAtomicTests : IDisposable
         var path = Path.Combine(dir, "plot.png");
         File.WriteAllText(path, "old");
 
-        var e = Assert.Throws<IOException>(() => Artifacts.WriteAtomic(path, s =>
+        var e = Assert.Throws<InitPruneException>(() => Artifacts.WriteAtomic(path, s =>
         {
             s.Write("half a pic"u8);
             throw new IOException("No space left on device");
         }));
 
-        Assert.Equal("No space left on device", e.Message);
+        Assert.Equal("No space left on device", Assert.IsType<IOException>(e.InnerException).Message);
+        Assert.Contains("No space left on device", e.Message);
         Assert.Equal("old", File.ReadAllText(path));
         Assert.Equal(["plot.png"], Entries());
     }
@@ -36,7 +37,8 @@ public sealed class WriteAtomicTests : IDisposable
         var path = Path.Combine(dir, "report.md");
         Directory.CreateDirectory(path);
 
-        Assert.ThrowsAny<IOException>(() => Artifacts.WriteAllTextAtomic(path, "# report\n"));
+        var e = Assert.Throws<InitPruneException>(() => Artifacts.WriteAllTextAtomic(path, "# report\n"));
+        Assert.IsAssignableFrom<IOException>(e.InnerException);
 
         Assert.Equal(["report.md"], Entries());
         Assert.True(Directory.Exists(path));

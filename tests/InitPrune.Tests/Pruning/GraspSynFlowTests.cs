@@ -20,6 +20,22 @@ public class GraspSynFlowTests
         return g;
     }
 
+    /// <summary>Hg by central differences of gradients along g = ∇L: (∇L(θ + εg) − ∇L(θ − εg)) / 2ε; θ is restored.</summary>
+    static Tensor[] FiniteDifferenceHg(nn.Module<Tensor, Tensor> model, List<PrunableTensor> targets, Tensor x, Tensor y, double temperature, double eps)
+    {
+        var g = Gradients(model, targets, x, y, temperature);
+        Tensor[] Shifted(double sign)
+        {
+            using (no_grad()) for (int i = 0; i < targets.Count; i++) targets[i].Value.add_(g[i], alpha: sign * eps);
+            var r = Gradients(model, targets, x, y, temperature);
+            using (no_grad()) for (int i = 0; i < targets.Count; i++) targets[i].Value.add_(g[i], alpha: -sign * eps);
+            return r;
+        }
+        var up = Shifted(1);
+        var down = Shifted(-1);
+        return [.. up.Zip(down, (u, d) => (u - d) / (2 * eps))];
+    }
+
     [Theory]
     [InlineData(2.0)]
     [InlineData(200.0)]
@@ -34,21 +50,11 @@ public class GraspSynFlowTests
         var targets = Network.Prunable(model, includeBiases: true);
         var ctx = new ScoringContext(x, y, TaskKind.Classification, 0);
         var hg = GraspScorer.HessianGradient(model, targets, ctx, temperature);
-        var g = Gradients(model, targets, x, y, temperature);
-        double eps = 1e-4 * temperature;
-        Tensor[] Shifted(double sign)
-        {
-            using (no_grad()) for (int i = 0; i < targets.Count; i++) targets[i].Value.add_(g[i], alpha: sign * eps);
-            var r = Gradients(model, targets, x, y, temperature);
-            using (no_grad()) for (int i = 0; i < targets.Count; i++) targets[i].Value.add_(g[i], alpha: -sign * eps);
-            return r;
-        }
-        var up = Shifted(1);
-        var down = Shifted(-1);
+        var fds = FiniteDifferenceHg(model, targets, x, y, temperature, 1e-4 * temperature);
         var scores = new GraspScorer(temperature).Score(model, targets, ctx);
         for (int i = 0; i < targets.Count; i++)
         {
-            var fd = (up[i] - down[i]) / (2 * eps);
+            var fd = fds[i];
             double scale = fd.abs().max().item<double>();
             Assert.True(scale > 0);
             Assert.True((hg[targets[i].Name] - fd).abs().max().item<double>() < 1e-6 * scale, targets[i].Name);
@@ -85,20 +91,11 @@ public class GraspSynFlowTests
 
         var x64 = x.to(ScalarType.Float64);
         var refTargets = Network.Prunable(reference);
-        var g = Gradients(reference, refTargets, x64, y, T);
-        double eps = 1e-7 * T; // small enough that no ReLU kink lies within ±εg of θ (BatchNorm centres pre-activations)
-        Tensor[] Shifted(double sign)
-        {
-            using (no_grad()) for (int i = 0; i < refTargets.Count; i++) refTargets[i].Value.add_(g[i], alpha: sign * eps);
-            var r = Gradients(reference, refTargets, x64, y, T);
-            using (no_grad()) for (int i = 0; i < refTargets.Count; i++) refTargets[i].Value.add_(g[i], alpha: -sign * eps);
-            return r;
-        }
-        var up = Shifted(1);
-        var down = Shifted(-1);
+        // ε small enough that no ReLU kink lies within ±εg of θ (BatchNorm centres the pre-activations on 0).
+        var fd = FiniteDifferenceHg(reference, refTargets, x64, y, T, 1e-7 * T);
         for (int i = 0; i < targets.Count; i++)
         {
-            var expected = refTargets[i].Value * ((up[i] - down[i]) / (2 * eps));
+            var expected = refTargets[i].Value * fd[i];
             double scale = expected.abs().max().item<double>();
             Assert.True(scale > 0, targets[i].Name);
             double err = (scores[targets[i].Name].to(ScalarType.Float64) - expected).abs().max().item<double>();
