@@ -1,4 +1,4 @@
-// MSBuild task (compiled by RoslynCodeTaskFactory from Directory.Build.targets).
+// MSBuild task (compiled by RoslynCodeTaskFactory from build/InitPrune.targets, which this repository and the InitPrune package use).
 // TorchSharp's libLibTorchSharp.so lists GLIBCXX_3.4.32 (GCC 13) for one symbol no relocation uses.
 // On hosts whose libstdc++ stops earlier (Debian 12, Ubuntu 22.04) we set VER_FLG_WEAK (0x2) on that
 // one Vernaux entry of the *copied* library, so glibc's loader accepts it. The NuGet cache is never touched.
