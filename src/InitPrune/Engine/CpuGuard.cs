@@ -15,7 +15,7 @@ namespace InitPrune.Engine;
 /// environment gets <c>DNNL_MAX_CPU_ISA=AVX2</c> (through libc's <c>setenv</c>: .NET's
 /// <c>Environment.SetEnvironmentVariable</c> does not reach native code). A <c>DNNL_MAX_CPU_ISA</c> or
 /// <c>ONEDNN_MAX_CPU_ISA</c> the user set is kept; <c>INITPRUNE_CPU_GUARD=off</c> turns the cap off.</item>
-/// <item>Before the first convolutional network is built, <see cref="CheckConvolutions"/> runs a small forward and
+/// <item>Before the first convolutional network is built, <see cref="CheckConvolutions()"/> runs a small forward and
 /// double-backward convolution twice and against float64. If the results differ or are wrong, oneDNN is switched
 /// off for convolutions (libtorch's own kernels take over) with one warning line, and the check is repeated; if
 /// that fails too, the run stops with a one-line error.</item>
