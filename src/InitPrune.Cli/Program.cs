@@ -1,8 +1,13 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using InitPrune.Cli;
 using InitPrune.Cli.Commands;
 
-var root = new RootCommand("InitPrune: prune neural networks at initialization, train them, run sweeps with paper-style reports, and check them against the theory.")
+// A named command rather than RootCommand, whose name is the executable's (InitPrune.Cli): the user types `initprune`.
+var root = new Command("initprune", "InitPrune: prune neural networks at initialization, train them, run sweeps with paper-style reports, and check them against the theory.")
 {
+    new HelpOption(),
+    new VersionOption(),
     QuickstartCommand.Create(),
     PruneCommand.Create(),
     TrainCommand.Create(),
@@ -11,4 +16,10 @@ var root = new RootCommand("InitPrune: prune neural networks at initialization, 
     SweepCommand.Create(),
     ReportCommand.Create(),
 };
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
+if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)
+{
+    Console.Error.WriteLine($"error: {Usage.Describe(parsed)}");
+    return ExitCodes.BadInput;
+}
+return parsed.Invoke();

@@ -33,6 +33,28 @@ public static class DatasetRegistry
 
     public static IReadOnlyList<string> Names { get; } = [.. FileSources.Keys, .. SyntheticSources.Keys];
 
+    /// <summary>Sample shape and output count of each dataset's standard release (what a model is checked against before any data is read).</summary>
+    static readonly Dictionary<string, (long[] SampleShape, long Outputs)> Nominal = new()
+    {
+        ["fashion-mnist"] = ([1, 28, 28], 10),
+        ["mnist"] = ([1, 28, 28], 10),
+        ["cifar10"] = ([3, 32, 32], 10),
+        ["cifar100"] = ([3, 32, 32], 100),
+        ["tiny-imagenet"] = ([3, TinyImageNetReader.Side, TinyImageNetReader.Side], 200),
+        ["ellipse"] = ([2], 4),
+        ["shifted-relu"] = ([1], 1),
+    };
+
+    /// <summary>
+    /// The sample shape and number of outputs (classes, or 1 for regression) of <paramref name="name"/>'s standard
+    /// release, without reading any file; an unknown name is the one-line error.
+    /// </summary>
+    public static (long[] SampleShape, long Outputs) NominalShape(string name)
+    {
+        var (shape, outputs) = Nominal[Canonical(name)];
+        return ([.. shape], outputs);
+    }
+
     /// <summary>Loads <paramref name="name"/>; <paramref name="seed"/> only matters for the synthetic datasets.</summary>
     public static DatasetSplit Load(string name, string? dataDir = null, int seed = 0)
     {

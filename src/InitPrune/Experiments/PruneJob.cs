@@ -54,7 +54,10 @@ public static class PruneJob
         bool iterative = o.Prune.Method.Equals("imp", StringComparison.OrdinalIgnoreCase);
         if (iterative && imp is null) throw new InitPruneException("method 'imp' needs its rounds and training recipe (--rounds, --round-epochs, --lr)");
         imp?.Train.Validate();
+        if (iterative) IterativeMagnitudePruning.CheckRounds(imp!.Rounds);
+        Setup.CheckScoreBatchSize(o.ScoreBatchSize);
         var method = iterative ? "imp" : PrunerRegistry.Create(o.Prune.Method).Name;
+        Setup.Check(o.Dataset, o.Model, o.Init, o.InitFrom, iterative ? o.Prune with { Method = "magnitude" } : o.Prune);
         outDir = Artifacts.PrepareOutput(outDir);
         var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
         using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);

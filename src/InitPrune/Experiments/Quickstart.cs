@@ -37,10 +37,26 @@ public static class Quickstart
     public const string FallbackNote = "Fashion-MNIST not found, so the quickstart runs on the synthetic ellipse task; for real data: sudo apt-get install dataset-fashion-mnist (or pass --data-dir)";
 
     /// <summary>The quickstart's first line: what it runs on, and how to get Fashion-MNIST when it is missing.</summary>
-    public static string Describe(QuickstartOptions o) =>
-        FashionMnistRoot(o) is { } root
+    public static string Describe(QuickstartOptions o)
+    {
+        Check(o);
+        return FashionMnistRoot(o) is { } root
             ? $"InitPrune quickstart on Fashion-MNIST ({root}): LeNet-300-100, methods {string.Join(", ", o.EffectiveMethods)}, sparsities {string.Join(", ", o.EffectiveSparsities)}, {o.Epochs} epochs each"
             : FallbackNote;
+    }
+
+    static readonly ModelSpec LeNet = new("lenet300");
+    static readonly InitSpec EocInit = new("normal", Math.Sqrt(2), 0.0); // ReLU's Edge of Chaos (seed 001 §2): σw² = 2, σb = 0.
+
+    /// <summary>Refuses impossible options (subset, sparsities, methods, and methods that do not apply to LeNet-300-100) before any data is read.</summary>
+    static void Check(QuickstartOptions o)
+    {
+        if (o.TrainSubset is < 1)
+            throw new InitPruneException($"--train-subset {o.TrainSubset} is impossible: give the number of training samples to use, at least 1");
+        foreach (var m in o.EffectiveMethods)
+            foreach (var s in o.EffectiveSparsities)
+                Setup.Check("fashion-mnist", LeNet, EocInit, prune: new PruneSpec(m, s));
+    }
 
     /// <summary>
     /// Where Fashion-MNIST is, or null to fall back on the ellipse task. A data folder the user chose (--data-dir,
@@ -52,17 +68,13 @@ public static class Quickstart
     /// <summary>Runs every method × sparsity (the dense network once, shared by all methods) and writes results.json and accuracy.png.</summary>
     public static QuickstartResult Run(QuickstartOptions o, string outDir, Action<string, double>? runStarted = null, Action<Trainer>? configure = null)
     {
-        if (o.TrainSubset is < 1)
-            throw new InitPruneException($"--train-subset {o.TrainSubset} is impossible: give the number of training samples to use, at least 1");
-        foreach (var s in o.EffectiveSparsities) MaskBuilder.CheckSparsity(s);
-        foreach (var m in o.EffectiveMethods) PrunerRegistry.Create(m);
+        Check(o);
         outDir = Artifacts.PrepareOutput(outDir);
         bool real = FashionMnistRoot(o) is not null;
         var dataset = real ? "fashion-mnist" : "ellipse";
         var data = DatasetRegistry.Load(dataset, o.DataDir, (int)o.Seed);
         if (o.TrainSubset is { } n) data = data with { Train = data.Train.Take(Math.Min(n, data.Train.Count)) };
-        var modelSpec = new ModelSpec("lenet300");
-        var init = new InitSpec("normal", Math.Sqrt(2), 0.0); // ReLU's Edge of Chaos (seed 001 §2): σw² = 2, σb = 0.
+        var (modelSpec, init) = (LeNet, EocInit);
         var train = new TrainConfig(o.Epochs, o.BatchSize, o.LearningRate, Momentum: 0.9, Schedule: "cosine");
         var (x, y) = Setup.ScoringBatch(data.Train, o.BatchSize, o.Seed);
 

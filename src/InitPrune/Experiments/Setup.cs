@@ -3,6 +3,7 @@ using InitPrune.Engine;
 using InitPrune.Init;
 using InitPrune.IO;
 using InitPrune.Models;
+using InitPrune.Pruning;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,6 +12,20 @@ namespace InitPrune.Experiments;
 /// <summary>Builds the model for a dataset and initializes it (freshly, or from a safetensors file).</summary>
 public static class Setup
 {
+    /// <summary>
+    /// Checks every argument of a job before any data, file or network is touched: the dataset name, the model (built
+    /// once, throwaway, on the dataset's nominal sample shape), the initialization, the file to start from, and the
+    /// pruning spec (method, sparsity, options, rescaling, and whether the method applies to this model).
+    /// </summary>
+    public static void Check(string dataset, ModelSpec model, InitSpec init, string? initFrom = null, PruneSpec? prune = null)
+    {
+        var (shape, outputs) = DatasetRegistry.NominalShape(dataset);
+        using var net = ModelRegistry.Create(model, shape, outputs);
+        Initializers.Check(net, init);
+        if (initFrom is not null) Safetensors.RequireFile(initFrom);
+        if (prune is not null) Pruner.Check(net, prune);
+    }
+
     public static nn.Module<Tensor, Tensor> Model(DatasetSplit data, ModelSpec model, InitSpec init, long seed, string? initFrom = null)
     {
         long outputs = data.Train.Kind == TaskKind.Classification ? data.Train.NumClasses : 1;
@@ -28,10 +43,15 @@ public static class Setup
         return net;
     }
 
+    public static void CheckScoreBatchSize(int batchSize)
+    {
+        if (batchSize < 1) throw new InitPruneException($"--score-batch-size {batchSize} is impossible: use at least 1");
+    }
+
     /// <summary>The mini-batch used for data-driven scoring: the first batch of a seeded shuffle of the training set.</summary>
     public static (Tensor X, Tensor Y) ScoringBatch(Dataset train, int batchSize, long seed)
     {
-        if (batchSize < 1) throw new InitPruneException($"--score-batch-size {batchSize} is impossible: use at least 1");
+        CheckScoreBatchSize(batchSize);
         train.RequireSamples("training");
         var loader = new DataLoader(train, (int)Math.Min(batchSize, train.Count), shuffle: true, seed: Seeds.For(seed, "score-batch"));
         return loader.Epoch(0).First();

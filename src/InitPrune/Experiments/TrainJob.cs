@@ -47,6 +47,8 @@ public static class TrainJob
     public static TrainSummary Run(TrainOptions o, string outDir, Action<Trainer>? configure = null, Action<string>? writing = null)
     {
         o.Train.Validate();
+        Setup.Check(o.Dataset, o.Model, o.Init, o.InitFrom);
+        foreach (var file in new[] { o.MaskPath, o.FixedMultiplierPath }.OfType<string>()) Safetensors.RequireFile(file);
         outDir = Artifacts.PrepareOutput(outDir);
         if (o.Train.TensorBoardDir is { } board) Artifacts.PrepareOutput(board, "--tensorboard");
         var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);

@@ -72,12 +72,18 @@ public static class Safetensors
     /// <summary>Reads every tensor of a safetensors file onto <see cref="Compute.Device"/>.</summary>
     public static Dictionary<string, Tensor> Load(string path) => LoadWithMetadata(path).Tensors;
 
+    /// <summary>The one-line error when <paramref name="path"/> is not an existing file.</summary>
+    public static void RequireFile(string path)
+    {
+        if (!File.Exists(path))
+            throw new InitPruneException($"safetensors file '{OneLine(path)}' does not exist: check the path");
+    }
+
     /// <summary>Reads every tensor (onto <see cref="Compute.Device"/>) and the <c>__metadata__</c> map (empty when absent).</summary>
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) LoadWithMetadata(string path)
     {
         EnsureLittleEndian();
-        if (!File.Exists(path))
-            throw new InitPruneException($"safetensors file '{OneLine(path)}' does not exist: check the path");
+        RequireFile(path);
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, CopyBuffer);

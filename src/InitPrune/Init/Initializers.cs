@@ -69,6 +69,9 @@ public static class Initializers
         }
     }
 
+    /// <summary>Refuses an impossible or unknown initialization for <paramref name="model"/> without changing its weights.</summary>
+    public static void Check(nn.Module model, InitSpec spec) => Scheme(model, spec);
+
     /// <summary>The validated scheme for this spec; a one-line error for impossible hyper-parameters or unknown names.</summary>
     static ILayerInit Scheme(nn.Module model, InitSpec spec)
     {

@@ -17,6 +17,9 @@ public interface IScorer
 
     /// <summary>Scores with the shape of each target tensor, keyed by its name.</summary>
     Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context);
+
+    /// <summary>Refuses a model this method does not apply to (one-line error); called before any data is read.</summary>
+    void CheckModel(nn.Module<Tensor, Tensor> model) { }
 }
 
 /// <summary>

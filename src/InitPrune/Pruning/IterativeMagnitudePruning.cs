@@ -13,11 +13,16 @@ namespace InitPrune.Pruning;
 /// </summary>
 public static class IterativeMagnitudePruning
 {
+    public static void CheckRounds(int rounds)
+    {
+        if (rounds < 1) throw new InitPruneException($"rounds {rounds} is impossible: iterative magnitude pruning needs at least 1");
+    }
+
     /// <summary>Leaves the model at θ₀ ⊙ mask (ready to train); the scores are the last round's trained |W|.</summary>
     public static PruneResult Run(nn.Module<Tensor, Tensor> model, DatasetSplit data, TrainConfig train, PruneSpec spec, int rounds, long seed, Action<Trainer>? configure = null)
     {
         MaskBuilder.CheckSparsity(spec.Sparsity);
-        if (rounds < 1) throw new InitPruneException($"rounds {rounds} is impossible: iterative magnitude pruning needs at least 1");
+        CheckRounds(rounds);
         var targets = Network.Prunable(model, spec.IncludeBiases);
         var initial = Network.StateDict(model).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
         Mask? mask = null;

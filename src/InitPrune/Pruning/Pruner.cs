@@ -37,11 +37,22 @@ public sealed class PruneResult(Mask mask, Dictionary<string, Tensor> scores, Di
 /// <summary>One-shot pruning at initialization: score, then keep the top entries.</summary>
 public static class Pruner
 {
-    public static PruneResult Prune(nn.Module<Tensor, Tensor> model, PruneSpec spec, ScoringContext context)
+    /// <summary>Refuses a spec that cannot prune <paramref name="model"/> (sparsity, method, options, rescaling), scoring nothing.</summary>
+    public static void Check(nn.Module<Tensor, Tensor> model, PruneSpec spec) => Checked(model, spec);
+
+    static IScorer Checked(nn.Module<Tensor, Tensor> model, PruneSpec spec)
     {
         MaskBuilder.CheckSparsity(spec.Sparsity);
         spec.Options?.Validate();
         var scorer = PrunerRegistry.Create(spec.Method, spec.Options);
+        scorer.CheckModel(model);
+        spec.Rescale?.Check();
+        return scorer;
+    }
+
+    public static PruneResult Prune(nn.Module<Tensor, Tensor> model, PruneSpec spec, ScoringContext context)
+    {
+        var scorer = Checked(model, spec);
         if (scorer.NeedsData && (context.X is null || context.Y is null))
             throw new Engine.InitPruneException($"method '{scorer.Name}' needs a mini-batch of data to score");
         var targets = Network.Prunable(model, spec.IncludeBiases);

@@ -34,6 +34,13 @@ public sealed record RescaleSpec(RescaleMethod Method = RescaleMethod.Eoc, Resca
         "magnitude" => new(RescaleMethod.Magnitude),
         _ => throw new InitPruneException($"unknown rescaling '{text}': use none, eoc, eoc-fixed, eoc-unit, eoc-sigma-w, random or magnitude"),
     };
+
+    /// <summary>Refuses a rescaling that cannot be computed (σw² target without σw > 0).</summary>
+    public void Check()
+    {
+        if (Target == RescaleTarget.SigmaW2 && !(SigmaW is > 0))
+            throw new InitPruneException("rescaling to sigma_w² needs the initialization's sigma_w > 0 (--sigma-w)");
+    }
 }
 
 /// <summary>Multiplies the kept weights by ρ after the mask was applied.</summary>
@@ -45,8 +52,7 @@ public static class Rescaler
     /// </summary>
     public static Dictionary<string, Tensor> Apply(IReadOnlyList<PrunableTensor> targets, IReadOnlyDictionary<string, Tensor> dense, RescaleSpec spec)
     {
-        if (spec.Target == RescaleTarget.SigmaW2 && !(spec.SigmaW is > 0))
-            throw new InitPruneException("rescaling to sigma_w² needs the initialization's sigma_w > 0 (--sigma-w)");
+        spec.Check();
         using var _ = no_grad();
         var factors = new Dictionary<string, Tensor>();
         foreach (var t in targets.Where(t => !t.IsBias))

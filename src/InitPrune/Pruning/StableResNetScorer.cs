@@ -21,8 +21,13 @@ public sealed class StableResNetScorer(string name, IScorer inner) : IScorer
 
     public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
     {
+        CheckModel(model);
+        return inner.Score(model, targets, context);
+    }
+
+    public void CheckModel(nn.Module<Tensor, Tensor> model)
+    {
         if (model is not IStableResNet { Stable: true })
             throw new InitPruneException($"method '{name}' prunes a Stable ResNet (seed 001 §3): build one (a ResNet with stable scaling) or use '{inner.Name}'");
-        return inner.Score(model, targets, context);
     }
 }

@@ -113,6 +113,50 @@ public sealed class CliTests : IDisposable
         Assert.Contains(expected, line);
     }
 
+    /// <summary>
+    /// Every bad argument is refused before any data is read: with no dataset reachable ($INITPRUNE_DATA an empty
+    /// folder, the only one searched), each case prints its own argument error, never "fashion-mnist not found".
+    /// </summary>
+    [Theory]
+    [InlineData("unknown dataset", "prune", "--dataset", "imagenet-42")]
+    [InlineData("[0, 1)", "prune", "--sparsity", "1.2")]
+    [InlineData("[0, 1)", "prune", "--sparsity", "-0.5")]
+    [InlineData("unknown pruning method", "prune", "--method", "grasp2")]
+    [InlineData("unknown model", "prune", "--model", "densenet121")]
+    [InlineData("6n+2", "prune", "--model", "resnet1001")]
+    [InlineData("Stable ResNet", "prune", "--model", "resnet20", "--method", "sbp-sr")]
+    [InlineData("Stable ResNet", "prune", "--model", "resnet20", "--method", "grasp-sr")]
+    [InlineData("--stable applies to ResNets only", "prune", "--stable")]
+    [InlineData("unknown initialization", "prune", "--init", "kaiming2")]
+    [InlineData("impossible initialization", "prune", "--sigma-w", "-1")]
+    [InlineData("unknown scope", "prune", "--scope", "per-unit")]
+    [InlineData("unknown rescaling", "prune", "--rescale", "eoc2")]
+    [InlineData("sigma_w 0 is impossible", "prune", "--rescale", "eoc-sigma-w", "--sigma-w", "0")]
+    [InlineData("temperature", "prune", "--method", "grasp", "--temperature", "0")]
+    [InlineData("alpha", "prune", "--method", "seed003-random", "--alpha", "2")]
+    [InlineData("unknown padding", "prune", "--model", "vcnn", "--padding", "reflect")]
+    [InlineData("--score-batch-size", "prune", "--score-batch-size", "0")]
+    [InlineData("--widths", "prune", "--model", "mlp", "--widths", "10,x")]
+    [InlineData("unknown device", "prune", "--device", "tpu")]
+    [InlineData("does-not-exist.safetensors", "prune", "--init-from", "/nonexistent/does-not-exist.safetensors")]
+    [InlineData("rounds", "prune", "--method", "imp", "--rounds", "0")]
+    [InlineData("--lr", "train", "--lr", "-1")]
+    [InlineData("6n+2", "train", "--model", "resnet1001")]
+    [InlineData("unknown initialization", "train", "--init", "kaiming2")]
+    [InlineData("does-not-exist.safetensors", "train", "--mask", "/nonexistent/does-not-exist.safetensors")]
+    [InlineData("does-not-exist.safetensors", "train", "--fixed-multiplier", "/nonexistent/does-not-exist.safetensors")]
+    [InlineData("unknown pruning method", "quickstart", "--methods", "grasp2")]
+    [InlineData("[0, 1)", "quickstart", "--sparsities", "0,1.5")]
+    [InlineData("Stable ResNet", "quickstart", "--methods", "sbp-sr")]
+    public void BadArgumentsAreRefusedBeforeAnyDataIsRead(string expected, params string[] args)
+    {
+        var empty = Temp();
+        var env = new Dictionary<string, string?> { ["INITPRUNE_DATA"] = empty, ["HOME"] = empty };
+        var line = CliRunner.AssertOneLineError(CliRunner.RunIn(env, [.. args, "--out", Temp()]));
+        Assert.Contains(expected, line);
+        Assert.DoesNotContain("not found", line);
+    }
+
     [Fact]
     public void MissingAndCorruptDatasetFilesAreOneLineErrors()
     {

@@ -21,6 +21,9 @@ public class RealFashionMnistTests
         Assert.Equal([60000L, 1, 28, 28], split.Train.Inputs.shape);
         Assert.Equal([10000L, 1, 28, 28], split.Test.Inputs.shape);
         Assert.Equal((10, 784L), (split.Train.NumClasses, split.Train.InputSize));
+        var (nominalShape, nominalOutputs) = DatasetRegistry.NominalShape("fashion-mnist");
+        Assert.Equal(split.Train.SampleShape, nominalShape);
+        Assert.Equal(10L, nominalOutputs);
         Assert.Equal(Enumerable.Repeat(6000L, 10), torch.bincount(split.Train.Targets).data<long>().ToArray());
         Assert.Equal(Enumerable.Repeat(1000L, 10), torch.bincount(split.Test.Targets).data<long>().ToArray());
         Assert.InRange(split.Train.Inputs.mean().item<float>(), -0.01f, 0.01f);

@@ -33,6 +33,18 @@ public class SyntheticTests
         Assert.Equal("synthetic (seed 7)", e1.Source);
     }
 
+    /// <summary>Arguments are checked against the nominal shape before any data is read: it must be the shape the data has.</summary>
+    [Theory]
+    [InlineData("ellipse")]
+    [InlineData("shifted-relu")]
+    public void TheNominalShapeIsTheShapeOfTheData(string name)
+    {
+        using var s = DatasetRegistry.Load(name);
+        var (shape, outputs) = DatasetRegistry.NominalShape(name);
+        Assert.Equal(s.Train.SampleShape, shape);
+        Assert.Equal(s.Train.Kind == TaskKind.Classification ? s.Train.NumClasses : 1, outputs);
+    }
+
     [Fact]
     public void EllipseHasTheDocumentedShapeAndSplit()
     {

@@ -1,0 +1,53 @@
+namespace InitPrune.Tests.Cli;
+
+/// <summary>The command line as typed: `initprune` in every help page, one line (never the help page) for a typo.</summary>
+public sealed class UsageCliTests
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData("prune")]
+    [InlineData("train")]
+    [InlineData("quickstart")]
+    [InlineData("bench")]
+    [InlineData("sweep")]
+    [InlineData("report")]
+    [InlineData("theory")]
+    [InlineData("theory tn")]
+    [InlineData("theory eoc")]
+    public void Help_names_the_program_initprune(string command)
+    {
+        var path = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var r = CliRunner.Run([.. path, "--help"]);
+        Assert.Equal(0, r.ExitCode);
+        var usage = r.Stdout.Split('\n').SkipWhile(l => l.Trim() != "Usage:").Skip(1).First().Trim();
+        Assert.StartsWith(string.Join(' ', ["initprune", .. path]) + " ", usage);
+        Assert.DoesNotContain("InitPrune.Cli", r.Stdout);
+    }
+
+    [Theory]
+    [InlineData("error: unknown option '--sparsty' for 'prune'; did you mean '--sparsity'? (initprune prune --help lists the options)", "prune", "--sparsty", "0.5")]
+    [InlineData("error: unknown option '--epoch' for 'train'; did you mean '--epochs'? (initprune train --help lists the options)", "train", "--epoch", "3")]
+    [InlineData("error: unknown option '--sed' for 'tn'; did you mean '--seed'? (initprune theory tn --help lists the options)", "theory", "tn", "--sed", "1")]
+    [InlineData("error: unknown option '--frobnicate' for 'prune' (initprune prune --help lists the options)", "prune", "--frobnicate")]
+    [InlineData("error: unknown command 'prun' for 'initprune'; did you mean 'prune'? (initprune --help lists the commands)", "prun", "--model", "mlp")]
+    [InlineData("error: unknown command 'eco' for 'theory'; did you mean 'eoc'? (initprune theory --help lists the commands)", "theory", "eco")]
+    [InlineData("error: unknown command 'frobnicate' for 'initprune' (initprune --help lists the commands)", "frobnicate")]
+    [InlineData("error: unexpected argument 'extra' for 'prune' (initprune prune --help lists the options)", "prune", "extra")]
+    public void A_typo_is_one_line_naming_it_and_the_closest_valid_name(string expected, params string[] args)
+    {
+        var r = CliRunner.Run(args);
+        Assert.Equal(expected, CliRunner.AssertOneLineError(r).TrimEnd('\r'));
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Fact]
+    public void A_value_of_the_wrong_type_is_one_line_naming_the_option()
+    {
+        var r = CliRunner.Run("prune", "--sparsity", "abc");
+        var line = CliRunner.AssertOneLineError(r);
+        Assert.Contains("'abc'", line);
+        Assert.Contains("'--sparsity'", line);
+        Assert.Contains("initprune prune --help", line);
+        Assert.Equal("", r.Stdout);
+    }
+}
