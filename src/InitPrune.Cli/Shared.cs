@@ -39,7 +39,13 @@ internal sealed class Shared
         foreach (var o in new Option[] { Model, Depth, Width, Widths, Activation, NoBias, Padding, WidthMultiplier, Stable, Init, SigmaW, SigmaB, ZeroBias, Eta, InitFrom }) c.Add(o);
     }
 
-    public void AddRun(Command c) { c.Add(Seed); c.Add(Device); c.Add(Json); }
+    /// <summary>--seed and --device only where the command draws random numbers or computes with tensors; --json everywhere.</summary>
+    public void AddRun(Command c, bool seed = true, bool device = true)
+    {
+        if (seed) c.Add(Seed);
+        if (device) c.Add(Device);
+        c.Add(Json);
+    }
 
     public ModelSpec ModelSpec(ParseResult r) =>
         new(r.GetValue(Model)!, r.GetValue(Depth), r.GetValue(Width), ParseList(r.GetValue(Widths), "--widths", long.Parse), r.GetValue(Activation)!, !r.GetValue(NoBias),

@@ -30,8 +30,8 @@ internal static class MeanFieldCommands
         var outDir = s.Out("./initprune-out/theory/eoc");
         var cmd = new Command("eoc", "The Edge of Chaos for one sigma_b: sigma_w with chi = 1, the fixed point q*, chi and the depth scales xi_q, xi_c; writes eoc.json");
         foreach (var o in new Option[] { activation, sigmaB, outDir }) cmd.Add(o);
-        s.AddRun(cmd);
-        cmd.SetAction(r => Output.Guard(r, s.Device, () =>
+        s.AddRun(cmd, seed: false, device: false);
+        cmd.SetAction(r => Output.Guard(r, null, () =>
         {
             var phi = ActivationFunctions.Get(r.GetValue(activation)!);
             var point = EdgeOfChaos.Point(phi, r.GetValue(sigmaB));
@@ -64,8 +64,8 @@ internal static class MeanFieldCommands
         var cmd = new Command("phase-diagram", "The phase diagram: sigma_w on the Edge of Chaos against sigma_b for several activations (ordered below each curve, chaotic above); table, phase-diagram.json and phase-diagram.png");
         cmd.Aliases.Add("eoc-curve");
         foreach (var o in new Option[] { activations, min, max, points, time, outDir }) cmd.Add(o);
-        s.AddRun(cmd);
-        cmd.SetAction(r => Output.Guard(r, s.Device, () =>
+        s.AddRun(cmd, seed: false, device: false);
+        cmd.SetAction(r => Output.Guard(r, null, () =>
         {
             var names = (r.GetValue(activations) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (names.Length == 0) throw new InitPruneException("--activations is empty: name at least one activation, e.g. tanh,elu");
@@ -110,8 +110,8 @@ internal static class MeanFieldCommands
         var outDir = s.Out("./initprune-out/theory/phase");
         var cmd = new Command("phase", "The phase of one (sigma_w, sigma_b): ordered (chi < 1), Edge of Chaos (chi = 1), chaotic (chi > 1) or divergent q; with q*, chi, c*, depth scales and the EOC sigma_w for this sigma_b; writes phase.json");
         foreach (var o in new Option[] { activation, sigmaW, sigmaB, outDir }) cmd.Add(o);
-        s.AddRun(cmd);
-        cmd.SetAction(r => Output.Guard(r, s.Device, () =>
+        s.AddRun(cmd, seed: false, device: false);
+        cmd.SetAction(r => Output.Guard(r, null, () =>
         {
             var phi = ActivationFunctions.Get(r.GetValue(activation)!);
             var map = new MeanFieldMap(phi, r.GetValue(sigmaW), r.GetValue(sigmaB));
@@ -153,8 +153,8 @@ internal static class MeanFieldCommands
         var outDir = s.Out("./initprune-out/theory/propagate");
         var cmd = new Command("propagate", "q^l and c^l layer by layer for an FFNN, ResNet or Stable ResNet in the mean-field limit; table, propagate.json, propagate-q.png and propagate-c.png");
         foreach (var o in new Option[] { activation, sigmaW, sigmaB, arch, depth, q0, c0, outDir }) cmd.Add(o);
-        s.AddRun(cmd);
-        cmd.SetAction(r => Output.Guard(r, s.Device, () =>
+        s.AddRun(cmd, seed: false, device: false);
+        cmd.SetAction(r => Output.Guard(r, null, () =>
         {
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
             var phi = ActivationFunctions.Get(r.GetValue(activation)!);

@@ -52,8 +52,8 @@ internal static class ProbabilisticCommands
         var outDir = s.Out("./initprune-out/theory/qk-bounds");
         var cmd = new Command("qk-bounds", "Seed 003 Theorems 1–3: required minimum width, gap bound, success probability and admissibility of α for magnitude/random pruning of FCNs and random filter pruning of CNNs; writes qk-bounds.json");
         foreach (var o in new Option[] { theorem, widths, alpha, epsilon, delta, lipschitz, k, c0, delta0, latala, k1, k2, normBounds, normDeltas, channels, inputChannels, outputs, spatial, inputSpatial, kernel, beta1, beta2, mc1, mc2, c5, outDir }) cmd.Add(o);
-        s.AddRun(cmd);
-        cmd.SetAction(r => Output.Guard(r, s.Device, () =>
+        s.AddRun(cmd, seed: false, device: false);
+        cmd.SetAction(r => Output.Guard(r, null, () =>
         {
             bool json = r.GetValue(s.Json);
             var which = r.GetValue(theorem)!.ToLowerInvariant();

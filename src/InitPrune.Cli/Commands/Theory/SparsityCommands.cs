@@ -82,8 +82,8 @@ internal static class SparsityCommands
         var outDir = s.Out("./initprune-out/theory/tn");
         var cmd = new Command("tn", "Seed 002 rescaling factors after pruning an n × n layer: random (1 − s)^(−1/2) and magnitude t_n (Eq. 5, exact and large-n), plus the edges of stability 1 − log(n)^5/n and 1 − log(n)^4/n; writes tn.json and tn.png");
         foreach (var o in new Option[] { widths, sparsities, exactMax, outDir }) cmd.Add(o);
-        s.AddRun(cmd);
-        cmd.SetAction(r => Output.Guard(r, s.Device, () =>
+        s.AddRun(cmd, seed: false, device: false);
+        cmd.SetAction(r => Output.Guard(r, null, () =>
         {
             bool json = r.GetValue(s.Json);
             var ns = Shared.ParseList(r.GetValue(widths), "--widths", int.Parse) ?? throw new InitPruneException("--widths is empty: give widths such as 10,100");
@@ -139,8 +139,8 @@ internal static class SparsityCommands
         var outDir = s.Out("./initprune-out/theory/keep-prob");
         var cmd = new Command("keep-prob", "Seed 001 Theorem 3/4 (seed 000 Prop. 5): keep each weight of layer l with probability p_l = σ²_w,EOC/σ²_w,l to obtain a subnetwork on the Edge of Chaos; writes keep-prob.json");
         foreach (var o in new Option[] { sigmaW, activation, sigmaB, eoc, outDir }) cmd.Add(o);
-        s.AddRun(cmd);
-        cmd.SetAction(r => Output.Guard(r, s.Device, () =>
+        s.AddRun(cmd, seed: false, device: false);
+        cmd.SetAction(r => Output.Guard(r, null, () =>
         {
             bool json = r.GetValue(s.Json);
             var sw = Shared.ParseList(r.GetValue(sigmaW), "--sigma-w", double.Parse) ?? throw new InitPruneException("--sigma-w is empty: give one sigma_w per layer, e.g. 2,3");

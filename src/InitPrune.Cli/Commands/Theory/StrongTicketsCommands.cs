@@ -135,8 +135,8 @@ internal static class StrongTicketsCommands
         var outDir = s.Out("./initprune-out/theory/subset-sum");
         var cmd = new Command("subset-sum", "Seed 004 Theorem 5's subset-sum step: exact best error |θ − Σ_S w1·w2| of n random products (w1 ~ U[0,1], w2 ~ U[-1,1]) vs n, its exponential decay and a Poisson prediction; writes subset-sum.json and subset-sum.png");
         foreach (var o in new Option[] { sizes, targets, trials, outDir }) cmd.Add(o);
-        s.AddRun(cmd);
-        cmd.SetAction(r => Output.Guard(r, s.Device, () =>
+        s.AddRun(cmd, device: false);
+        cmd.SetAction(r => Output.Guard(r, null, () =>
         {
             bool json = r.GetValue(s.Json);
             var result = SubsetSumStudy.Run(Shared.ParseList(r.GetValue(sizes), "--sizes", int.Parse) ?? [],
