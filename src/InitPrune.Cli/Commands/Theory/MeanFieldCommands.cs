@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Diagnostics;
 using InitPrune.Engine;
-using InitPrune.Reporting;
 using InitPrune.Theory;
 using Spectre.Console;
 
@@ -33,11 +31,7 @@ internal static class MeanFieldCommands
         s.AddRun(cmd, seed: false, device: false);
         cmd.SetAction(r => Output.Guard(r, null, () =>
         {
-            var phi = ActivationFunctions.Get(r.GetValue(activation)!);
-            var point = EdgeOfChaos.Point(phi, r.GetValue(sigmaB));
-            var map = new MeanFieldMap(phi, point.SigmaW, point.SigmaB);
-            var scales = map.DepthScales(point.QStar);
-            var report = new EocReport(phi.Name, point.SigmaB, point.SigmaW, point.QStar, map.Chi(point.QStar), scales.XiQ, scales.XiC);
+            var report = MeanFieldReports.Eoc(r.GetValue(activation)!, r.GetValue(sigmaB));
             Artifacts.WriteJson(Path.Combine(Artifacts.PrepareOutput(r.GetValue(outDir)!), "eoc.json"), report);
             if (r.GetValue(s.Json))
             {
@@ -68,33 +62,22 @@ internal static class MeanFieldCommands
         cmd.SetAction(r => Output.Guard(r, null, () =>
         {
             var names = (r.GetValue(activations) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (names.Length == 0) throw new InitPruneException("--activations is empty: name at least one activation, e.g. tanh,elu");
-            var phis = names.Select(ActivationFunctions.Get).ToArray();
-            var sigmaBs = EdgeOfChaos.Range(r.GetValue(min), r.GetValue(max), r.GetValue(points));
-            var clock = Stopwatch.StartNew();
-            var curves = phis.Select(p => new EocCurve(p.Name, [.. EdgeOfChaos.Curve(p, sigmaBs).Select(e => e?.SigmaW)])).ToArray();
-            var seconds = clock.Elapsed.TotalSeconds;
-            var report = new PhaseDiagramReport(sigmaBs, curves, r.GetValue(time) ? seconds : null);
+            var report = MeanFieldReports.PhaseDiagram(names, r.GetValue(min), r.GetValue(max), r.GetValue(points), r.GetValue(time));
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
             Artifacts.WriteJson(Path.Combine(dir, "phase-diagram.json"), report);
-            var series = curves.Select(c =>
-            {
-                var idx = Enumerable.Range(0, sigmaBs.Length).Where(i => c.SigmaW[i] is not null).ToArray();
-                return new Series(c.Activation, [.. idx.Select(i => sigmaBs[i])], [.. idx.Select(i => c.SigmaW[i]!.Value)]);
-            }).Where(x => x.X.Length > 0).ToArray();
-            Plots.Lines(Path.Combine(dir, "phase-diagram.png"), "Edge of Chaos (ordered below, chaotic above)", "sigma_b", "sigma_w", series);
+            MeanFieldReports.PlotPhaseDiagram(Path.Combine(dir, "phase-diagram.png"), report);
             if (r.GetValue(s.Json))
             {
                 Output.Json(report);
                 return 0;
             }
             var t = new Table().AddColumn("sigma_b");
-            foreach (var c in curves) t.AddColumn($"sigma_w EOC {c.Activation}");
-            for (var i = 0; i < sigmaBs.Length; i++)
-                t.AddRow([G(sigmaBs[i]), .. curves.Select(c => c.SigmaW[i] is { } w ? G(w) : "none")]);
+            foreach (var c in report.Curves) t.AddColumn($"sigma_w EOC {c.Activation}");
+            for (var i = 0; i < report.SigmaB.Length; i++)
+                t.AddRow([G(report.SigmaB[i]), .. report.Curves.Select(c => c.SigmaW[i] is { } w ? G(w) : "none")]);
             Output.Human(false).Write(t);
             if (report.Seconds is { } sec)
-                Console.WriteLine($"computed {sigmaBs.Length * curves.Length} EOC points in {sec * 1000:0.0} ms");
+                Console.WriteLine($"computed {report.SigmaB.Length * report.Curves.Length} EOC points in {sec * 1000:0.0} ms");
             Console.WriteLine($"wrote phase-diagram.json, phase-diagram.png to {dir}");
             return 0;
         }));
@@ -113,18 +96,7 @@ internal static class MeanFieldCommands
         s.AddRun(cmd, seed: false, device: false);
         cmd.SetAction(r => Output.Guard(r, null, () =>
         {
-            var phi = ActivationFunctions.Get(r.GetValue(activation)!);
-            var map = new MeanFieldMap(phi, r.GetValue(sigmaW), r.GetValue(sigmaB));
-            var eoc = EdgeOfChaos.TryPoint(phi, map.SigmaB)?.SigmaW;
-            var phase = map.Phase();
-            PhaseReport report;
-            if (phase == Phase.Divergent)
-                report = new PhaseReport(phi.Name, map.SigmaW, map.SigmaB, "divergent", null, null, null, null, null, eoc);
-            else
-            {
-                var d = map.DepthScales();
-                report = new PhaseReport(phi.Name, map.SigmaW, map.SigmaB, PhaseName(phase), d.QStar, map.Chi(d.QStar), d.CStar, d.XiQ, d.XiC, eoc);
-            }
+            var report = MeanFieldReports.PhaseOf(r.GetValue(activation)!, r.GetValue(sigmaW), r.GetValue(sigmaB));
             Artifacts.WriteJson(Path.Combine(Artifacts.PrepareOutput(r.GetValue(outDir)!), "phase.json"), report);
             if (r.GetValue(s.Json))
             {
@@ -157,54 +129,22 @@ internal static class MeanFieldCommands
         cmd.SetAction(r => Output.Guard(r, null, () =>
         {
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
-            var phi = ActivationFunctions.Get(r.GetValue(activation)!);
-            var b = r.GetValue(sigmaB);
-            var map = new MeanFieldMap(phi, r.GetValue(sigmaW) ?? EdgeOfChaos.SigmaW(phi, b), b);
-            var kind = r.GetValue(arch)!.ToLowerInvariant();
-            var (q, c, l) = (r.GetValue(q0), r.GetValue(c0), r.GetValue(depth));
-            var states = kind switch
-            {
-                "ffnn" => Propagation.FeedForward(map, q, c, l),
-                "resnet" => Propagation.ResNet(map, q, c, l, stable: false),
-                "stable-resnet" => Propagation.ResNet(map, q, c, l, stable: true),
-                _ => throw new InitPruneException($"unknown --arch '{kind}': use ffnn, resnet or stable-resnet"),
-            };
-            var report = new PropagateReport(phi.Name, map.SigmaW, map.SigmaB, kind, states);
+            var report = MeanFieldReports.Propagate(r.GetValue(activation)!, r.GetValue(sigmaW), r.GetValue(sigmaB), r.GetValue(arch)!,
+                r.GetValue(depth), r.GetValue(q0), r.GetValue(c0));
             Artifacts.WriteJson(Path.Combine(dir, "propagate.json"), report);
-            double[] layers = [.. states.Select(x => (double)x.Layer)];
-            var label = $"{phi.Name} {kind} sigma_w={map.SigmaW:0.####} sigma_b={map.SigmaB:0.####}";
-            Plots.Lines(Path.Combine(dir, "propagate-q.png"), "Variance q^l against depth", "layer l", "q^l", [new Series(label, layers, [.. states.Select(x => x.Q)])]);
-            Plots.Lines(Path.Combine(dir, "propagate-c.png"), "Correlation c^l against depth", "layer l", "c^l", [new Series(label, layers, [.. states.Select(x => x.C)])]);
+            MeanFieldReports.PlotPropagation(Path.Combine(dir, "propagate-q.png"), Path.Combine(dir, "propagate-c.png"), report);
             if (r.GetValue(s.Json))
             {
                 Output.Json(report);
                 return 0;
             }
-            Console.WriteLine(label);
+            Console.WriteLine(report.Label);
             var t = new Table().AddColumns("layer", "q^l", "c^l");
-            foreach (var x in states) t.AddRow(x.Layer.ToString(), G(x.Q), G(x.C));
+            foreach (var x in report.Layers) t.AddRow(x.Layer.ToString(), G(x.Q), G(x.C));
             Output.Human(false).Write(t);
             Console.WriteLine($"wrote propagate.json, propagate-q.png, propagate-c.png to {dir}");
             return 0;
         }));
         return cmd;
     }
-
-    static string PhaseName(Phase p) => p switch
-    {
-        Phase.Ordered => "ordered",
-        Phase.EdgeOfChaos => "edge-of-chaos",
-        Phase.Chaotic => "chaotic",
-        _ => "divergent",
-    };
-
-    sealed record EocReport(string Activation, double SigmaB, double SigmaW, double QStar, double Chi, double XiQ, double XiC);
-
-    sealed record EocCurve(string Activation, double?[] SigmaW);
-
-    sealed record PhaseDiagramReport(double[] SigmaB, EocCurve[] Curves, double? Seconds);
-
-    sealed record PhaseReport(string Activation, double SigmaW, double SigmaB, string Phase, double? QStar, double? Chi, double? CStar, double? XiQ, double? XiC, double? SigmaWEoc);
-
-    sealed record PropagateReport(string Activation, double SigmaW, double SigmaB, string Arch, LayerState[] Layers);
 }

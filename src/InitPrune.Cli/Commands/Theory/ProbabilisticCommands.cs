@@ -1,9 +1,7 @@
 using System.CommandLine;
 using InitPrune.Engine;
-using InitPrune.Reporting;
 using InitPrune.Theory;
 using Spectre.Console;
-using static TorchSharp.torch;
 
 namespace InitPrune.Cli.Commands.Theory;
 
@@ -57,18 +55,22 @@ internal static class ProbabilisticCommands
         {
             bool json = r.GetValue(s.Json);
             var which = r.GetValue(theorem)!.ToLowerInvariant();
-            if (which is not ("1" or "2" or "3" or "all")) throw new InitPruneException($"unknown --theorem '{which}': use 1, 2, 3 or all");
-            var w = Shared.ParseList(r.GetValue(widths), "--widths", int.Parse) ?? [];
-            var lip = Shared.ParseList(r.GetValue(lipschitz), "--lipschitz", double.Parse) ?? [];
-            double a = r.GetValue(alpha), eps = r.GetValue(epsilon), del = r.GetValue(delta);
-            var t1 = which is "1" or "all" ? MagnitudePruningBound.Evaluate(new(w, a, eps, del, lip, r.GetValue(k), r.GetValue(c0), r.GetValue(delta0), r.GetValue(latala))) : null;
-            var t2 = which is "2" or "all" ? RandomPruningBound.Evaluate(new(w, a, eps, del, lip,
+            var theorems = which switch
+            {
+                "1" => QkTheorems.Magnitude,
+                "2" => QkTheorems.Random,
+                "3" => QkTheorems.Convolution,
+                "all" => QkTheorems.All,
+                _ => throw new InitPruneException($"unknown --theorem '{which}': use 1, 2, 3 or all"),
+            };
+            var summary = ProbabilisticReports.QkBounds(new(
+                Shared.ParseList(r.GetValue(widths), "--widths", int.Parse) ?? [], r.GetValue(alpha), r.GetValue(epsilon), r.GetValue(delta),
+                Shared.ParseList(r.GetValue(lipschitz), "--lipschitz", double.Parse) ?? [],
                 Shared.ParseList(r.GetValue(normBounds), "--norm-bounds", double.Parse) ?? [], Shared.ParseList(r.GetValue(normDeltas), "--norm-deltas", double.Parse) ?? [],
-                r.GetValue(k1), r.GetValue(k2), r.GetValue(latala))) : null;
-            var t3 = which is "3" or "all" ? ConvPruningBound.Evaluate(new(w.Length - 1, r.GetValue(channels), r.GetValue(inputChannels), r.GetValue(outputs),
-                r.GetValue(spatial), r.GetValue(inputSpatial), r.GetValue(kernel), lip.FirstOrDefault(1), a, r.GetValue(beta1), r.GetValue(beta2), eps,
-                r.GetValue(mc1), r.GetValue(mc2), r.GetValue(latala), r.GetValue(c5))) : null;
-            var summary = new { Widths = w, Alpha = a, Epsilon = eps, Delta = del, Theorem1 = t1, Theorem2 = t2, Theorem3 = t3 };
+                r.GetValue(channels), r.GetValue(inputChannels), r.GetValue(outputs), r.GetValue(spatial), r.GetValue(inputSpatial), r.GetValue(kernel),
+                r.GetValue(beta1), r.GetValue(beta2), theorems, K: r.GetValue(k), C0: r.GetValue(c0), Delta0: r.GetValue(delta0), LatalaC: r.GetValue(latala),
+                K1: r.GetValue(k1), K2: r.GetValue(k2), MomentC1: r.GetValue(mc1), MomentC2: r.GetValue(mc2), C5: r.GetValue(c5)));
+            var (a, t1, t2, t3) = (summary.Alpha, summary.Theorem1, summary.Theorem2, summary.Theorem3);
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
             Artifacts.WriteJson(Path.Combine(dir, "qk-bounds.json"), summary);
             if (json)
@@ -143,22 +145,9 @@ internal static class ProbabilisticCommands
             var n = Shared.ParseList(r.GetValue(sizes), "--sizes", int.Parse) ?? (full ? [32, 64, 128, 256, 512] : [32, 64, 128]);
             int count = r.GetValue(trials) ?? (full ? 1000 : 200);
             var console = Output.Human(json);
-            var rows = new List<Table2Row>();
-            foreach (var (n1, n2) in n.Distinct().Order().SelectMany((a, i) => n.Distinct().Order().Skip(i).Select(b => (a, b))))
-            {
-                rows.AddRange(UniformNormStudy.Rows(n1, n2, [1, Math.Sqrt(3)], count, r.GetValue(s.Seed)));
-                console.WriteLine($"{n1}×{n2} done");
-            }
-            var paired = rows.Select(x => new { Ours = x, Paper = Seed003Tables.Table2.FirstOrDefault(p => p.N1 == x.N1 && p.N2 == x.N2 && Math.Abs(p.K - x.K) < 1e-9) }).ToList();
+            var summary = ProbabilisticReports.Table2(n, count, r.GetValue(s.Seed), (n1, n2) => console.WriteLine($"{n1}×{n2} done"));
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
-            var ones = paired.Where(p => p.Ours.K == 1).ToList();
-            var x = ones.Select((_, i) => (double)i).ToArray();
-            var withPaper = ones.Select((p, i) => (p, i)).Where(t => t.p.Paper is not null).ToList();
-            Plots.Lines(Path.Combine(dir, "table2.png"), "Seed 003 Table 2: E‖B‖₂, K = 1", "n1×n2", "E‖B‖₂",
-                [new("ours", x, [.. ones.Select(p => p.Ours.Mean)], [.. ones.Select(p => p.Ours.Std)]),
-                 new("paper", [.. withPaper.Select(t => (double)t.i)], [.. withPaper.Select(t => t.p.Paper!.Mean)])],
-                xTickLabels: [.. ones.Select(p => $"{p.Ours.N1}×{p.Ours.N2}")]);
-            var summary = new { Trials = count, Seed = r.GetValue(s.Seed), Rows = paired };
+            ProbabilisticReports.PlotTable2(Path.Combine(dir, "table2.png"), summary);
             Artifacts.WriteJson(Path.Combine(dir, "table2.json"), summary);
             if (json)
             {
@@ -166,7 +155,7 @@ internal static class ProbabilisticCommands
                 return 0;
             }
             var t = new Table().Title($"Lemma 3: ours ({count} matrices) / paper (1000)").AddColumns("n1", "n2", "K", "E‖B‖₂", "std", "c0 95%", "c0 99%", "c0 99.9%", "c0 99.99%", "δ0 95…99.99%");
-            foreach (var p in paired)
+            foreach (var p in summary.Rows)
                 t.AddRow($"{p.Ours.N1}", $"{p.Ours.N2}", p.Ours.K == 1 ? "1" : "√3", Pair(p.Ours.Mean, p.Paper?.Mean), Pair(p.Ours.Std, p.Paper?.Std),
                     Pair(p.Ours.C0[0], p.Paper?.C0[0]), Pair(p.Ours.C0[1], p.Paper?.C0[1]), Pair(p.Ours.C0[2], p.Paper?.C0[2]), Pair(p.Ours.C0[3], p.Paper?.C0[3]),
                     string.Join(" ", p.Ours.Delta0.Select(v => v.ToString("0.000"))));
@@ -196,22 +185,11 @@ internal static class ProbabilisticCommands
             var ds = Shared.ParseList(r.GetValue(sizes), "--sizes", int.Parse) ?? (full ? [32, 64, 128, 256, 512] : [32, 64, 128]);
             var alist = Shared.ParseList(r.GetValue(alphas), "--alphas", double.Parse) ?? [];
             int count = r.GetValue(trials) ?? (full ? 500 : 100);
-            var settings = new[] { Lemma4Distribution.Uniform, Lemma4Distribution.Normal1, Lemma4Distribution.Normal3 }
-                .SelectMany(dist => ds.Select(d => (D: d, Dist: dist, Alpha: (double?)null)))
-                .Concat(alist.SelectMany(a => ds.Select(d => (D: d, Dist: Lemma4Distribution.PrunedNormal1, Alpha: (double?)a)))).ToList();
             var console = Output.Human(json);
-            var paired = settings.Select(st =>
-            {
-                var row = LatalaStudy.Row(st.D, st.Dist, st.Alpha, count, r.GetValue(s.Seed));
-                console.WriteLine($"d = {row.D}, {Name(row.Distribution, row.Alpha)} done");
-                var paper = Seed003Tables.Table3.FirstOrDefault(p => p.D == row.D && p.Distribution == row.Distribution && p.Alpha == row.Alpha);
-                return new { Ours = row, Paper = paper };
-            }).ToList();
+            var summary = ProbabilisticReports.Table3(ds, alist, count, r.GetValue(s.Seed),
+                row => console.WriteLine($"d = {row.D}, {ProbabilisticReports.DistributionName(row.Distribution, row.Alpha)} done"));
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
-            var groups = paired.GroupBy(p => Name(p.Ours.Distribution, p.Ours.Alpha)).ToList();
-            Plots.Lines(Path.Combine(dir, "table3.png"), "Seed 003 Table 3: implied Latała constant C = E‖A‖₂ / (sum of terms)", "d", "C",
-                [.. groups.Select(g => new Series(g.Key, [.. g.Select(p => (double)p.Ours.D)], [.. g.Select(p => p.Ours.C)]))]);
-            var summary = new { Trials = count, Seed = r.GetValue(s.Seed), Rows = paired };
+            ProbabilisticReports.PlotTable3(Path.Combine(dir, "table3.png"), summary);
             Artifacts.WriteJson(Path.Combine(dir, "table3.json"), summary);
             if (json)
             {
@@ -220,8 +198,8 @@ internal static class ProbabilisticCommands
             }
             var t = new Table().Title($"Lemma 4: ours ({count} matrices) / paper (500); C_exact uses the closed-form moments")
                 .AddColumns("d", "distribution", "max row", "max col", "4th", "E‖A‖₂ ± se", "C", "C_exact");
-            foreach (var p in paired)
-                t.AddRow($"{p.Ours.D}", Markup.Escape(Name(p.Ours.Distribution, p.Ours.Alpha)), Pair(p.Ours.Empirical.Rows, p.Paper?.Rows), Pair(p.Ours.Empirical.Columns, p.Paper?.Columns),
+            foreach (var p in summary.Rows)
+                t.AddRow($"{p.Ours.D}", Markup.Escape(ProbabilisticReports.DistributionName(p.Ours.Distribution, p.Ours.Alpha)), Pair(p.Ours.Empirical.Rows, p.Paper?.Rows), Pair(p.Ours.Empirical.Columns, p.Paper?.Columns),
                     Pair(p.Ours.Empirical.Fourth, p.Paper?.Fourth), $"{Pair(p.Ours.MeanNorm, p.Paper?.MeanNorm)} ± {p.Ours.MeanNormStdErr:0.000}", Pair(p.Ours.C, p.Paper?.C), $"{p.Ours.CExact:0.000}");
             console.Write(t);
             console.WriteLine($"wrote table3.json, table3.png to {dir}");
@@ -229,14 +207,6 @@ internal static class ProbabilisticCommands
         }));
         return cmd;
     }
-
-    static string Name(Lemma4Distribution d, double? alpha) => d switch
-    {
-        Lemma4Distribution.Uniform => "U[−√(3/d), √(3/d)]",
-        Lemma4Distribution.Normal1 => "N(0, 1/d)",
-        Lemma4Distribution.Normal3 => "N(0, 3/d)",
-        _ => $"N(0, 1/d) pruned, α = {alpha}",
-    };
 
     static Command ConvNorm()
     {
@@ -248,30 +218,14 @@ internal static class ProbabilisticCommands
         var kernel = new Option<string?>("--kernel") { Description = "Kernel values, row-major [d', d, k, k], comma-separated (k from the count); default N(0, 1) from --seed" };
         var noDense = new Option<bool>("--no-dense") { Description = "Skip the dense matrix and its SVD (for large images)" };
         var outDir = s.Out("./initprune-out/theory/conv-norm");
-        var cmd = new Command("conv-norm", "Seed 003 Eqs. 7–9 and Lemma 7: spectral norm of a circular (wrap-around, stride 1) convolution by the FFT formula and by the SVD of its doubly block circulant matrix, and the matrix checked against torch's conv2d; writes conv-norm.json");
+        var cmd = new Command("conv-norm", "Seed 003 Eqs. 7–9 and Lemma 7: spectral norm of a circular (wrap-around, stride 1) convolution by the FFT formula and by the SVD of its doubly block circulant matrix, and the matrix checked against a direct conv2d; writes conv-norm.json");
         foreach (var o in new Option[] { size, kernelSize, inCh, outCh, kernel, noDense, outDir }) cmd.Add(o);
         s.AddRun(cmd);
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
         {
             bool json = r.GetValue(s.Json);
-            int n = r.GetValue(size), dIn = r.GetValue(inCh), dOut = r.GetValue(outCh);
-            if (n < 1 || dIn < 1 || dOut < 1) throw new InitPruneException("--size, --in-channels and --out-channels must be positive");
-            using var gen = new Generator((ulong)Seeds.For(r.GetValue(s.Seed), "conv-norm"));
-            using var k = KernelFrom(Shared.ParseList(r.GetValue(kernel), "--kernel", double.Parse), r.GetValue(kernelSize), dOut, dIn, gen);
-            double fftNorm = CircularConvolution.SpectralNormFft(k, n);
-            double? denseNorm = null, convError = null;
-            if (!r.GetValue(noDense))
-            {
-                if ((long)n * n * Math.Max(dIn, dOut) > 4096) throw new InitPruneException($"the dense matrix would be {dOut * n * n}×{dIn * n * n}: too large for an SVD here; pass --no-dense or a smaller --size");
-                denseNorm = CircularConvolution.SpectralNormDense(k, n);
-                using var img = randn([dIn, n, n], dtype: ScalarType.Float64, generator: gen);
-                using var w = CircularConvolution.Matrix(k, n);
-                using var viaMatrix = w.matmul(img.flatten()).view(dOut, n, n);
-                using var viaConv = CircularConvolution.Apply(k, img);
-                using var diff = viaMatrix.sub(viaConv).abs().max();
-                convError = diff.item<double>();
-            }
-            var summary = new { Size = n, KernelSize = k.shape[^1], InChannels = dIn, OutChannels = dOut, FftNorm = fftNorm, DenseNorm = denseNorm, AbsDifference = denseNorm is { } dn ? Math.Abs(dn - fftNorm) : (double?)null, MaxConvError = convError };
+            var summary = ProbabilisticReports.ConvNorm(r.GetValue(size), r.GetValue(kernelSize), r.GetValue(inCh), r.GetValue(outCh),
+                Shared.ParseList(r.GetValue(kernel), "--kernel", double.Parse), !r.GetValue(noDense), r.GetValue(s.Seed));
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
             Artifacts.WriteJson(Path.Combine(dir, "conv-norm.json"), summary);
             if (json)
@@ -280,27 +234,14 @@ internal static class ProbabilisticCommands
                 return 0;
             }
             var console = Output.Human(json);
-            console.Write(Quantities($"{dOut}×{dIn} channels, {k.shape[^1]}×{k.shape[^1]} kernel on {n}×{n} circular images", [
-                ("‖W‖₂ by FFT (Lemma 7)", $"{fftNorm:g10}"),
-                ("‖W‖₂ by SVD of the dense matrix (Eqs. 7–9)", denseNorm is { } d2 ? $"{d2:g10}" : "skipped"),
+            console.Write(Quantities($"{summary.OutChannels}×{summary.InChannels} channels, {summary.KernelSize}×{summary.KernelSize} kernel on {summary.Size}×{summary.Size} circular images", [
+                ("‖W‖₂ by FFT (Lemma 7)", $"{summary.FftNorm:g10}"),
+                ("‖W‖₂ by SVD of the dense matrix (Eqs. 7–9)", summary.DenseNorm is { } d2 ? $"{d2:g10}" : "skipped"),
                 ("|difference|", summary.AbsDifference is { } ad ? $"{ad:g3}" : "–"),
-                ("max |W·vec(X) − conv2d(X)|, random X", convError is { } ce ? $"{ce:g3}" : "–")]));
+                ("max |W·vec(X) − conv2d(X)|, random X", summary.MaxConvError is { } ce ? $"{ce:g3}" : "–")]));
             console.WriteLine($"wrote conv-norm.json to {dir}");
             return 0;
         }));
         return cmd;
-    }
-
-    static Tensor KernelFrom(double[]? values, int k, int dOut, int dIn, Generator gen)
-    {
-        if (values is null)
-        {
-            if (k < 1) throw new InitPruneException($"--kernel-size {k} must be positive");
-            return randn([dOut, dIn, k, k], dtype: ScalarType.Float64, generator: gen);
-        }
-        int side = (int)Math.Round(Math.Sqrt(values.Length / (double)(dOut * dIn)));
-        if (side < 1 || side * side * dOut * dIn != values.Length)
-            throw new InitPruneException($"--kernel has {values.Length} values: need d'·d·k² = {dOut}·{dIn}·k² for a square k×k kernel");
-        return tensor(values, dtype: ScalarType.Float64).view(dOut, dIn, side, side);
     }
 }

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Globalization;
 using InitPrune.Engine;
-using InitPrune.Reporting;
 using InitPrune.Theory;
 using Spectre.Console;
 
@@ -36,41 +34,25 @@ internal static class SparsityCommands
             var spec = new CriticalSparsitySpec(0, r.GetValue(width), r.GetValue(activation)!, r.GetValue(sigmaW), r.GetValue(sigmaB), r.GetValue(method)!,
                 r.GetValue(samples), r.GetValue(batch), r.GetValue(classes), r.GetValue(shrink), r.GetValue(s.Seed));
             var ls = Shared.ParseList(r.GetValue(layers), "--layers", int.Parse) ?? throw new InitPruneException("--layers is empty: give depths such as 10,50,100");
-            double chiValue = r.GetValue(chi) ?? new MeanFieldMap(spec.Activation, spec.SigmaW, spec.SigmaB).Chi();
-            var rows = CriticalSparsityStudy.Run(spec, ls, chiValue);
+            var result = SparsityReports.CriticalSparsity(spec, ls, r.GetValue(chi));
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
-            var result = new { spec, chi = chiValue, kappa = SbpCriticalSparsity.Kappa(chiValue), rows, files = new[] { "s-cr.json", "s-cr.png" } };
             Artifacts.WriteJson(Path.Combine(dir, "s-cr.json"), result);
-            PlotCriticalSparsity(Path.Combine(dir, "s-cr.png"), spec, rows);
+            SparsityReports.PlotCriticalSparsity(Path.Combine(dir, "s-cr.png"), result);
             if (json)
             {
                 Output.Json(result);
                 return 0;
             }
             var console = Output.Human(json);
-            console.WriteLine($"{spec.Method}, {spec.Activation}, σw = {spec.SigmaW:0.####}, σb = {spec.SigmaB:0.####}, N = {spec.Width}: χ = {chiValue:0.####}, κ = |log χ|/8 = {result.kappa:0.####}; {spec.Samples} networks per depth");
+            console.WriteLine($"{spec.Method}, {spec.Activation}, σw = {spec.SigmaW:0.####}, σb = {spec.SigmaB:0.####}, N = {spec.Width}: χ = {result.Chi:0.####}, κ = |log χ|/8 = {result.Kappa:0.####}; {spec.Samples} networks per depth");
             var t = new Table().AddColumns("L", "bound (ln)", "bound (log10)", "Prop. 4 bound", "s_cr mean", "s_cr sd", "emptied first");
-            foreach (var row in rows)
+            foreach (var row in result.Rows)
                 t.AddRow($"{row.Layers}", Pct(row.SbpBoundLn), Pct(row.SbpBoundLog10), Pct(row.MbpBound?.Value), Pct(row.Mean), Pct(row.StdDev), Markup.Escape(row.MostEmptiedLayer));
             console.Write(t);
             console.WriteLine($"wrote s-cr.json, s-cr.png to {dir}");
             return 0;
         }));
         return cmd;
-    }
-
-    static void PlotCriticalSparsity(string path, CriticalSparsitySpec spec, List<CriticalSparsityRow> rows)
-    {
-        double[] x = [.. rows.Select(r => (double)r.Layers)];
-        var series = new List<Series> { new($"simulated s_cr ({spec.Method}, mean ± sd)", x, [.. rows.Select(r => r.Mean)], [.. rows.Select(r => r.StdDev)]) };
-        if (rows.All(r => r.SbpBoundLn is not null))
-        {
-            series.Add(new("Theorem 1 bound, ln", x, [.. rows.Select(r => Math.Min(1, r.SbpBoundLn!.Value))]));
-            series.Add(new("Theorem 1 bound, log10", x, [.. rows.Select(r => Math.Min(1, r.SbpBoundLog10!.Value))]));
-        }
-        if (rows.All(r => r.MbpBound is not null))
-            series.Add(new("Prop. 4 bound", x, [.. rows.Select(r => Math.Min(1, r.MbpBound!.Value))]));
-        Plots.Lines(path, $"s_cr: {spec.Activation}, sigma_w = {spec.SigmaW:0.###}, sigma_b = {spec.SigmaB:0.###}, N = {spec.Width}", "depth L (weight layers)", "s_cr (bounds capped at 1)", series);
     }
 
     static Command RescalingCommand()
@@ -88,12 +70,10 @@ internal static class SparsityCommands
             bool json = r.GetValue(s.Json);
             var ns = Shared.ParseList(r.GetValue(widths), "--widths", int.Parse) ?? throw new InitPruneException("--widths is empty: give widths such as 10,100");
             var ss = Shared.ParseList(r.GetValue(sparsities), "--sparsities", double.Parse) ?? throw new InitPruneException("--sparsities is empty: give sparsities such as 0.5,0.9");
-            var rows = RescalingStudy.Table(ns, ss, r.GetValue(exactMax));
-            var edges = RescalingStudy.Edges(ns);
+            var result = SparsityReports.Rescaling(ns, ss, r.GetValue(exactMax));
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
-            var result = new { rows, edges, files = new[] { "tn.json", "tn.png" } };
             Artifacts.WriteJson(Path.Combine(dir, "tn.json"), result);
-            PlotRescaling(Path.Combine(dir, "tn.png"), rows);
+            SparsityReports.PlotRescaling(Path.Combine(dir, "tn.png"), result);
             if (json)
             {
                 Output.Json(result);
@@ -101,32 +81,17 @@ internal static class SparsityCommands
             }
             var console = Output.Human(json);
             var t = new Table().AddColumns("n", "s", "kept r", "random", "t_n exact", "t_n large-n", "rel. gap");
-            foreach (var row in rows)
+            foreach (var row in result.Rows)
                 t.AddRow($"{row.Width}", $"{row.ActualSparsity:0.####}", $"{row.Kept:N0}", $"{row.Random:0.00000}", row.MagnitudeExact is { } e ? $"{e:0.00000}" : "—", $"{row.MagnitudeLargeN:0.00000}", row.RelativeGap is { } g ? $"{g:0.0e+0}" : "—");
             console.Write(t);
             var et = new Table().AddColumns("n", "edge random (ln)", "edge random (log10)", "edge magnitude (ln)", "edge magnitude (log10)");
-            foreach (var e in edges)
+            foreach (var e in result.Edges)
                 et.AddRow($"{e.Width}", Edge(e.RandomLn), Edge(e.RandomLog10), Edge(e.MagnitudeLn), Edge(e.MagnitudeLog10));
             console.Write(et);
             console.WriteLine($"edge = 1 − log(n)^k/n: stability needs 1 − s ≫ log(n)^k/n; \"vacuous\" means no sparsity satisfies it at this width. Wrote tn.json, tn.png to {dir}");
             return 0;
         }));
         return cmd;
-    }
-
-    static void PlotRescaling(string path, List<RescalingRow> rows)
-    {
-        var byWidth = rows.GroupBy(r => r.Width).ToList();
-        var first = byWidth[0].ToList();
-        var series = new List<Series>
-        {
-            new("random (1 − s)^(−1/2)", [.. first.Select(r => r.Sparsity)], [.. first.Select(r => r.Random)]),
-            new("magnitude t_n, large n", [.. first.Select(r => r.Sparsity)], [.. first.Select(r => r.MagnitudeLargeN)]),
-        };
-        foreach (var g in byWidth.Where(g => g.All(r => r.MagnitudeExact is not null)))
-            series.Add(new($"magnitude t_n exact, n = {g.Key}", [.. g.Select(r => r.Sparsity)], [.. g.Select(r => r.MagnitudeExact!.Value)]));
-        var ticks = rows.Select(r => r.Sparsity).Distinct().Order().Select(v => v.ToString("0.###", CultureInfo.InvariantCulture)).ToList();
-        Plots.Lines(path, "Rescaling factor after pruning (seed 002)", "sparsity s", "scale factor", series, xTickLabels: ticks);
     }
 
     static Command KeepProbabilityCommand()
@@ -144,10 +109,7 @@ internal static class SparsityCommands
         {
             bool json = r.GetValue(s.Json);
             var sw = Shared.ParseList(r.GetValue(sigmaW), "--sigma-w", double.Parse) ?? throw new InitPruneException("--sigma-w is empty: give one sigma_w per layer, e.g. 2,3");
-            double sEoc = r.GetValue(eoc) ?? EdgeOfChaos.SigmaW(r.GetValue(activation)!, r.GetValue(sigmaB));
-            var p = KeepProbabilities.ForLayers(sEoc, sw);
-            var layers = sw.Select((v, i) => new { layer = i + 1, sigma_w = v, keep_probability = p[i], sparsity = 1 - p[i], effective_sigma_w = v * Math.Sqrt(p[i]) }).ToList();
-            var result = new { activation = r.GetValue(activation), sigma_b = r.GetValue(sigmaB), sigma_w_eoc = sEoc, layers, files = new[] { "keep-prob.json" } };
+            var result = SparsityReports.KeepProbability(r.GetValue(activation)!, r.GetValue(sigmaB), sw, r.GetValue(eoc));
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
             Artifacts.WriteJson(Path.Combine(dir, "keep-prob.json"), result);
             if (json)
@@ -156,10 +118,10 @@ internal static class SparsityCommands
                 return 0;
             }
             var console = Output.Human(json);
-            console.WriteLine($"σw,EOC = {sEoc:0.######} ({(r.GetValue(eoc) is null ? $"{r.GetValue(activation)}, σb = {r.GetValue(sigmaB)}" : "given")})");
+            console.WriteLine($"σw,EOC = {result.SigmaWEoc:0.######} ({(result.SigmaWEocGiven ? "given" : $"{result.Activation}, σb = {result.SigmaB}")})");
             var t = new Table().AddColumns("layer", "σw,l", "keep p_l", "sparsity 1 − p_l", "σw·√p_l");
-            foreach (var l in layers)
-                t.AddRow($"{l.layer}", $"{l.sigma_w:0.####}", $"{l.keep_probability:0.######}", $"{l.sparsity:0.######}", $"{l.effective_sigma_w:0.######}");
+            foreach (var l in result.Layers)
+                t.AddRow($"{l.Layer}", $"{l.SigmaW:0.####}", $"{l.KeepProbability:0.######}", $"{l.Sparsity:0.######}", $"{l.EffectiveSigmaW:0.######}");
             console.Write(t);
             console.WriteLine($"wrote keep-prob.json to {dir}");
             return 0;

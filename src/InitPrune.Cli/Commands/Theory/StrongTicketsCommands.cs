@@ -1,6 +1,5 @@
 using System.CommandLine;
 using InitPrune.Engine;
-using InitPrune.Reporting;
 using InitPrune.Theory;
 using Spectre.Console;
 
@@ -29,21 +28,12 @@ internal static class StrongTicketsCommands
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
         {
             bool json = r.GetValue(s.Json);
-            double eps = r.GetValue(epsilon);
-            var parameters = r.GetValue(targetFile) is { } file ? TargetParameters.Load(file) : null;
-            var target = parameters is null
-                ? TargetNetwork.Dense(Shared.ParseList(r.GetValue(architecture), "--architecture", int.Parse) ?? [], r.GetValue(maxWeight))
-                : TargetNetwork.FromParameters(parameters.Weights, parameters.Biases);
-            var results = ParseVariants(r.GetValue(variant)!)
-                .Select(v => TicketWidth.Compute(target, eps, r.GetValue(delta), r.GetValue(c), v)).ToList();
-            var checks = parameters is null ? null : results.Select(res =>
-            {
-                var tolerances = res.Layers.Select(l => l.EpsilonL).ToArray();
-                double error = ErrorPropagation.ShiftedError(parameters.Weights, parameters.Biases, tolerances, ErrorPropagation.Probe(target.InputWidth, r.GetValue(probes), r.GetValue(s.Seed)));
-                return new { res.Variant, MaxShiftError = error, Epsilon = eps, Holds = error <= eps };
-            }).ToList();
+            var file = r.GetValue(targetFile);
+            var summary = StrongTicketReports.Width(new(
+                file is null ? Shared.ParseList(r.GetValue(architecture), "--architecture", int.Parse) ?? [] : [],
+                r.GetValue(epsilon), r.GetValue(delta), r.GetValue(c), ParseVariants(r.GetValue(variant)!),
+                r.GetValue(maxWeight), file, r.GetValue(probes), r.GetValue(s.Seed)));
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
-            var summary = new { Target = target, Results = results, Lemma4Checks = checks };
             Artifacts.WriteJson(Path.Combine(dir, "slt-width.json"), summary);
             if (json)
             {
@@ -51,7 +41,7 @@ internal static class StrongTicketsCommands
                 return 0;
             }
             var console = Output.Human(json);
-            foreach (var res in results)
+            foreach (var res in summary.Results)
             {
                 var t = new Table().Title($"{res.Variant}: ε = {res.Epsilon}, δ = {res.Delta}, C = {res.C}")
                     .AddColumns("l", "n_{l-1}", "n_l", "k_l,max", "ε_l", "δ_l", "log term", "n_{2l-1,0}", "n_{2l,0}");
@@ -60,7 +50,7 @@ internal static class StrongTicketsCommands
                 console.Write(t);
                 console.WriteLine($"mother network: {res.MotherParameters:N0} parameters for a target of {res.TargetParameters:N0} (ratio {(double)res.MotherParameters / res.TargetParameters:0.0})");
             }
-            foreach (var check in checks ?? [])
+            foreach (var check in summary.Lemma4Checks ?? [])
                 console.WriteLine($"Lemma 4 check ({check.Variant}): max ‖f − f_ε‖₂ over the probes = {check.MaxShiftError:0.000E+00} {(check.Holds ? "≤" : ">")} ε = {check.Epsilon}");
             console.WriteLine($"wrote slt-width.json to {dir}");
             return 0;
@@ -87,8 +77,8 @@ internal static class StrongTicketsCommands
             bool json = r.GetValue(s.Json);
             var x = Shared.ParseList(r.GetValue(input), "--input", double.Parse) ?? [];
             var n = Shared.ParseList(r.GetValue(widths), "--widths", int.Parse) ?? [];
-            var sw = Shared.ParseList(r.GetValue(sigmaW), "--sigma-w", double.Parse) ?? [.. n.Select(w => Math.Sqrt(2.0 / Math.Max(w, 1)))];
-            var sb = Shared.ParseList(r.GetValue(sigmaB), "--sigma-b", double.Parse) ?? OutputNorm.ProductBiasScale(sw);
+            var sw = Shared.ParseList(r.GetValue(sigmaW), "--sigma-w", double.Parse);
+            var sb = Shared.ParseList(r.GetValue(sigmaB), "--sigma-b", double.Parse);
             var dist = r.GetValue(distribution)!.ToLowerInvariant() switch
             {
                 "normal" => ParameterDistribution.Normal,
@@ -102,22 +92,18 @@ internal static class StrongTicketsCommands
                 "both" => [false, true],
                 var other => throw new InitPruneException($"unknown scheme '{other}': use iid, looks-linear or both"),
             };
-            var rows = looksLinear.Select((ll, i) =>
-            {
-                var setup = new OutputNormSetup(x, n, sw, sb, dist, ll);
-                return new { Scheme = ll ? "looks-linear" : "iid", Setup = setup, Estimate = OutputNormSimulation.Run(setup, r.GetValue(draws), Seeds.For(r.GetValue(s.Seed), $"slt-norm/{i}")) };
-            }).ToList();
+            var report = StrongTicketReports.Norm(x, n, sw, sb, dist, looksLinear, r.GetValue(draws), r.GetValue(s.Seed));
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
-            Artifacts.WriteJson(Path.Combine(dir, "slt-norm.json"), rows);
+            Artifacts.WriteJson(Path.Combine(dir, "slt-norm.json"), report.Rows);
             if (json)
             {
-                Output.Json(rows);
+                Output.Json(report.Rows);
                 return 0;
             }
             var console = Output.Human(json);
-            var t = new Table().Title(Markup.Escape($"E‖f(x0)‖², ‖x0‖² = {x.Sum(v => v * v):0.####}, widths [{string.Join(",", n)}], {dist}"))
+            var t = new Table().Title(Markup.Escape($"E‖f(x0)‖², ‖x0‖² = {report.InputNormSq:0.####}, widths [{string.Join(",", report.Widths)}], {report.Distribution}"))
                 .AddColumns("scheme", "formula", "simulated mean", "std. error", "z", "draws");
-            foreach (var row in rows)
+            foreach (var row in report.Rows)
                 t.AddRow(row.Scheme, $"{row.Estimate.Formula:0.00000}", $"{row.Estimate.Mean:0.00000}", $"{row.Estimate.StandardError:0.00000}", $"{row.Estimate.ZScore:0.00}", $"{row.Estimate.Draws}");
             console.Write(t);
             console.WriteLine($"wrote slt-norm.json to {dir}");
@@ -143,10 +129,7 @@ internal static class StrongTicketsCommands
                 Shared.ParseList(r.GetValue(targets), "--targets", double.Parse) ?? [], r.GetValue(trials), r.GetValue(s.Seed));
             var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
             Artifacts.WriteJson(Path.Combine(dir, "subset-sum.json"), result);
-            var ns = result.Rows.Select(row => (double)row.N).ToArray();
-            Plots.Lines(Path.Combine(dir, "subset-sum.png"), "Best subset-sum error of n products w1·w2", "n", "log10(median best error)",
-                [new Series("simulation (median)", ns, [.. result.Rows.Select(row => Math.Log10(row.MedianError))]),
-                 new Series("Poisson prediction", ns, [.. result.Rows.Select(row => Math.Log10(row.PoissonMedian))])]);
+            StrongTicketReports.PlotSubsetSum(Path.Combine(dir, "subset-sum.png"), result);
             if (json)
             {
                 Output.Json(result);
