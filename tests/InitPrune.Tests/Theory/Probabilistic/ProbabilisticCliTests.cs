@@ -31,6 +31,7 @@ public class ProbabilisticCliTests
         Assert.Equal("Uniform", rows[0].GetProperty("ours").GetProperty("distribution").GetString());
         Assert.Equal(1.888, rows[0].GetProperty("paper").GetProperty("mean_norm").GetDouble());
         Assert.Equal(1.759, rows[3].GetProperty("paper").GetProperty("mean_norm").GetDouble());
+        Assert.Equal(rows[3].GetProperty("ours").GetProperty("mean_norm").GetDouble() / 1.759 - 1, rows[3].GetProperty("mean_norm_relative_difference").GetDouble(), 12);
         Assert.True(File.Exists(Path.Combine(dir, "table3.png")));
         Directory.Delete(dir, true);
     }
