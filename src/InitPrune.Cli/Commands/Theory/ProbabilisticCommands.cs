@@ -66,7 +66,8 @@ internal static class ProbabilisticCommands
             var summary = ProbabilisticReports.QkBounds(new(
                 Shared.ParseList(r.GetValue(widths), "--widths", int.Parse) ?? [], r.GetValue(alpha), r.GetValue(epsilon), r.GetValue(delta),
                 Shared.ParseList(r.GetValue(lipschitz), "--lipschitz", double.Parse) ?? [],
-                Shared.ParseList(r.GetValue(normBounds), "--norm-bounds", double.Parse) ?? [], Shared.ParseList(r.GetValue(normDeltas), "--norm-deltas", double.Parse) ?? [],
+                theorems.HasFlag(QkTheorems.Random) ? Shared.ParseList(r.GetValue(normBounds), "--norm-bounds", double.Parse) ?? [] : [],
+                theorems.HasFlag(QkTheorems.Random) ? Shared.ParseList(r.GetValue(normDeltas), "--norm-deltas", double.Parse) ?? [] : [],
                 r.GetValue(channels), r.GetValue(inputChannels), r.GetValue(outputs), r.GetValue(spatial), r.GetValue(inputSpatial), r.GetValue(kernel),
                 r.GetValue(beta1), r.GetValue(beta2), theorems, K: r.GetValue(k), C0: r.GetValue(c0), Delta0: r.GetValue(delta0), LatalaC: r.GetValue(latala),
                 K1: r.GetValue(k1), K2: r.GetValue(k2), MomentC1: r.GetValue(mc1), MomentC2: r.GetValue(mc2), C5: r.GetValue(c5)));
