@@ -1,5 +1,4 @@
 using System.CommandLine;
-using InitPrune.Engine;
 using InitPrune.Experiments;
 using Spectre.Console;
 
@@ -24,9 +23,7 @@ internal static class BenchCommand
         {
             bool json = r.GetValue(s.Json);
             if (r.GetValue(scoring)) return Scoring(r.GetValue(synflowIterations), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
-            var report = ThroughputBenchmark.Run(r.GetValue(batches), r.GetValue(reps), r.GetValue(batch), r.GetValue(sparsity), r.GetValue(s.Seed));
-            var dir = Artifacts.PrepareOutput(r.GetValue(outDir)!);
-            Artifacts.WriteJson(Path.Combine(dir, "bench.json"), report);
+            var report = ThroughputBenchmark.RunInto(r.GetValue(outDir)!, r.GetValue(batches), r.GetValue(reps), r.GetValue(batch), r.GetValue(sparsity), r.GetValue(s.Seed));
             if (json)
             {
                 Output.Json(report);
@@ -45,12 +42,10 @@ internal static class BenchCommand
     {
         var console = Output.Human(json);
         var table = new Table().AddColumns("model", "method", "scoring (s)", "train step (s)", "scoring / step");
-        var timings = ScoringBenchmark.Run(synflowIterations: synflowIterations, seed: seed,
+        var timings = ScoringBenchmark.RunInto(outDir, synflowIterations, seed,
             progress: t => console.WriteLine($"{t.Model} {t.Method}: {t.ScoringSeconds:0.000} s (train step {t.TrainStepSeconds:0.000} s)"));
         foreach (var t in timings)
             table.AddRow(t.Model, t.Method, $"{t.ScoringSeconds:0.000}", $"{t.TrainStepSeconds:0.000}", $"{t.Ratio:0.0}");
-        var dir = Artifacts.PrepareOutput(outDir);
-        Artifacts.WriteJson(Path.Combine(dir, "scoring.json"), timings);
         if (json) Output.Json(timings);
         else console.Write(table);
         return 0;

@@ -38,10 +38,10 @@ internal static class QuickstartCommand
             }
             var table = new Table().Title($"test accuracy (%) after {result.Epochs} epochs, {Markup.Escape(result.Dataset)}");
             table.AddColumn("method");
-            var sps = result.Runs.Select(x => x.Sparsity).Distinct().ToList();
-            foreach (var sp in sps) table.AddColumn(new TableColumn($"s = {sp.ToString(CultureInfo.InvariantCulture)}").RightAligned());
-            foreach (var m in result.Runs.Select(x => x.Method).Distinct())
-                table.AddRow([m, .. sps.Select(sp => (100 * result.Runs.First(x => x.Method == m && x.Sparsity == sp).TestAccuracy).ToString("0.00", CultureInfo.InvariantCulture))]);
+            var (columns, rows) = result.AccuracyTable();
+            foreach (var sp in columns) table.AddColumn(new TableColumn($"s = {sp.ToString(CultureInfo.InvariantCulture)}").RightAligned());
+            foreach (var (method, accuracy) in rows)
+                table.AddRow([Markup.Escape(method), .. accuracy.Select(a => a.ToString("0.00", CultureInfo.InvariantCulture))]);
             console.Write(table);
             console.WriteLine($"wrote results.json and accuracy.png to {Path.GetFullPath(dir)}");
             return 0;

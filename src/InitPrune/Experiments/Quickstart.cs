@@ -30,7 +30,16 @@ public sealed record QuickstartRun(string Method, double Sparsity, double Actual
 
 /// <summary>results.json of the quickstart.</summary>
 public sealed record QuickstartResult(string Dataset, string DataSource, string? Note, string Model, int Epochs, long Seed,
-    IReadOnlyList<QuickstartRun> Runs, IReadOnlyDictionary<string, string> Files);
+    IReadOnlyList<QuickstartRun> Runs, IReadOnlyDictionary<string, string> Files)
+{
+    /// <summary>The sparsities in order, and per method (in order) its test accuracy (%) at each: the table the command prints.</summary>
+    public (IReadOnlyList<double> Sparsities, IReadOnlyList<(string Method, double[] Accuracy)> Rows) AccuracyTable()
+    {
+        var sparsities = Runs.Select(x => x.Sparsity).Distinct().ToList();
+        return (sparsities, [.. Runs.Select(x => x.Method).Distinct()
+            .Select(m => (m, sparsities.Select(sp => 100 * Runs.First(x => x.Method == m && x.Sparsity == sp).TestAccuracy).ToArray()))]);
+    }
+}
 
 public static class Quickstart
 {

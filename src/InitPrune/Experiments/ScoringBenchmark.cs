@@ -22,6 +22,15 @@ public static class ScoringBenchmark
     public static readonly IReadOnlyList<string> DefaultModels = ["vgg16", "resnet32"];
     public static readonly IReadOnlyList<string> DefaultMethods = ["random", "magnitude", "snip", "grasp", "synflow", "sbp-sr", "grasp-sr"];
 
+    /// <summary><c>initprune bench --scoring</c>: prepares <paramref name="outDir"/> first, times every method and writes <c>scoring.json</c> there.</summary>
+    public static List<ScoringTiming> RunInto(string outDir, int synflowIterations = 100, long seed = 0, Action<ScoringTiming>? progress = null)
+    {
+        var dir = Artifacts.PrepareOutput(outDir);
+        var timings = Run(synflowIterations: synflowIterations, seed: seed, progress: progress);
+        Artifacts.WriteJson(Path.Combine(dir, "scoring.json"), timings);
+        return timings;
+    }
+
     public static List<ScoringTiming> Run(IReadOnlyList<string>? models = null, IReadOnlyList<string>? methods = null, int batchSize = 128,
         int synflowIterations = 100, long seed = 0, Action<ScoringTiming>? progress = null)
     {

@@ -31,11 +31,29 @@ public sealed record ThroughputReport(
 /// </summary>
 public static class ThroughputBenchmark
 {
-    public static ThroughputReport Run(int batches = 300, int repetitions = 7, int batchSize = 100, double sparsity = 0.9, long seed = 0)
+    /// <summary>
+    /// <c>initprune bench</c>: checks the settings, prepares <paramref name="outDir"/> (before any timing, so an unusable
+    /// folder fails at once), runs the benchmark and writes <c>bench.json</c> there.
+    /// </summary>
+    public static ThroughputReport RunInto(string outDir, int batches = 300, int repetitions = 7, int batchSize = 100, double sparsity = 0.9, long seed = 0)
+    {
+        Check(batches, repetitions, batchSize, sparsity);
+        var dir = Artifacts.PrepareOutput(outDir);
+        var report = Run(batches, repetitions, batchSize, sparsity, seed);
+        Artifacts.WriteJson(Path.Combine(dir, "bench.json"), report);
+        return report;
+    }
+
+    static void Check(int batches, int repetitions, int batchSize, double sparsity)
     {
         if (batches < 1 || repetitions < 1 || batchSize < 1)
             throw new InitPruneException("--batches, --repetitions and --batch-size must be at least 1");
         MaskBuilder.CheckSparsity(sparsity);
+    }
+
+    public static ThroughputReport Run(int batches = 300, int repetitions = 7, int batchSize = 100, double sparsity = 0.9, long seed = 0)
+    {
+        Check(batches, repetitions, batchSize, sparsity);
         long n = (long)batches * batchSize;
         using var gen = new Generator((ulong)seed);
         var train = new Dataset("fashion-mnist-shaped", randn([n, 1, 28, 28], generator: gen), randint(0, 10, [n], generator: gen), TaskKind.Classification, 10);

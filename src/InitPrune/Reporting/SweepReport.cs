@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Serialization;
 using InitPrune.Engine;
 using InitPrune.Experiments.Sweeps;
 
@@ -12,6 +13,60 @@ namespace InitPrune.Reporting;
 /// </summary>
 public static class SweepReport
 {
+    /// <summary>
+    /// The reports a request asks for: with a spec, its sweep in the store (<c>--store</c>, default
+    /// <c>./initprune-results/store.sqlite</c>); with a store location, every sweep it holds (or only
+    /// <see cref="ReportRequest.Sweep"/>). Each report goes to <see cref="ReportRequest.Out"/> (a subfolder per sweep
+    /// when there are several), by default to <c>&lt;artifacts&gt;/reports/&lt;sweep&gt;</c>; each result also says how
+    /// many of the sweep's done runs have their final weights under the artefact folder.
+    /// </summary>
+    public static IReadOnlyList<SweepReportResult> Build(ReportRequest r)
+    {
+        bool isSpec = r.IsSpec;
+        if (isSpec && !File.Exists(r.Source))
+            throw new InitPruneException($"{r.Source}: no such spec file: check the path (the shipped specs are in configs/)");
+        if (r.Source is { } given && !isSpec && r.Store is { } other)
+            throw new InitPruneException($"the results store is given twice ({given} and --store {other}): give it either as the argument or with --store");
+        var location = (isSpec ? null : r.Source) ?? r.Store ?? ResultsStores.DefaultIn(Experiments.Sweeps.Sweep.DefaultOut);
+        var root = Path.GetFullPath(Artifacts.CheckPath(r.ArtifactRoot, "--artifacts"));
+        using var store = ResultsStores.Open(location, mustExist: true);
+        var sweeps = store.Sweeps();
+        string[] keys;
+        if (isSpec)
+        {
+            var spec = SpecLoader.Load(r.Source!, r.Scale, requireData: false);
+            keys = [spec.Key];
+            if (!sweeps.Any(x => x.Key == spec.Key))
+                throw new InitPruneException($"{location} holds no sweep {spec.Key} (it holds {Known(sweeps)}): run 'initprune sweep {r.Source} --scale {spec.Scale}' first");
+        }
+        else if (r.Sweep is { } only)
+        {
+            if (!sweeps.Any(x => x.Key == only)) throw new InitPruneException($"{location} holds no sweep {only}: use one of {Known(sweeps)}");
+            keys = [only];
+        }
+        else keys = [.. sweeps.Select(x => x.Key)];
+        if (keys.Length == 0) throw new InitPruneException($"{location} holds no sweep yet: run 'initprune sweep SPEC' first");
+
+        var folders = new SweepFolders(root);
+        var results = new List<SweepReportResult>();
+        foreach (var key in keys)
+        {
+            var info = sweeps.First(x => x.Key == key);
+            // A store's sweep key becomes a folder name only as a safe file name (a hostile key may hold '/' or '..').
+            var folder = SweepSpec.FileName(key);
+            var dir = r.Out is { } o ? (keys.Length == 1 ? o : Path.Combine(o, folder)) : Path.Combine(root, "reports", folder);
+            Artifacts.PrepareOutput(dir, r.Out is null ? "--artifacts" : "--out");
+            var runs = store.Load(key);
+            var (tables, files, progress) = Write(info, runs, dir);
+            var done = runs.Where(x => x.Status == RunStatus.Done).ToList();
+            var found = done.Count(x => SweepFolders.IsRunId(x.Id) && File.Exists(folders.FinalWeightsOf(x.Id)));
+            results.Add(new SweepReportResult(key, info, tables, files, progress, Path.GetFullPath(dir), new FinalWeights(Path.Combine(root, "runs"), found, done.Count)));
+        }
+        return results;
+    }
+
+    static string Known(IReadOnlyList<SweepInfo> sweeps) => sweeps.Count == 0 ? "none" : string.Join(", ", sweeps.Select(x => x.Key));
+
     /// <summary>
     /// Builds the tables and writes <c>report.md</c>, <c>report.csv</c>, <c>report.html</c>, <c>report.json</c> (the
     /// tables) and the PNG and SVG plots to <paramref name="outDir"/>, each file atomically. <c>Progress</c> says how
@@ -224,3 +279,34 @@ internal sealed record ReportHeader(string Counts, string? Progress, IReadOnlyLi
         $"{e.Threads} thread{(e.Threads == 1 ? "" : "s")}, {e.Device}, {e.Os}, {e.Dotnet}" +
         (e.OneDnn is { } isa ? $", oneDNN {isa}" : "");
 }
+
+/// <summary>
+/// What <c>initprune report</c> asks for. <see cref="Source"/> is a spec (<c>.yaml</c>/<c>.yml</c>), a results store
+/// location, or null (the store <see cref="Store"/>, default <c>./initprune-results/store.sqlite</c>).
+/// <see cref="Artifacts"/> is the sweep's artefact folder (default <c>./initprune-results</c>, as for <c>sweep</c>).
+/// </summary>
+public sealed record ReportRequest(
+    string? Source = null,
+    string Scale = "full",
+    string? Store = null,
+    string? Sweep = null,
+    string? Out = null,
+    string? Artifacts = null)
+{
+    public bool IsSpec => Source is { } s && (s.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || s.EndsWith(".yml", StringComparison.OrdinalIgnoreCase));
+
+    public string ArtifactRoot => Artifacts ?? Experiments.Sweeps.Sweep.DefaultOut;
+}
+
+/// <summary>How many of a sweep's done runs have their final weights (<c>final.safetensors</c>) under <see cref="Folder"/>.</summary>
+public sealed record FinalWeights(string Folder, int Found, int Done);
+
+/// <summary>One sweep's report: its tables, the files written to <see cref="Folder"/>, the progress line of an unfinished sweep (else null), and its final weights.</summary>
+public sealed record SweepReportResult(
+    string Sweep,
+    [property: JsonIgnore] SweepInfo Info,
+    IReadOnlyList<ReportTable> Tables,
+    ReportFiles Files,
+    string? Progress,
+    string Folder,
+    FinalWeights Weights);

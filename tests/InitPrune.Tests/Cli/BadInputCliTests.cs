@@ -77,7 +77,7 @@ public sealed class BadInputCliTests : IDisposable
     {
         var spec = Spec(Small.Replace("width: 8", "width: [8, 1000000000]").Replace("sparsity: [0, 0.5]", "sparsity: 0"));
         var store = root.File("out/store.sqlite");
-        var r = CliRunner.Run("sweep", spec, "--store", store, "--json");
+        var r = CliRunner.Run("sweep", spec, "--out", root.File("out"), "--json");
         Assert.True(r.ExitCode == 4, r.Stderr);
         Assert.Equal(1, r.Json.GetProperty("done").GetInt32());
         Assert.Equal(1, r.Json.GetProperty("failed").GetInt32());
@@ -122,6 +122,29 @@ public sealed class BadInputCliTests : IDisposable
         Assert.False(File.Exists("store.sqlite"), "an empty --out must not put the store in the current folder");
     }
 
+    [Theory]
+    [InlineData("postgres://user@db.example/initprune", ResultsStores.PostgresNotYet)]
+    [InlineData("postgresql://db.example:5432/initprune", ResultsStores.PostgresNotYet)]
+    [InlineData("mysql://db.example/initprune", "unknown store scheme 'mysql:'")]
+    [InlineData("results:v2.sqlite", "unknown store scheme 'results:'")]
+    public void A_store_location_that_names_no_SQLite_file_is_one_line_for_sweep_and_report_and_creates_nothing(string location, string expected)
+    {
+        var spec = Spec(Small);
+        Error(CliRunner.Run("sweep", spec, "--store", location, "--out", root.File("out")), 2, expected);
+        Error(CliRunner.Run("report", spec, "--store", location, "--artifacts", root.File("out")), 2, expected);
+        Error(CliRunner.Run("report", location, "--artifacts", root.File("out")), 2, expected);
+        Assert.False(Directory.Exists(root.File("out")));
+    }
+
+    [Fact]
+    public void A_sweep_whose_artifacts_or_tensorboard_folder_cannot_be_used_is_one_line()
+    {
+        var spec = Spec(Small);
+        Error(CliRunner.Run("sweep", spec, "--out", root.File("out"), "--artifacts", RegularFile()), 2, "--artifacts", "is a file, not a folder");
+        Error(CliRunner.Run("sweep", spec, "--out", root.File("out"), "--tensorboard", RegularFile()), 2, "--tensorboard", "is a file, not a folder");
+        Error(CliRunner.Run("sweep", spec, "--out", root.File("out"), "--artifacts", ""), 2, "--artifacts is empty");
+    }
+
     [Fact]
     public void Train_tensorboard_naming_a_regular_file_is_one_line()
     {
@@ -137,7 +160,7 @@ public sealed class BadInputCliTests : IDisposable
 
         var spec = Spec(Small);
         var store = root.File("out/store.sqlite");
-        Assert.Equal(0, CliRunner.Run("sweep", spec, "--store", store).ExitCode);
+        Assert.Equal(0, CliRunner.Run("sweep", spec, "--out", root.File("out")).ExitCode);
         Error(CliRunner.Run("report", spec, "--store", store, "--out", RegularFile()), 2, "--out", "is a file, not a folder");
         Error(CliRunner.Run("report", spec, "--store", store, "--out", Path.Combine(RegularFile(), "sub")), 2, "cannot create output folder");
         Error(CliRunner.Run("report", spec, "--store", store, "--out", ""), 2, "--out is empty");
@@ -169,7 +192,7 @@ public sealed class BadInputCliTests : IDisposable
     {
         var spec = Spec(Small);
         var store = root.File("out/store.sqlite");
-        Assert.Equal(0, CliRunner.Run("sweep", spec, "--store", store).ExitCode);
+        Assert.Equal(0, CliRunner.Run("sweep", spec, "--out", root.File("out")).ExitCode);
         // Overwrite every page but the first (the header and the schema) with garbage: the tables' pages are damaged.
         var bytes = File.ReadAllBytes(store);
         int pageSize = (bytes[16] << 8) | bytes[17];
@@ -177,7 +200,7 @@ public sealed class BadInputCliTests : IDisposable
         for (int i = pageSize; i < bytes.Length; i++) bytes[i] = 0x5A;
         File.WriteAllBytes(store, bytes);
 
-        foreach (var r in new[] { CliRunner.Run("report", store), CliRunner.Run("sweep", spec, "--store", store) })
+        foreach (var r in new[] { CliRunner.Run("report", store), CliRunner.Run("sweep", spec, "--out", root.File("out")) })
             Error(r, 2, $"store {store} is corrupt (database disk image is malformed)", "move it aside and rerun the sweep", "restore a backup");
     }
 
@@ -185,13 +208,12 @@ public sealed class BadInputCliTests : IDisposable
     public void A_corrupt_checkpoint_fails_its_run_saying_to_rerun_it_from_scratch_and_retry_failed_does()
     {
         var spec = Spec(Small.Replace("sparsity: [0, 0.5]", "sparsity: 0.5"));
-        var store = root.File("out/store.sqlite");
         var id = SpecLoader.Load(spec).Entries.Single().Config.Id;
         var checkpoint = new SweepFolders(root.File("out")).CheckpointOf(id);
         Directory.CreateDirectory(Path.GetDirectoryName(checkpoint)!);
         File.WriteAllBytes(checkpoint, [1, 2, 3]);
 
-        var first = CliRunner.Run("sweep", spec, "--store", store, "--json");
+        var first = CliRunner.Run("sweep", spec, "--out", root.File("out"), "--json");
         Assert.Equal(4, first.ExitCode);
         var reason = first.Json.GetProperty("failures")[0].GetString()!;
         // No checkpoint of this run was ever recorded, so the store's hash check refuses it before it is parsed.
@@ -200,7 +222,7 @@ public sealed class BadInputCliTests : IDisposable
         Assert.Contains("--retry-failed", reason);
         Assert.DoesNotContain("safetensors writer", reason);
 
-        var retry = CliRunner.Run("sweep", spec, "--store", store, "--retry-failed", "--json");
+        var retry = CliRunner.Run("sweep", spec, "--out", root.File("out"), "--retry-failed", "--json");
         Assert.True(retry.ExitCode == 0, retry.Stderr);
         Assert.Equal(1, retry.Json.GetProperty("done").GetInt32());
         Assert.False(File.Exists(checkpoint));
@@ -219,7 +241,7 @@ public sealed class BadInputCliTests : IDisposable
             // This test process is the other live sweep: it holds the first run.
             held = s.Claim(loaded.Key, WorkerInfo.Current, SweepOptions.Lease)!.RunId;
         }
-        var r = CliRunner.Run("sweep", spec, "--store", store);
+        var r = CliRunner.Run("sweep", spec, "--out", root.File("out"));
         Assert.True(r.ExitCode == 5, r.Stdout + r.Stderr);
         Assert.Contains("1 left", r.Stdout);
         Assert.Contains($"1 runs are being computed by another live sweep ({WorkerInfo.Current})", r.Stdout);

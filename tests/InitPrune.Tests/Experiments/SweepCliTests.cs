@@ -1,3 +1,4 @@
+using InitPrune.Experiments.Sweeps;
 using InitPrune.Tests.Cli;
 using InitPrune.Tests.Data;
 
@@ -57,18 +58,23 @@ public class SweepCliTests
         using var dir = new TempDir();
         var spec = Write(dir, Small);
         var outDir = dir.File("out");
-        var sweep = CliRunner.Run("sweep", spec, "--out", outDir, "--tensorboard", "--json");
+        var tensorboard = dir.File("tb");
+        var sweep = CliRunner.Run("sweep", spec, "--out", outDir, "--tensorboard", tensorboard, "--json");
         Assert.Equal(0, sweep.ExitCode);
         Assert.Equal(6, sweep.Json.GetProperty("done").GetInt32());
-        Assert.Equal(6, Directory.GetDirectories(Path.Combine(outDir, "tensorboard")).Length);
-        Assert.All(Directory.GetDirectories(Path.Combine(outDir, "tensorboard")), d => Assert.NotEmpty(Directory.GetFiles(d, "events.out.tfevents.*")));
+        // --tensorboard DIR, as for train: one subfolder per run id, nothing under the results folder.
+        var ids = SpecLoader.Load(spec).DistinctRuns.Select(c => c.Id).Order().ToList();
+        Assert.Equal(ids, Directory.GetDirectories(tensorboard).Select(Path.GetFileName).Order());
+        Assert.All(Directory.GetDirectories(tensorboard), d => Assert.NotEmpty(Directory.GetFiles(d, "events.out.tfevents.*")));
+        Assert.False(Directory.Exists(Path.Combine(outDir, "tensorboard")));
         Assert.Equal(6, Directory.GetDirectories(Path.Combine(outDir, "runs")).Length);
         Assert.Empty(Directory.GetFiles(Path.Combine(outDir, "checkpoints")));
         Assert.Contains("\"done\": 6", File.ReadAllText(Path.Combine(outDir, "sweep-cli-test@full.json")));
 
-        var report = CliRunner.Run("report", spec, "--store", Path.Combine(outDir, "store.sqlite"), "--json");
+        var report = CliRunner.Run("report", spec, "--store", Path.Combine(outDir, "store.sqlite"), "--artifacts", outDir, "--json");
         Assert.Equal(0, report.ExitCode);
         var files = report.Json[0].GetProperty("files");
+        Assert.Equal(Path.Combine(outDir, "reports", "cli-test@full"), Path.GetDirectoryName(files.GetProperty("html").GetString()));
         foreach (var key in new[] { "markdown", "csv", "html" }) Assert.True(File.Exists(files.GetProperty(key).GetString()), key);
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(files.GetProperty("html").GetString())!, "report.json")));
         var table = report.Json[0].GetProperty("tables")[0];

@@ -73,11 +73,11 @@ public sealed class HostileStoreTests : IDisposable
     string[] HostileKeys() => [Path.Combine(root.Path, "abs-evil") + "@full", "../../evil-out@full", "../../../../evil-out@full", new string('k', 300) + "@full"];
 
     [Fact]
-    public void A_report_of_hostile_sweep_keys_writes_only_under_the_stores_reports_folder()
+    public void A_report_of_hostile_sweep_keys_writes_only_under_the_artefact_folders_reports_folder()
     {
         var store = HostileStore(HostileKeys());
 
-        var r = CliRunner.Run("report", store, "--json");
+        var r = CliRunner.Run("report", store, "--artifacts", Path.GetDirectoryName(store)!, "--json");
 
         Assert.True(r.ExitCode == 0, r.Stderr);
         var files = AllFiles();

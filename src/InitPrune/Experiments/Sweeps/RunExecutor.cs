@@ -9,17 +9,31 @@ using static TorchSharp.torch;
 namespace InitPrune.Experiments.Sweeps;
 
 /// <summary>
-/// Where a sweep keeps files beside its store: checkpoints, final weights and masks, TensorBoard logs. A run id
-/// becomes part of a path only when it is one (16 lower-case hex digits, <see cref="RunConfig.Id"/>): an id read
-/// from a damaged or hostile store is refused.
+/// Where a sweep keeps its files, under an artefact folder of its own (never located by the results store's path):
+/// <c>checkpoints/</c>, <c>runs/&lt;run id&gt;/</c> (final weights and masks), <c>reports/</c>, and the TensorBoard
+/// logs under <paramref name="TensorBoard"/> (null: none). The default layout puts the artefact folder where the store
+/// is, <c>&lt;out&gt;/</c> beside <c>&lt;out&gt;/store.sqlite</c>. A run id becomes part of a path only when it is one
+/// (16 lower-case hex digits, <see cref="RunConfig.Id"/>): an id read from a damaged or hostile store is refused.
 /// </summary>
-public sealed record SweepFolders(string Root)
+public sealed record SweepFolders(string Root, string? TensorBoard = null)
 {
     public string CheckpointOf(string runId) => Path.Combine(Root, "checkpoints", Checked(runId) + ".safetensors");
     public string RunFolder(string runId) => Path.Combine(Root, "runs", Checked(runId));
-    public string TensorBoardOf(string runId) => Path.Combine(Root, "tensorboard", Checked(runId));
 
-    static string Checked(string runId) => runId.Length == 16 && runId.All(char.IsAsciiHexDigitLower)
+    /// <summary>The run's TensorBoard folder, <c>&lt;TensorBoard&gt;/&lt;run id&gt;</c>; null when the sweep writes no TensorBoard logs.</summary>
+    public string? TensorBoardOf(string runId)
+    {
+        var id = Checked(runId);
+        return TensorBoard is null ? null : Path.Combine(TensorBoard, id);
+    }
+
+    /// <summary>The run's final weights, <c>runs/&lt;run id&gt;/final.safetensors</c>.</summary>
+    public string FinalWeightsOf(string runId) => Path.Combine(RunFolder(runId), "final.safetensors");
+
+    /// <summary>Whether <paramref name="runId"/> is a run id (and so may become part of a path).</summary>
+    public static bool IsRunId(string runId) => runId.Length == 16 && runId.All(char.IsAsciiHexDigitLower);
+
+    static string Checked(string runId) => IsRunId(runId)
         ? runId
         : throw new InitPruneException($"the store holds the run id '{FileNames.Safe(runId)}', which is not a run id (16 hex digits): the store is damaged or not written by InitPrune; rerun the sweep into a new store");
 }
@@ -31,7 +45,7 @@ public sealed record RunOutcome(string RunId, bool Done, string? Error, double? 
 /// Computes one claimed run: initialize, prune (recording what pruning did), train with a checkpoint after every
 /// epoch, and record the result. A run whose checkpoint exists resumes from it instead of pruning again.
 /// </summary>
-public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDataCache data, bool tensorBoard = false)
+public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDataCache data)
 {
     /// <summary>Raised on each training step (for progress displays).</summary>
     public event Action<StepProgress>? Step;
@@ -151,7 +165,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
 
     void Train(string id, RunConfig c, RunData run, nn.Module<Tensor, Tensor> model, TrainState? resume, Checkpoints saved)
     {
-        var trainer = new Trainer(c.ToTrainConfig(tensorBoard ? folders.TensorBoardOf(id) : null));
+        var trainer = new Trainer(c.ToTrainConfig(folders.TensorBoardOf(id)));
         trainer.Step += p => Step?.Invoke(p);
         trainer.EpochEnd += m => store.RecordEpoch(id, m);
         trainer.StateSaved += s =>
@@ -224,7 +238,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         var dir = folders.RunFolder(id);
         Directory.CreateDirectory(dir);
         var meta = new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "initprune", ["run"] = id };
-        Safetensors.Save(Path.Combine(dir, "final.safetensors"), Network.StateDict(model), meta);
+        Safetensors.Save(folders.FinalWeightsOf(id), Network.StateDict(model), meta);
         var masks = Network.Prunable(model).Where(t => t.Mask is not null).ToDictionary(t => t.Name, t => t.Mask!.ne(0));
         if (masks.Count > 0) Safetensors.Save(Path.Combine(dir, "mask.safetensors"), masks, meta);
         foreach (var m in masks.Values) m.Dispose();

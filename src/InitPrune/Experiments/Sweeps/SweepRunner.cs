@@ -4,19 +4,23 @@ using InitPrune.Training;
 
 namespace InitPrune.Experiments.Sweeps;
 
-/// <summary>What <c>initprune sweep</c> takes besides the spec.</summary>
+/// <summary>
+/// How a worker runs a sweep's runs: the results store's location (<see cref="ResultsStores"/>), the artefact folder
+/// for checkpoints and final weights (<see cref="SweepFolders"/>), and the TensorBoard folder (null: no logs).
+/// </summary>
 public sealed record SweepOptions(
-    string StorePath,
+    string Store,
+    string Artifacts,
     int Workers = 1,
     string? DataDir = null,
-    bool TensorBoard = false,
+    string? TensorBoard = null,
     bool RetryFailed = false,
     int? Threads = null)
 {
     /// <summary>A claim whose heartbeat is older than this is taken to be dead (a worker on another machine).</summary>
     public static readonly TimeSpan Lease = TimeSpan.FromMinutes(15);
 
-    public SweepFolders Folders => new(Path.GetDirectoryName(Path.GetFullPath(StorePath))!);
+    public SweepFolders Folders => new(Path.GetFullPath(Artifacts), TensorBoard is { } tb ? Path.GetFullPath(tb) : null);
 }
 
 /// <summary>What a sweep left in the store, and what this call computed.</summary>
@@ -52,7 +56,7 @@ public static class SweepRunner
     {
         if (o.Threads is { } t) TorchSharp.torch.set_num_threads(t);
         using var data = new RunDataCache(o.DataDir);
-        var executor = new RunExecutor(store, o.Folders, data, o.TensorBoard);
+        var executor = new RunExecutor(store, o.Folders, data);
         if (step is not null) executor.Step += step;
         var outcomes = new List<RunOutcome>();
         while (store.Claim(sweepKey, WorkerInfo.Current, SweepOptions.Lease) is { } claim)
@@ -94,7 +98,7 @@ public static class SweepRunner
     }
 
     /// <summary>
-    /// Deletes the temporary files that killed writers left in the sweep's folders (the store's folder, checkpoints/,
+    /// Deletes the temporary files that killed writers left in the sweep's folders (the artefact folder, checkpoints/,
     /// runs/*/ and reports/*/); a live writer's temporary file, in this sweep or another on the same store, is kept.
     /// </summary>
     public static IReadOnlyList<string> RemoveStaleTemporaries(SweepFolders folders)
