@@ -48,7 +48,8 @@ internal sealed class Declared
             if (givenOnly && !Given(r, p.Key)) continue;
             if (!Given(r, p.Key) && !HasDefault(option)) continue;
             var value = p.Canonical(Read(r, p, option));
-            if (p.Problem(value) is { } advice)
+            // A name from a registry is checked by the registry when used, which says more (e.g. resnetN needs N = 6n+2).
+            if ((p.Kind != ParamKind.Text || p.Registry is null) && p.Problem(value) is { } advice)
                 throw new InitPruneException(p.Kind == ParamKind.Text
                     ? $"{p.Flag} '{value}' is unknown: {advice}"
                     : $"{p.Flag} {Shared.Format(value)} is impossible: {advice}");

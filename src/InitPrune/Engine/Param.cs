@@ -62,7 +62,8 @@ public sealed record Param(
     IReadOnlyDictionary<string, string>? Aliases = null,
     string? Cli = null,
     bool Negated = false,
-    Func<string, string?>? Resolve = null)
+    Func<string, string?>? Resolve = null,
+    string? Registry = null)
 {
     /// <summary>The command-line option: <see cref="Cli"/>, else <c>--</c> and the key with dashes.</summary>
     public string Flag => Cli ?? "--" + (Negated ? "no-" : "") + Key.Replace('_', '-');
@@ -158,7 +159,7 @@ public sealed record Param(
         }
         return new Param(Snake(p.Name!), KindOf(p.ParameterType)!.Value, p.DefaultValue, opt.Help, opt.Cite, nullable,
             opt.Min, opt.MinOpen, opt.Max, opt.MaxOpen, choices,
-            opt.Aliases.Length > 0 ? opt.Aliases.Select(a => a.Split('=')).ToDictionary(a => a[0], a => a[1]) : null, opt.Cli, opt.Negated, resolve);
+            opt.Aliases.Length > 0 ? opt.Aliases.Select(a => a.Split('=')).ToDictionary(a => a[0], a => a[1]) : null, opt.Cli, opt.Negated, resolve, opt.NamesFrom?.Name);
     }
 
     static ParamKind? KindOf(Type type)

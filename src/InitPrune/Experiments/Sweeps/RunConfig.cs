@@ -178,14 +178,14 @@ internal sealed class PruneSettingsJson : JsonConverter<PruneSettings>
         using var doc = JsonDocument.ParseValue(ref reader);
         var o = doc.RootElement;
         var method = o.GetProperty("method").GetString()!;
-        var declared = method == "none" ? [] : PrunerRegistry.Get(method).Options;
+        // A method this version does not know (a damaged or newer store) keeps every option it holds.
+        var declared = PrunerRegistry.Methods.FirstOrDefault(m => m.Name == method)?.Options ?? (method == "none" ? [] : PrunerRegistry.AllOptions);
         var values = new List<KeyValuePair<string, object>>();
         foreach (var property in o.EnumerateObject())
         {
             if (property.Name is "method" or "sparsity" or "scope" or "rescale" or "score_batch_size" or "include_biases") continue;
-            var p = PrunerRegistry.AllOptions.FirstOrDefault(p => p.Key == property.Name)
-                ?? throw new JsonException($"prune.{property.Name} is not an option of any method");
-            if (!declared.Contains(p)) continue;
+            var p = PrunerRegistry.AllOptions.FirstOrDefault(p => p.Key == property.Name);
+            if (p is null || !declared.Contains(p)) continue;
             values.Add(new(p.Key, p.Kind switch
             {
                 ParamKind.Integer => property.Value.GetInt32(),

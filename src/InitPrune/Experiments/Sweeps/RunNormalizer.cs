@@ -178,7 +178,7 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
     {
         try
         {
-            if (config.Prune.Method != Dense) config.Prune.MethodOptions.Validate(PrunerRegistry.Get(config.Prune.Method));
+            if (config.Prune.Method != Dense && !Trains(config.Prune.Method)) PrunerRegistry.Create(config.Prune.Method, config.ToPruneSpec().Options);
         }
         catch (InitPruneException e)
         {
