@@ -1,65 +1,93 @@
 using System.CommandLine;
+using InitPrune.Engine;
 using InitPrune.Experiments;
-using Spectre.Console;
+using InitPrune.Experiments.Sweeps;
 using InitPrune.Pruning;
+using Spectre.Console;
 
 namespace InitPrune.Cli.Commands;
 
-internal static class PruneCommand
+/// <summary>
+/// <c>initprune prune</c>. Its options come from the declarations: the prune section (<see cref="PruneSettings"/>), every
+/// method's options (<see cref="PrunerRegistry.AllOptions"/>) and, for methods that train (IMP), the training recipe
+/// (<see cref="TrainSettings"/>), so a new method's option appears here without touching this file.
+/// </summary>
+internal sealed class PruneCommand
 {
-    public static Command Create()
+    static readonly string[] RecipeKeys = ["lr", "momentum", "nesterov", "weight_decay", "batch_size"];
+
+    readonly Shared s = new();
+    readonly Declared prune = new(Param.Of(typeof(PruneSettings)), "", "method", "sparsity");
+    readonly Declared methodOptions = new(PrunerRegistry.AllOptions, p => $"{string.Join(", ", PrunerRegistry.Declaring(p).Select(m => m.Name))}: ");
+    readonly Declared recipe = new(Param.Of(typeof(TrainSettings)).Where(p => RecipeKeys.Contains(p.Key))
+        .Concat(Param.Of(typeof(DataSettings)).Where(p => p.Key == "augment")), _ => "imp (training rounds): ");
+    readonly Option<bool> saveScores = new("--save-scores") { Description = "Also write the scores (scores.safetensors)" };
+    readonly Option<string> outDir;
+
+    public Command Command { get; }
+
+    public PruneCommand()
     {
-        var s = new Shared();
-        var method = new Option<string>("--method") { Description = "Pruning method: random, magnitude (|W|), snip (|W ⊙ ∂L/∂W|), grasp (θ ⊙ Hg), synflow (data-free, iterative), sbp-sr / grasp-sr (SNIP / GraSP on a --stable ResNet), wlth (Bernoulli keep σ²_w,EOC/σ²_w; ignores --sparsity), seed003-random / seed003-magnitude (⌊D^(1−α)⌋ per hidden layer; ignore --sparsity), imp (iterative magnitude pruning with rewinding: --rounds of --round-epochs training); see docs/methods.md", DefaultValueFactory = _ => "snip" };
-        var sparsity = new Option<double>("--sparsity") { Description = "Fraction of prunable weights removed, in [0, 1)", DefaultValueFactory = _ => 0.9 };
-        var scope = new Option<string>("--scope") { Description = "global (one threshold over all layers) or layer-wise (each layer keeps the same fraction)", DefaultValueFactory = _ => "global" };
-        var includeBiases = new Option<bool>("--include-biases") { Description = "Prune biases too" };
-        var scoreBatch = new Option<int>("--score-batch-size") { Description = "Mini-batch size used by data-driven scores (SNIP)", DefaultValueFactory = _ => 100 };
-        var saveScores = new Option<bool>("--save-scores") { Description = "Also write the scores (scores.safetensors)" };
-        var temperature = new Option<double>("--temperature") { Description = "GraSP: the logits are divided by this temperature", DefaultValueFactory = _ => 200.0 };
-        var iterations = new Option<int>("--iterations") { Description = "SynFlow: pruning rounds of the exponential schedule", DefaultValueFactory = _ => 100 };
-        var alpha = new Option<double>("--alpha") { Description = "seed003-*: prune ⌊D^(1−α)⌋ of the D weights of each hidden layer, α in (0, 1]", DefaultValueFactory = _ => 0.5 };
-        var rescale = new Option<string>("--rescale") { Description = "Rescale kept weights after pruning: none; eoc (seed 001 Prop. 1, each unit's kept squared norm back to its dense value, folded into the weights); eoc-fixed (the same factors kept as fixed multipliers during training: pass the written rescale.safetensors to train --fixed-multiplier); eoc-unit (to 1, Algorithm 1 as written); eoc-sigma-w (to σ_w²); random ((1−s)^(−1/2), seed 002); magnitude (t_n, seed 002)", DefaultValueFactory = _ => "none" };
-        var rounds = new Option<int>("--rounds") { Description = "imp: train-prune-rewind rounds; round r keeps (1 − s)^(r/rounds)", DefaultValueFactory = _ => 3 };
-        var roundEpochs = new Option<int>("--round-epochs") { Description = "imp: training epochs per round (SGD, momentum 0.9, cosine)", DefaultValueFactory = _ => 1 };
-        var lr = new Option<double>("--lr") { Description = "imp: learning rate of each round's training", DefaultValueFactory = _ => 0.05 };
-        var outDir = s.Out("./initprune-out/prune");
-        var cmd = new Command("prune", "Build and initialize a model, prune it once at initialization, write weights, scoring batch, mask (and scores) as safetensors plus summary.json");
-        s.AddData(cmd); s.AddModel(cmd);
-        foreach (var o in new Option[] { method, sparsity, scope, includeBiases, scoreBatch, saveScores, temperature, iterations, alpha, rescale, rounds, roundEpochs, lr, outDir }) cmd.Add(o);
-        s.AddRun(cmd);
-        cmd.SetAction(r => Output.Guard(r, s.Device, () =>
-        {
-            bool json = r.GetValue(s.Json);
-            var init = s.InitSpec(r);
-            var methodOptions = new MethodOptions(r.GetValue(temperature), r.GetValue(iterations), r.GetValue(alpha), init.SigmaW, init.SigmaB, r.GetValue(s.Activation)!);
-            var options = new PruneOptions(r.GetValue(s.Dataset)!, s.ModelSpec(r), init,
-                new PruneSpec(r.GetValue(method)!, r.GetValue(sparsity), ParseScope(r.GetValue(scope)!), r.GetValue(includeBiases),
-                    methodOptions, RescaleSpec.Parse(r.GetValue(rescale)!, init.SigmaW)),
-                r.GetValue(s.Seed), r.GetValue(scoreBatch), r.GetValue(s.DataDir), r.GetValue(s.InitFrom), r.GetValue(saveScores));
-            var dir = r.GetValue(outDir)!;
-            var console = Output.Human(json);
-            var imp = new ImpOptions(r.GetValue(rounds), new Training.TrainConfig(r.GetValue(roundEpochs), LearningRate: r.GetValue(lr), Schedule: "cosine"));
-            var summary = Output.WithProgress(console, Output.Interactive(json), hook => PruneJob.Run(options, dir, imp, hook));
-            foreach (var w in summary.Warnings) Output.Warn(console, w);
-            if (json)
-            {
-                Output.Json(summary);
-                return 0;
-            }
-            console.WriteLine($"{summary.Method} ({summary.Scope}) on {summary.Dataset}: kept {summary.Kept:N0} of {summary.Total:N0} weights, sparsity {summary.ActualSparsity:0.0000}");
-            Output.LayerTable(console, summary.Layers);
-            console.WriteLine($"s_max = {summary.MaxSparsityWithoutCollapse:0.000000} (beyond it some layer must be empty); per-unit kept fractions are in summary.json");
-            console.WriteLine($"wrote {string.Join(", ", summary.Files.Values)} to {Path.GetFullPath(dir)}");
-            return 0;
-        }));
-        return cmd;
+        outDir = s.Out("./initprune-out/prune");
+        Command = new Command("prune", "Build and initialize a model, prune it once at initialization, write weights, scoring batch, mask (and scores) as safetensors plus summary.json");
+        s.AddData(Command);
+        s.AddModel(Command);
+        prune.AddTo(Command);
+        prune.Options.First().Required = true;
+        prune.Options.First().Description = $"Pruning method: {string.Join("; ", PrunerRegistry.Methods.Select(m => $"{m.Name}: {m.Summary}"))}; see docs/methods.md";
+        methodOptions.AddTo(Command);
+        recipe.AddTo(Command);
+        Command.Add(saveScores);
+        Command.Add(outDir);
+        s.AddRun(Command);
+        Command.SetAction(r => Output.Guard(r, s.Device, () => Run(r)));
     }
 
-    public static PruneScope ParseScope(string text) => text.ToLowerInvariant() switch
+    public static Command Create() => new PruneCommand().Command;
+
+    /// <summary>
+    /// What the command line asks for, checked against the declarations before any data is touched: an option of
+    /// another method, a training option for a method that does not train, or a missing --sparsity is a one-line error.
+    /// </summary>
+    public PruneOptions Read(ParseResult r)
     {
-        "global" => PruneScope.Global,
-        "layer-wise" or "layerwise" or "layer" => PruneScope.LayerWise,
-        _ => throw new Engine.InitPruneException($"unknown scope '{text}': use global or layer-wise"),
-    };
+        var settings = prune.Build<PruneSettings>(r);
+        var method = PrunerRegistry.Get(settings.Method);
+        var given = methodOptions.Values(r, givenOnly: true);
+        foreach (var key in given.Keys.Where(k => !method.Options.Any(p => p.Key == k)))
+        {
+            var p = PrunerRegistry.AllOptions.First(o => o.Key == key);
+            throw new InitPruneException($"{p.Flag} does nothing for method '{method.Name}': it is an option of {string.Join(", ", PrunerRegistry.Declaring(p).Select(m => m.Name))}");
+        }
+        if (!method.Trains && recipe.Params.FirstOrDefault(p => recipe.Given(r, p.Key)) is { } unused)
+            throw new InitPruneException($"{unused.Flag} does nothing for method '{method.Name}': it sets the training rounds of methods that train (imp)");
+        if (!method.IgnoresSparsity && !prune.Given(r, "sparsity"))
+            throw new InitPruneException($"method '{method.Name}' needs --sparsity, the fraction of weights to remove (e.g. --sparsity 0.9)");
+        settings = settings with { Options = new MethodOptions(given.Select(kv => new KeyValuePair<string, object>(kv.Key, kv.Value!))) };
+        var init = s.InitSpec(r);
+        var values = recipe.Values(r);
+        var train = ((TrainSettings)Param.Build(typeof(TrainSettings), values)).ToConfig((string)values["augment"]!);
+        return new PruneOptions(s.DatasetName(r), s.ModelSpec(r), init, settings.ToSpec(init), r.GetValue(s.Seed), settings.ScoreBatchSize,
+            r.GetValue(s.DataDir), r.GetValue(s.InitFrom), r.GetValue(saveScores), method.Trains ? train : null);
+    }
+
+    int Run(ParseResult r)
+    {
+        bool json = r.GetValue(s.Json);
+        var options = Read(r);
+        var dir = r.GetValue(outDir)!;
+        var console = Output.Human(json);
+        var summary = Output.WithProgress(console, Output.Interactive(json), hook => PruneJob.Run(options, dir, hook));
+        foreach (var w in summary.Warnings) Output.Warn(console, w);
+        if (json)
+        {
+            Output.Json(summary);
+            return 0;
+        }
+        console.WriteLine($"{summary.Method} ({summary.Scope}) on {summary.Dataset}: kept {summary.Kept:N0} of {summary.Total:N0} weights, sparsity {summary.ActualSparsity:0.0000}");
+        Output.LayerTable(console, summary.Layers);
+        console.WriteLine($"s_max = {summary.MaxSparsityWithoutCollapse:0.000000} (beyond it some layer must be empty); per-unit kept fractions are in summary.json");
+        console.WriteLine($"wrote {string.Join(", ", summary.Files.Values)} to {Path.GetFullPath(dir)}");
+        return 0;
+    }
 }

@@ -87,12 +87,15 @@ public static class DatasetRegistry
         new(subfolder, [.. MnistLike.Files.Select(f => f + "(.gz)")], (dir, f) => MnistLike.Find(dir, f.Replace("(.gz)", "")) != null,
             dir => MnistLike.Load(dir, subfolder, normalization), howToGet);
 
-    static string Canonical(string name)
+    /// <summary>The registry name of <paramref name="name"/> in any spelling (e.g. Fashion_MNIST → fashion-mnist), or null.</summary>
+    public static string? Resolve(string name)
     {
         var squeezed = name.Trim().ToLowerInvariant().Replace("-", "").Replace("_", "");
-        return Names.FirstOrDefault(n => n.Replace("-", "") == squeezed)
-            ?? throw new InitPruneException($"unknown dataset '{name}': use one of {string.Join(", ", Names)}");
+        return Names.FirstOrDefault(n => n.Replace("-", "") == squeezed);
     }
+
+    static string Canonical(string name) =>
+        Resolve(name) ?? throw new InitPruneException($"unknown dataset '{name}': use one of {string.Join(", ", Names)}");
 
     static InitPruneException Missing(string name, FileSource s, string? dataDir)
     {

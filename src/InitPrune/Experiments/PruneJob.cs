@@ -19,10 +19,8 @@ public sealed record PruneOptions(
     int ScoreBatchSize = 100,
     string? DataDir = null,
     string? InitFrom = null,
-    bool SaveScores = false);
-
-/// <summary>Iterative magnitude pruning (<c>--method imp</c>): rounds of training, each followed by pruning and rewinding.</summary>
-public sealed record ImpOptions(int Rounds, TrainConfig Train);
+    bool SaveScores = false,
+    TrainConfig? Train = null);
 
 /// <summary>What <c>initprune prune</c> reports (summary.json).</summary>
 public sealed record PruneSummary(
@@ -47,17 +45,21 @@ public sealed record PruneSummary(
 /// <summary>Build, initialize, prune once, and write the weights, scoring batch, mask (and scores) to a folder.</summary>
 public static class PruneJob
 {
-    /// <summary>One-shot pruning, or IMP when the method is <c>imp</c> (<paramref name="imp"/> gives its rounds and training).</summary>
-    public static PruneSummary Run(PruneOptions o, string outDir, ImpOptions? imp = null, Action<Trainer>? configure = null)
+    /// <summary>
+    /// One-shot pruning, or a method that trains (IMP): its rounds train with <see cref="PruneOptions.Train"/> (default:
+    /// the default recipe) as <see cref="IterativeMagnitudePruning.RoundRecipe"/> says, exactly as a sweep's IMP run does.
+    /// </summary>
+    public static PruneSummary Run(PruneOptions o, string outDir, Action<Trainer>? configure = null)
     {
         MaskBuilder.CheckSparsity(o.Prune.Sparsity);
-        bool iterative = o.Prune.Method.Equals("imp", StringComparison.OrdinalIgnoreCase);
-        if (iterative && imp is null) throw new InitPruneException("method 'imp' needs its rounds and training recipe (--rounds, --round-epochs, --lr)");
-        imp?.Train.Validate();
-        if (iterative) IterativeMagnitudePruning.CheckRounds(imp!.Rounds);
+        var info = PrunerRegistry.Get(o.Prune.Method);
+        var options = o.Prune.Options ?? MethodOptions.Default;
+        options.Validate(info);
+        if (info.Trains) IterativeMagnitudePruning.RoundRecipe(o.Train ?? new TrainConfig(), options.Integer(IterativeMagnitudePruning.RoundEpochs)).Validate();
+        var oneShot = info.Trains ? o.Prune with { Method = MagnitudeScorer.Info.Name, Options = null } : o.Prune;
         Setup.CheckScoreBatchSize(o.ScoreBatchSize);
-        var method = iterative ? "imp" : PrunerRegistry.Create(o.Prune.Method).Name;
-        Setup.Check(o.Dataset, o.Model, o.Init, o.InitFrom, iterative ? o.Prune with { Method = "magnitude" } : o.Prune);
+        var method = info.Name;
+        Setup.Check(o.Dataset, o.Model, o.Init, o.InitFrom, oneShot);
         outDir = Artifacts.PrepareOutput(outDir);
         var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
         using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);
@@ -72,8 +74,8 @@ public static class PruneJob
         {
             Safetensors.Save(Path.Combine(outDir, "batch.safetensors"), new Dictionary<string, Tensor> { ["inputs"] = x, ["labels"] = y }, meta);
             files["batch"] = "batch.safetensors";
-            using var result = iterative
-                ? IterativeMagnitudePruning.Run(model, data, imp!.Train, o.Prune with { Method = "magnitude" }, imp.Rounds, o.Seed, configure)
+            using var result = info.Trains
+                ? IterativeMagnitudePruning.Prune(model, data, o.Train ?? new TrainConfig(), o.Prune, o.Seed, configure)
                 : Pruner.Prune(model, o.Prune, new ScoringContext(x, y, data.Train.Kind, Seeds.For(o.Seed, "prune")));
             result.Mask.Save(Path.Combine(outDir, "mask.safetensors"), meta);
             files["mask"] = "mask.safetensors";

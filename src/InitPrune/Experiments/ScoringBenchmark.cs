@@ -47,7 +47,7 @@ public static class ScoringBenchmark
                 bool stable = method.EndsWith("-sr", StringComparison.Ordinal);
                 if (stable && !name.StartsWith("resnet", StringComparison.Ordinal)) continue;
                 using var model = Build(name, stable, seed);
-                var spec = new PruneSpec(method, 0.9, Options: new MethodOptions(Iterations: synflowIterations));
+                var spec = new PruneSpec(method, 0.9, Options: MethodOptions.Default.With(SynFlowScorer.Iterations, synflowIterations));
                 var clock = Stopwatch.StartNew();
                 using (Pruner.Prune(model, spec, new ScoringContext(x, y, TaskKind.Classification, seed))) { }
                 var t = new ScoringTiming(name, method, clock.Elapsed.TotalSeconds, step, clock.Elapsed.TotalSeconds / step);

@@ -16,18 +16,17 @@ public sealed class MaskedConv2d : MaskedLayer
     {
         if (stride < 1 || padding < 0)
             throw new Engine.InitPruneException($"impossible convolution: stride {stride}, padding {padding}; stride must be ≥ 1 and padding ≥ 0");
-        PaddingMode = paddingMode.ToLowerInvariant() switch
-        {
-            "zeros" or "zero" => "zeros",
-            "circular" => "circular",
-            _ => throw new Engine.InitPruneException($"unknown padding '{paddingMode}': use zeros or circular"),
-        };
+        PaddingMode = CheckPadding(paddingMode);
         InChannels = inChannels;
         OutChannels = outChannels;
         KernelSize = kernelSize;
         Stride = stride;
         Padding = padding;
     }
+
+    /// <summary>The canonical padding mode of <paramref name="mode"/>, or a one-line error.</summary>
+    public static string CheckPadding(string mode) =>
+        Paddings.Resolve(mode) ?? throw new Engine.InitPruneException($"unknown padding '{mode}': use {string.Join(" or ", Paddings.Names)}");
 
     public long InChannels { get; }
     public long OutChannels { get; }
@@ -46,4 +45,18 @@ public sealed class MaskedConv2d : MaskedLayer
 
     static long Positive(long value, string what) =>
         value >= 1 ? value : throw new Engine.InitPruneException($"impossible convolution: {what} {value}; it must be ≥ 1");
+}
+
+/// <summary>Padding modes of the 3×3 convolutions, by the names users type.</summary>
+public static class Paddings
+{
+    public static IReadOnlyList<string> Names { get; } = ["zeros", "circular"];
+
+    /// <summary>The canonical mode (zero = zeros), or null when unknown.</summary>
+    public static string? Resolve(string mode) => mode.Trim().ToLowerInvariant() switch
+    {
+        "zeros" or "zero" => "zeros",
+        "circular" => "circular",
+        _ => null,
+    };
 }

@@ -23,9 +23,9 @@ public sealed record ModelSpec(
     ShortcutKind Shortcut = ShortcutKind.B)
 {
     /// <summary>Hidden widths after resolving presets (lenet300 = [300, 100]) and depth × width.</summary>
-    public long[] HiddenWidths => Widths ?? (Name.ToLowerInvariant() switch
+    public long[] HiddenWidths => Widths ?? (ModelRegistry.Resolve(Name) switch
     {
-        "lenet300" or "lenet-300-100" => [300, 100],
+        "lenet300" => [300, 100],
         _ => Enumerable.Repeat((long)Width, Depth).ToArray(),
     });
 }
@@ -40,6 +40,20 @@ public static partial class ModelRegistry
         "resnet20", "resnet32", "resnet44", "resnet50", "resnet56", "resnet104", "resnet110",
     ];
 
+    /// <summary>
+    /// The canonical name of a model name users may type (case-insensitive; lenet-300-100 = lenet300; VGG depths 11,
+    /// 13, 16, 19, optionally 3x and -bn; CIFAR ResNets of depth 6n+2), or null when it names no model.
+    /// </summary>
+    public static string? Resolve(string name)
+    {
+        name = name.Trim().ToLowerInvariant();
+        if (name == "lenet-300-100") return "lenet300";
+        if (Names.Contains(name)) return name;
+        if (VggName().Match(name) is { Success: true } vgg && vgg.Groups["depth"].Value is "11" or "13" or "16" or "19") return name;
+        if (ResNetName().Match(name) is { Success: true } m && int.TryParse(m.Groups["depth"].Value, out int depth) && depth >= 8 && (depth - 2) % 6 == 0) return name;
+        return null;
+    }
+
     /// <summary>Builds a model for flat inputs of <paramref name="inputSize"/> features (fully-connected models).</summary>
     public static nn.Module<Tensor, Tensor> Create(ModelSpec spec, long inputSize, long outputs) =>
         Create(spec, [inputSize], outputs);
@@ -47,20 +61,21 @@ public static partial class ModelRegistry
     /// <summary>Builds any model for samples of <paramref name="sampleShape"/> ([C, H, W] for images).</summary>
     public static nn.Module<Tensor, Tensor> Create(ModelSpec spec, long[] sampleShape, long outputs)
     {
-        var name = spec.Name.ToLowerInvariant();
+        var name = Resolve(spec.Name) ?? throw new InitPruneException(ResNetName().IsMatch(spec.Name.Trim().ToLowerInvariant())
+            ? $"unknown model '{spec.Name}': CIFAR ResNets have depth 6n+2 with n ≥ 1 (resnet20, 32, 44, 50, 56, 104, 110)"
+            : $"unknown model '{spec.Name}': use one of {string.Join(", ", Names)} or resnetN (N = 6n+2)");
         if (!double.IsFinite(spec.WidthMultiplier) || spec.WidthMultiplier <= 0)
             throw new InitPruneException($"impossible width multiplier {spec.WidthMultiplier}: it must be > 0");
         if (outputs < 1 || sampleShape.Length == 0 || sampleShape.Any(d => d < 1))
             throw new InitPruneException($"impossible model shape: samples [{string.Join(",", sampleShape)}], outputs {outputs}; every size must be positive");
-        if (spec.Padding.ToLowerInvariant() is not ("zeros" or "zero" or "circular"))
-            throw new InitPruneException($"unknown padding '{spec.Padding}': use zeros or circular");
+        MaskedConv2d.CheckPadding(spec.Padding);
         var resnet = ResNetName().Match(name);
         if (spec.Stable && !resnet.Success)
             throw new InitPruneException($"--stable applies to ResNets only, not to '{spec.Name}'");
         Memory.RequireForModel(spec.Name, ParameterCount(spec, sampleShape, outputs));
         nn.Module<Tensor, Tensor> model = name switch
         {
-            "mlp" or "lenet300" or "lenet-300-100" => BuildMlp(spec, name, sampleShape, outputs),
+            "mlp" or "lenet300" => BuildMlp(spec, name, sampleShape, outputs),
             "vcnn" => BuildVanillaCnn(spec, name, sampleShape, outputs),
             _ when VggName().Match(name) is { Success: true } vgg => BuildVgg(spec, vgg, name, sampleShape, outputs),
             _ when resnet.Success => BuildResNet(spec, resnet, name, sampleShape, outputs),

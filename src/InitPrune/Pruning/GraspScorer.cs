@@ -1,4 +1,5 @@
 using InitPrune.Data;
+using InitPrune.Engine;
 using InitPrune.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -13,8 +14,14 @@ namespace InitPrune.Pruning;
 /// Scores are computed in float64 (model, batch and Hg), as SynFlow's are: libtorch's float32 double-backward
 /// convolutions were off by up to 17% on some CPUs, which flipped signs of scores (issue 9).
 /// </summary>
-public sealed class GraspScorer(double temperature = 200) : IScorer
+public sealed class GraspScorer(double temperature) : IScorer
 {
+    public static readonly Param Temperature = Param.Number("temperature", 200, "The logits are divided by this temperature before the loss",
+        "Wang et al. 2020, reference code", min: 0, minOpen: true);
+
+    public static readonly MethodInfo Info = new("grasp", "θ ⊙ Hg, keeping the weights whose removal most reduces gradient flow (Wang et al. 2020; seeds 000/001)",
+        [Temperature], o => new GraspScorer(o.Number(Temperature)));
+
     public string Name => "grasp";
     public bool NeedsData => true;
 

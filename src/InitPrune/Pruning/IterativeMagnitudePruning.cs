@@ -9,13 +9,40 @@ namespace InitPrune.Pruning;
 /// <summary>
 /// Iterative magnitude pruning with rewinding to initialization (Frankle &amp; Carbin 2019, the lottery-ticket
 /// baseline of seeds 001/004): R rounds of train, prune the smallest surviving |W| so that (1 − s)^{r/R} is kept,
-/// rewind the survivors to their initial values. Not one-shot, so it is not in <see cref="PrunerRegistry"/>.
+/// rewind the survivors to their initial values. It trains, so <see cref="Pruner"/> does not run it; its options are declared in <see cref="Info"/>.
 /// </summary>
 public static class IterativeMagnitudePruning
 {
+    public static readonly Param Rounds = Param.Integer("rounds", 3, "Train-prune-rewind rounds; round r keeps (1 − s)^(r/rounds)",
+        "Frankle & Carbin 2019", min: 1);
+
+    public static readonly Param RoundEpochs = Param.Integer("round_epochs", 1, "Training epochs per round, with the run's training recipe and a cosine schedule",
+        "Frankle & Carbin 2019", min: 1);
+
+    public static readonly MethodInfo Info = new("imp", "iterative magnitude pruning with rewinding to initialization: trains between rounds (Frankle & Carbin 2019; seeds 001/004)",
+        [Rounds, RoundEpochs], null);
+
+    /// <summary>The recipe of each round: the run's recipe for <paramref name="roundEpochs"/> epochs with a cosine schedule.</summary>
+    public static TrainConfig RoundRecipe(TrainConfig recipe, int roundEpochs) =>
+        recipe with { Epochs = roundEpochs, MaxSteps = null, Schedule = "cosine", Milestones = null };
+
     public static void CheckRounds(int rounds)
     {
         if (rounds < 1) throw new InitPruneException($"rounds {rounds} is impossible: iterative magnitude pruning needs at least 1");
+    }
+
+    /// <summary>
+    /// IMP as declared: <paramref name="spec"/> is method <c>imp</c> with its options (<see cref="Rounds"/>,
+    /// <see cref="RoundEpochs"/>); each round trains with <see cref="RoundRecipe"/> of the run's <paramref name="recipe"/>.
+    /// <c>initprune prune --method imp</c> and a sweep's IMP run both call this, so the same options give the same network.
+    /// </summary>
+    public static PruneResult Prune(nn.Module<Tensor, Tensor> model, DatasetSplit data, TrainConfig recipe, PruneSpec spec, long seed, Action<Trainer>? configure = null)
+    {
+        var options = spec.Options ?? MethodOptions.Default;
+        options.Validate(Info);
+        var train = RoundRecipe(recipe, options.Integer(RoundEpochs));
+        train.Validate();
+        return Run(model, data, train, spec with { Method = MagnitudeScorer.Info.Name, Options = null }, options.Integer(Rounds), seed, configure);
     }
 
     /// <summary>Leaves the model at θ₀ ⊙ mask (ready to train); the scores are the last round's trained |W|.</summary>
@@ -37,7 +64,7 @@ public static class IterativeMagnitudePruning
                 scores = targets.ToDictionary(t => t.Name, t => mask is null
                     ? t.Value.abs()
                     : t.Value.abs().masked_fill_(mask.Tensors[t.Name].logical_not(), Scalars.MinusOne));
-            double sparsity = r == rounds ? spec.Sparsity : 1 - Math.Pow(1 - spec.Sparsity, (double)r / rounds);
+            double sparsity = MaskBuilder.ExponentialSparsity(spec.Sparsity, r, rounds);
             var next = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], sparsity, spec.Scope);
             mask?.Dispose();
             mask = next;

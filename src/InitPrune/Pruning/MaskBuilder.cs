@@ -54,6 +54,13 @@ public static class MaskBuilder
         return Kept(scores.ToDictionary(p => p.Name, p => TopK(p.Scores.flatten(), keep[p.Name]).reshape(p.Scores.shape)));
     }
 
+    /// <summary>
+    /// The exponential schedule of iterative pruning (Tanaka et al. 2020 Alg. 1; Frankle &amp; Carbin 2019): after step k
+    /// of n the kept fraction is (1 − s)^{k/n}; the last step hits s exactly.
+    /// </summary>
+    public static double ExponentialSparsity(double sparsity, int k, int n) =>
+        k == n ? sparsity : 1 - Math.Pow(1 - sparsity, (double)k / n);
+
     public static void CheckSparsity(double sparsity)
     {
         if (!(sparsity >= 0 && sparsity < 1))

@@ -43,7 +43,6 @@ public static class Pruner
     static IScorer Checked(nn.Module<Tensor, Tensor> model, PruneSpec spec)
     {
         MaskBuilder.CheckSparsity(spec.Sparsity);
-        spec.Options?.Validate();
         var scorer = PrunerRegistry.Create(spec.Method, spec.Options);
         scorer.CheckModel(model);
         spec.Rescale?.Check();

@@ -6,6 +6,8 @@ namespace InitPrune.Pruning;
 /// <summary>Random pruning: i.i.d. U[0,1) scores from a generator seeded by the context.</summary>
 public sealed class RandomScorer : IScorer
 {
+    public static readonly MethodInfo Info = new("random", "uniform random scores: a uniformly random mask (seeds 000/001 baseline)", [], _ => new RandomScorer());
+
     public string Name => "random";
     public bool NeedsData => false;
 

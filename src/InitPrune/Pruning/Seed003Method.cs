@@ -1,3 +1,4 @@
+using InitPrune.Engine;
 using InitPrune.Models;
 using static TorchSharp.torch;
 
@@ -13,6 +14,15 @@ namespace InitPrune.Pruning;
 /// </summary>
 public sealed class Seed003Method(bool magnitude, double alpha) : IMaskMethod
 {
+    public static readonly Param Alpha = Param.Number("alpha", 0.5, "Prune ⌊D^(1−α)⌋ of the D weights of each hidden layer",
+        "seed 003 §4, Theorems 1/2", min: 0, minOpen: true, max: 1);
+
+    public static readonly MethodInfo Random = new("seed003-random", "⌊D^(1−α)⌋ weights per hidden layer drawn with replacement; ignores the sparsity (seed 003 §4)",
+        [Alpha], o => new Seed003Method(magnitude: false, o.Number(Alpha)), IgnoresSparsity: true);
+
+    public static readonly MethodInfo Magnitude = new("seed003-magnitude", "the ⌊D^(1−α)⌋ smallest |W| per hidden layer; ignores the sparsity (seed 003 §4)",
+        [Alpha], o => new Seed003Method(magnitude: true, o.Number(Alpha)), IgnoresSparsity: true);
+
     public string Name => magnitude ? "seed003-magnitude" : "seed003-random";
     public bool NeedsData => false;
 

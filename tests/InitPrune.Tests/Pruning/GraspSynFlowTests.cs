@@ -134,7 +134,7 @@ public class GraspSynFlowTests
     [Fact]
     public void SynFlowKeepsTheExactCountDeterministicallyAndRestoresTheWeights()
     {
-        var opts = new MethodOptions(Iterations: 5);
+        var opts = MethodOptions.Default.With(SynFlowScorer.Iterations, 5);
         var ctx = new ScoringContext(ones(3, 10), tensor(new long[] { 0, 1, 2 }), TaskKind.Classification, 0);
         using var a = TestNets.Mlp(10, [20, 20], 3, seed: 1);
         var before = Network.StateDict(a).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
@@ -163,7 +163,7 @@ public class GraspSynFlowTests
         Assert.NotEmpty(mag.Warnings);
         using var m2 = TestNets.Mlp(200, [200], 2, seed: 0);
         using (no_grad()) Network.StateDict(m2)["layers.2.weight"].mul_(1e-3);
-        using var syn = Pruner.Prune(m2, new PruneSpec("synflow", 0.99, Options: new MethodOptions(Iterations: 10)),
+        using var syn = Pruner.Prune(m2, new PruneSpec("synflow", 0.99, Options: MethodOptions.Default.With(SynFlowScorer.Iterations, 10)),
             new ScoringContext(ones(1, 200), tensor(new long[] { 0 }), TaskKind.Classification, 0));
         Assert.Empty(syn.Warnings);
     }

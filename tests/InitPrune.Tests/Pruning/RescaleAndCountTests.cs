@@ -1,5 +1,6 @@
 using InitPrune.Data;
 using InitPrune.Engine;
+using InitPrune.Init;
 using InitPrune.Models;
 using InitPrune.Pruning;
 using TorchSharp;
@@ -91,7 +92,7 @@ public class RescaleAndCountTests
     {
         // ReLU, σ_b = 0: σ_{w,EOC} = √2, so σ_w = 2 gives p = 2/4 = 1/2 (seed 001 Theorem 3).
         using var model = TestNets.Mlp(100, [200], 100);
-        var opts = new MethodOptions(SigmaW: 2, SigmaB: 0, Activation: "relu");
+        var opts = new MethodOptions(init: new InitSpec("normal", 2, 0, Activation: "relu"));
         using var r = Pruner.Prune(model, new PruneSpec("wlth", 0.9, Options: opts), NoData with { Seed = 5 });
         foreach (var l in r.Layers)
         {
@@ -101,7 +102,7 @@ public class RescaleAndCountTests
         using var again = TestNets.Mlp(100, [200], 100);
         using var r2 = Pruner.Prune(again, new PruneSpec("wlth", 0.9, Options: opts), NoData with { Seed = 5 });
         Assert.True(TestNets.Same(r.Mask.Tensors["layers.2.weight"], r2.Mask.Tensors["layers.2.weight"]));
-        var e = Assert.Throws<InitPruneException>(() => Pruner.Prune(again, new PruneSpec("wlth", 0.9, Options: opts with { SigmaW = 1 }), NoData));
+        var e = Assert.Throws<InitPruneException>(() => Pruner.Prune(again, new PruneSpec("wlth", 0.9, Options: new MethodOptions(init: new InitSpec("normal", 1, 0, Activation: "relu"))), NoData));
         Assert.DoesNotContain('\n', e.Message);
     }
 
@@ -110,7 +111,7 @@ public class RescaleAndCountTests
     {
         using var model = TestNets.Mlp(30, [100, 100], 10);
         var before = Network.StateDict(model)["layers.2.weight"].detach().abs();
-        using var r = Pruner.Prune(model, new PruneSpec("seed003-magnitude", 0, Options: new MethodOptions(Alpha: 0.5)), NoData);
+        using var r = Pruner.Prune(model, new PruneSpec("seed003-magnitude", 0, Options: MethodOptions.Default.With(Seed003Method.Alpha, 0.5)), NoData);
         // D = 10⁴, ⌊D^{1/2}⌋ = 100 pruned in the only hidden layer; first and last layers untouched.
         Assert.Equal([3000, 10_000 - 100, 1000], r.Layers.Select(l => l.Kept));
         var keep = r.Mask.Tensors["layers.2.weight"];
@@ -128,7 +129,7 @@ public class RescaleAndCountTests
         using var model = TestNets.Mlp(30, [20, 25], 10);
         for (int s = 0; s < runs; s++)
         {
-            using var r = Pruner.Prune(model, new PruneSpec("seed003-random", 0, Options: new MethodOptions(Alpha: 0.5)), NoData with { Seed = s });
+            using var r = Pruner.Prune(model, new PruneSpec("seed003-random", 0, Options: MethodOptions.Default.With(Seed003Method.Alpha, 0.5)), NoData with { Seed = s });
             Assert.Equal(600, r.Layers[0].Kept);
             Assert.Equal(250, r.Layers[2].Kept);
             double pruned = 500 - r.Layers[1].Kept;

@@ -37,7 +37,7 @@ public class Seed003KernelTests
     {
         using var model = Cnn();
         var before = Network.StateDict(model)["layers.2.weight"].clone();
-        using var r = Pruner.Prune(model, new PruneSpec("seed003-magnitude", 0, Options: new MethodOptions(Alpha: 0.5)), new ScoringContext(null, null, TaskKind.Classification, 0));
+        using var r = Pruner.Prune(model, new PruneSpec("seed003-magnitude", 0, Options: MethodOptions.Default.With(Seed003Method.Alpha, 0.5)), new ScoringContext(null, null, TaskKind.Classification, 0));
         // 6×6 = 36 kernels: ⌊36^{1 − 0.25}⌋ = ⌊14.7⌋ = 14 pruned.
         Assert.Equal(14, Seed003Method.KernelPruneCount(36, 0.5));
         var flags = Kernels(r.Mask.Tensors["layers.2.weight"]);
@@ -56,7 +56,7 @@ public class Seed003KernelTests
         var distinct = new List<int>();
         for (int seed = 0; seed < 40; seed++)
         {
-            using var r = Pruner.Prune(model, new PruneSpec("seed003-random", 0, Options: new MethodOptions(Alpha: 0.5)), new ScoringContext(null, null, TaskKind.Classification, seed));
+            using var r = Pruner.Prune(model, new PruneSpec("seed003-random", 0, Options: MethodOptions.Default.With(Seed003Method.Alpha, 0.5)), new ScoringContext(null, null, TaskKind.Classification, seed));
             var flags = Kernels(r.Mask.Tensors["layers.2.weight"]);
             distinct.Add(36 - flags.Cast<bool>().Count(k => k));
         }

@@ -34,11 +34,7 @@ internal sealed class DatasetResolver(string file, string? dataDir, bool require
     public IReadOnlyList<string> Notes => notes;
 
     /// <summary>The canonical registry name of <paramref name="name"/> (e.g. Fashion_MNIST → fashion-mnist), or null.</summary>
-    public static string? Canonical(string name)
-    {
-        var squeezed = name.Trim().ToLowerInvariant().Replace("-", "").Replace("_", "");
-        return DatasetRegistry.Names.FirstOrDefault(n => n.Replace("-", "") == squeezed);
-    }
+    public static string? Canonical(string name) => DatasetRegistry.Resolve(name);
 
     /// <summary>Samples in the training split of <paramref name="name"/> before subsets and validation, or null when unknown.</summary>
     public static int? TrainSize(string name) => TrainSizes.TryGetValue(name, out var n) ? n : null;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using InitPrune.Engine;
 using InitPrune.Init;
 using InitPrune.Models;
 using InitPrune.Pruning;
@@ -9,62 +10,96 @@ using InitPrune.Training;
 
 namespace InitPrune.Experiments.Sweeps;
 
+// The five sections of a run. Each constructor parameter declares one option once ([Opt]: help, range, source);
+// the CLI options, the spec schema, validation, normalization, the run hash and docs/specs.md derive from them.
+
 /// <summary>Which data a run trains on. Subsets take the first N samples; <see cref="Validation"/> holds out the last N training samples.</summary>
 public sealed record DataSettings(
-    string Name = "fashion-mnist",
-    int? TrainSubset = null,
-    int? TestSubset = null,
-    int Validation = 0,
-    string Augment = "none");
+    [Opt("Dataset: fashion-mnist, mnist, cifar10, cifar100, tiny-imagenet, ellipse, shifted-relu", Cli = "--dataset", NamesFrom = typeof(Data.DatasetRegistry))] string Name = "fashion-mnist",
+    [Opt("Train on the first N training samples only (default: all)", Min = 1)] int? TrainSubset = null,
+    [Opt("Evaluate on the first N test samples only (default: all)", Min = 1)] int? TestSubset = null,
+    [Opt("Hold out the last N training samples as a validation set", Min = 0)] int Validation = 0,
+    [Opt("Data augmentation of images: none, or crop-flip (random crop with 4-pixel zero padding and horizontal flip, seeded)", NamesFrom = typeof(TrainConfig), NamesMember = nameof(TrainConfig.Augmentations))] string Augment = "none");
 
 /// <summary>The network (see <see cref="ModelSpec"/>); <see cref="Depth"/> and <see cref="Width"/> are null for named architectures.</summary>
 public sealed record ModelSettings(
-    string Name = "mlp",
-    int? Depth = 2,
-    int? Width = 100,
-    string Activation = "relu",
-    bool Bias = true,
-    string Padding = "zeros",
-    double WidthMultiplier = 1.0,
-    bool Stable = false,
-    string Shortcut = "B");
+    [Opt("Model: mlp (depth × width), lenet300 (784-300-100-10), vcnn (depth 3×3 convs of width channels, global pooling), vgg11|vgg13|vgg16|vgg19 and 3xvgg16 (each optionally -bn), resnetN (CIFAR, N = 6n+2: resnet20, 32, 44, 56, 110, ...)", Cli = "--model", NamesFrom = typeof(ModelRegistry))] string Name = "mlp",
+    [Opt("Hidden layers of an mlp, convolutions of a vcnn", Min = 0)] int? Depth = 2,
+    [Opt("Width of every hidden layer of an mlp, channels of a vcnn", Min = 1)] int? Width = 100,
+    [Opt("Activation φ: relu, tanh, elu, leaky_relu, selu, gelu, softplus, sigmoid, linear", NamesFrom = typeof(Activations))] string Activation = "relu",
+    [Opt("Build layers without biases", Negated = true)] bool Bias = true,
+    [Opt("Padding of the 3×3 convolutions", NamesFrom = typeof(Paddings), Cite = "seed 001 App. (delta-orthogonal, circular)")] string Padding = "zeros",
+    [Opt("Multiplies every hidden width / channel count (the seeds use 2 for ResNets)", Min = 0, MinOpen = true)] double WidthMultiplier = 1.0,
+    [Opt("Stable ResNet: scale every residual branch by 1/sqrt(number of blocks)", Cite = "seed 001 Eq. 9")] bool Stable = false,
+    [Opt("ResNet shortcut where the shape changes: A (zero-padded identity) or B (1×1 convolution)", Choices = ["A", "B"], Cite = "He et al. 2016")] string Shortcut = "B")
+{
+    /// <summary>The library's spec; <paramref name="widths"/> (explicit hidden widths) overrides depth × width.</summary>
+    public ModelSpec ToSpec(long[]? widths = null) => new(Name, Depth ?? new ModelSpec().Depth, Width ?? new ModelSpec().Width, widths, Activation, Bias,
+        Padding, WidthMultiplier, Stable, Enum.Parse<ShortcutKind>(Shortcut, ignoreCase: true));
+}
 
 /// <summary>The initialization (see <see cref="InitSpec"/>).</summary>
 public sealed record InitSettings(
-    string Name = "normal",
-    double SigmaW = 1.4142135623730951,
-    double SigmaB = 0.0,
-    bool ZeroBias = false,
-    double Eta = 0.0);
+    [Opt("Initialization (see --help of prune for each scheme)", Cli = "--init", NamesFrom = typeof(Initializers))] string Name = "normal",
+    [Opt("σ_w: W ~ N(0, σ_w²/fan_in) for normal, orthogonal (gain), correlated, slt-*; eoc computes it; default √2, ReLU's Edge of Chaos", Min = 0, Cite = "seed 001 §2")] double SigmaW = 1.4142135623730951,
+    [Opt("σ_b: biases ~ N(0, σ_b²) (also picks the Edge of Chaos for eoc)", Min = 0, Cite = "seed 001 §2")] double SigmaB = 0.0,
+    [Opt("Set every bias to 0 after initializing (any --init)")] bool ZeroBias = false,
+    [Opt("η of init correlated: W = W_ind + η·w with one shared w per layer", Min = 0, Cite = "seed 002 App. F")] double Eta = 0.0)
+{
+    /// <summary>The library's spec; <paramref name="activation"/> is φ, which eoc needs.</summary>
+    public InitSpec ToSpec(string activation) => new(Name, SigmaW, SigmaB, ZeroBias, Eta, activation);
+}
 
-/// <summary>Pruning at initialization. A dense run (sparsity 0) is normalized to method <c>none</c>.</summary>
+/// <summary>Pruning at initialization; <see cref="Options"/> holds the method's own options (<see cref="MethodInfo.Options"/>). A dense run (sparsity 0) is normalized to method <c>none</c>.</summary>
+[JsonConverter(typeof(PruneSettingsJson))]
 public sealed record PruneSettings(
-    string Method = "none",
-    double Sparsity = 0.0,
-    string Scope = "global",
-    string Rescale = "none",
-    int ScoreBatchSize = 100,
-    int Iterations = 100,
-    double Temperature = 200,
-    double Alpha = 0.5,
-    int Rounds = 3,
-    int RoundEpochs = 1);
+    [Opt("Pruning method (see docs/methods.md)", Cli = "--method")] string Method = "none",
+    [Opt("Fraction of prunable weights removed (0.9 keeps 10%)", Min = 0, Max = 1, MaxOpen = true)] double Sparsity = 0.0,
+    [Opt("global (one threshold over all layers) or layer-wise (each layer keeps the same fraction)", Choices = ["global", "layer-wise"], Aliases = ["layerwise=layer-wise", "layer_wise=layer-wise", "layer=layer-wise"])] string Scope = "global",
+    [Opt("Rescale kept weights after pruning: none; eoc (seed 001 Prop. 1, each unit's kept squared norm back to its dense value, folded into the weights); eoc-fixed (the same factors kept as fixed multipliers during training); eoc-unit (to 1, Algorithm 1 as written); eoc-sigma-w (to σ_w²); random ((1−s)^(−1/2), seed 002); magnitude (t_n, seed 002)")] string Rescale = "none",
+    [Opt("Mini-batch size of data-driven scores (SNIP, GraSP)", Min = 1)] int ScoreBatchSize = 100,
+    MethodOptions? Options = null,
+    [Opt("Prune biases too")] bool IncludeBiases = false)
+{
+    /// <summary>The method's options, never null.</summary>
+    public MethodOptions MethodOptions => Options ?? MethodOptions.Default;
+
+    public PruneScope ScopeKind => Scope == "layer-wise" ? PruneScope.LayerWise : PruneScope.Global;
+
+    /// <summary>The library's spec; <paramref name="init"/> reaches the methods and rescalings that read the initialization.</summary>
+    public PruneSpec ToSpec(InitSpec init) =>
+        new(Method, Sparsity, ScopeKind, IncludeBiases,
+            (Method == "none" ? MethodOptions : MethodOptions.Complete(PrunerRegistry.Get(Method))).WithInit(init), RescaleSpec.Parse(Rescale, init.SigmaW));
+
+    public bool Equals(PruneSettings? other) =>
+        other is not null && Method == other.Method && Sparsity.Equals(other.Sparsity) && Scope == other.Scope && Rescale == other.Rescale
+        && ScoreBatchSize == other.ScoreBatchSize && IncludeBiases == other.IncludeBiases && MethodOptions.Equals(other.MethodOptions);
+
+    public override int GetHashCode() => HashCode.Combine(Method, Sparsity, Scope, Rescale, ScoreBatchSize, IncludeBiases, MethodOptions);
+}
 
 /// <summary>
 /// The SGD recipe. <see cref="Milestones"/> are fractions of training (the seeds' ×0.1 at 1/2 and 3/4);
 /// <see cref="MaxSteps"/>, when set, stops training after that many optimizer steps (the seeds' "10k iterations").
 /// </summary>
 public sealed record TrainSettings(
-    double Lr = 0.1,
-    double Momentum = 0.9,
-    bool Nesterov = false,
-    double WeightDecay = 0.0,
-    string Schedule = "none",
-    double[]? Milestones = null,
-    double Gamma = 0.1,
-    int Epochs = 1,
-    int? MaxSteps = null,
-    int BatchSize = 100);
+    [Opt("Learning rate", Min = 0, MinOpen = true)] double Lr = 0.1,
+    [Opt("SGD momentum", Min = 0, Max = 1, MaxOpen = true)] double Momentum = 0.9,
+    [Opt("Nesterov momentum (needs momentum > 0)")] bool Nesterov = false,
+    [Opt("L2 weight decay", Min = 0)] double WeightDecay = 0.0,
+    [Opt("Learning-rate schedule: none, step (× gamma at each milestone), cosine", NamesFrom = typeof(TrainConfig), NamesMember = nameof(TrainConfig.Schedules))] string Schedule = "none",
+    [Opt("Fractions of training at which the step schedule multiplies the rate by gamma (default 0.5, 0.75)", Min = 0, MinOpen = true, Max = 1)] double[]? Milestones = null,
+    [Opt("Factor of the step schedule", Min = 0, MinOpen = true)] double Gamma = 0.1,
+    [Opt("Epochs (0 in a spec: prune only)", Min = 0)] int Epochs = 1,
+    [Opt("Stop after this many optimizer steps (default: whole epochs)", Min = 1)] int? MaxSteps = null,
+    [Opt("Mini-batch size", Min = 1)] int BatchSize = 100)
+{
+    /// <summary>The trainer's recipe; milestone fractions become epochs (at least epoch 1).</summary>
+    public TrainConfig ToConfig(string augment = "none", string? tensorBoardDir = null) => new(Epochs, BatchSize, Lr, Momentum, Nesterov,
+        WeightDecay, Schedule,
+        Milestones is { } f ? [.. f.Select(x => Math.Max(1, (int)Math.Round(x * Epochs)))] : null,
+        Gamma, TensorBoardDir: tensorBoardDir, Augment: augment, MaxSteps: MaxSteps);
+}
 
 /// <summary>
 /// One fully specified run: every hyper-parameter after defaults and normalization. Its <see cref="Id"/> is a
@@ -90,19 +125,77 @@ public sealed record RunConfig(DataSettings Data, ModelSettings Model, InitSetti
     [JsonIgnore]
     public string Id => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ToJson())))[..16];
 
-    public ModelSpec ToModelSpec() => new(Model.Name, Model.Depth ?? 2, Model.Width ?? 100, null, Model.Activation, Model.Bias, Model.Padding,
-        Model.WidthMultiplier, Model.Stable, Enum.Parse<ShortcutKind>(Model.Shortcut, ignoreCase: true));
+    public ModelSpec ToModelSpec() => Model.ToSpec();
 
-    public InitSpec ToInitSpec() => new(Init.Name, Init.SigmaW, Init.SigmaB, Init.ZeroBias, Init.Eta, Model.Activation);
+    public InitSpec ToInitSpec() => Init.ToSpec(Model.Activation);
 
-    public PruneSpec ToPruneSpec() => new(Prune.Method, Prune.Sparsity,
-        Prune.Scope == "layer-wise" ? PruneScope.LayerWise : PruneScope.Global, false,
-        new MethodOptions(Prune.Temperature, Prune.Iterations, Prune.Alpha, Init.SigmaW, Init.SigmaB, Model.Activation),
-        RescaleSpec.Parse(Prune.Rescale, Init.SigmaW));
+    public PruneSpec ToPruneSpec() => Prune.ToSpec(ToInitSpec());
 
     /// <summary>The trainer's recipe; milestone fractions become epochs (at least epoch 1).</summary>
-    public TrainConfig ToTrainConfig(string? tensorBoardDir = null) => new(Train.Epochs, Train.BatchSize, Train.Lr, Train.Momentum, Train.Nesterov,
-        Train.WeightDecay, Train.Schedule,
-        Train.Milestones is { } f ? [.. f.Select(x => Math.Max(1, (int)Math.Round(x * Train.Epochs)))] : null,
-        Train.Gamma, TensorBoardDir: tensorBoardDir, Augment: Data.Augment, MaxSteps: Train.MaxSteps);
+    public TrainConfig ToTrainConfig(string? tensorBoardDir = null) => Train.ToConfig(Data.Augment, tensorBoardDir);
+}
+
+/// <summary>
+/// The prune section's canonical JSON: its own fields, then the method's options, flat. The five options of store
+/// schema ≤ 2 (iterations, temperature, alpha, rounds, round_epochs) are always written, at their defaults when the
+/// method has none, so the ids of runs stored before stay valid; any later option is written only when it differs
+/// from its default, so declaring a new option changes no existing id (open_lth's rule for new hyper-parameters).
+/// </summary>
+internal sealed class PruneSettingsJson : JsonConverter<PruneSettings>
+{
+    static readonly string[] AlwaysWritten = ["iterations", "temperature", "alpha", "rounds", "round_epochs"];
+
+    static Param Option(string key) => PrunerRegistry.AllOptions.First(p => p.Key == key);
+
+    public override void Write(Utf8JsonWriter writer, PruneSettings value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("method", value.Method);
+        writer.WriteNumber("sparsity", value.Sparsity);
+        writer.WriteString("scope", value.Scope);
+        writer.WriteString("rescale", value.Rescale);
+        writer.WriteNumber("score_batch_size", value.ScoreBatchSize);
+        if (value.IncludeBiases) writer.WriteBoolean("include_biases", true);
+        foreach (var key in AlwaysWritten) WriteOption(writer, key, value.MethodOptions.Get(Option(key)));
+        foreach (var p in PrunerRegistry.AllOptions.Where(p => !AlwaysWritten.Contains(p.Key)))
+            if (value.MethodOptions.Values.TryGetValue(p.Key, out var v) && !Equals(v, p.Default)) WriteOption(writer, p.Key, v);
+        writer.WriteEndObject();
+    }
+
+    static void WriteOption(Utf8JsonWriter writer, string key, object value)
+    {
+        switch (value)
+        {
+            case int i: writer.WriteNumber(key, i); break;
+            case double d: writer.WriteNumber(key, d); break;
+            case bool b: writer.WriteBoolean(key, b); break;
+            default: writer.WriteString(key, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)); break;
+        }
+    }
+
+    public override PruneSettings Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var doc = JsonDocument.ParseValue(ref reader);
+        var o = doc.RootElement;
+        var method = o.GetProperty("method").GetString()!;
+        // A method this version does not know (a damaged or newer store) keeps every option it holds.
+        var declared = PrunerRegistry.Methods.FirstOrDefault(m => m.Name == method)?.Options ?? (method == "none" ? [] : PrunerRegistry.AllOptions);
+        var values = new List<KeyValuePair<string, object>>();
+        foreach (var property in o.EnumerateObject())
+        {
+            if (property.Name is "method" or "sparsity" or "scope" or "rescale" or "score_batch_size" or "include_biases") continue;
+            var p = PrunerRegistry.AllOptions.FirstOrDefault(p => p.Key == property.Name);
+            if (p is null || !declared.Contains(p)) continue;
+            values.Add(new(p.Key, p.Kind switch
+            {
+                ParamKind.Integer => property.Value.GetInt32(),
+                ParamKind.Number => property.Value.GetDouble(),
+                ParamKind.Flag => property.Value.GetBoolean(),
+                _ => property.Value.GetString()!,
+            }));
+        }
+        return new PruneSettings(method, o.GetProperty("sparsity").GetDouble(), o.GetProperty("scope").GetString()!,
+            o.GetProperty("rescale").GetString()!, o.GetProperty("score_batch_size").GetInt32(), new MethodOptions(values),
+            o.TryGetProperty("include_biases", out var biases) && biases.GetBoolean());
+    }
 }

@@ -154,9 +154,8 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         using (x)
         using (y)
         {
-            using var result = c.Prune.Method == "imp"
-                ? IterativeMagnitudePruning.Run(model, run.Split, c.ToTrainConfig() with { Epochs = c.Prune.RoundEpochs, MaxSteps = null, Schedule = "cosine", Milestones = null },
-                    spec with { Method = "magnitude" }, c.Prune.Rounds, c.Seed)
+            using var result = PrunerRegistry.Get(c.Prune.Method).Trains
+                ? IterativeMagnitudePruning.Prune(model, run.Split, c.ToTrainConfig(), spec, c.Seed)
                 : Pruner.Prune(model, spec, new ScoringContext(x, y, run.Split.Train.Kind, Seeds.For(c.Seed, "prune")));
             store.RecordPruning(id, new PruningRecord(result.Mask.Sparsity, result.Mask.Kept, result.Mask.Total, result.Layers,
                 result.Mask.UnitKeptFractions(), [.. result.Warnings], clock.Elapsed.TotalSeconds));

@@ -16,7 +16,6 @@ namespace InitPrune.Experiments.Sweeps;
 internal sealed partial class RunNormalizer(string file, DatasetResolver datasets)
 {
     public const string Dense = "none";
-    public const string Imp = "imp";
 
     /// <summary>Every coordinate path, in order: label, seed, then the spec's fields.</summary>
     public static IReadOnlyList<string> CoordinatePaths { get; } = ["label", "seed", .. SpecSchema.Fields.Select(f => f.Path)];
@@ -40,62 +39,29 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
         return new SweepEntry(config, label, coordinates);
     }
 
-    /// <summary>Lower-case registry names; unknown names are errors listing the known ones.</summary>
+    /// <summary>Canonical spellings (lower case, aliases, registry names); an unknown name is an error listing the known ones.</summary>
     void Canonicalize(Dictionary<string, object?> v, IReadOnlyDictionary<string, Leaf> at)
     {
-        v["data.name"] = DatasetName("data.name", v, at);
-        if (v["data.fallback"] is string) v["data.fallback"] = DatasetName("data.fallback", v, at);
-        v["data.augment"] = OneOf("data.augment", TrainConfig.Augmentations, v, at);
-        v["model.name"] = ModelName(v, at);
-        v["model.activation"] = OneOf("model.activation", Activations.Names, v, at);
-        v["model.padding"] = Text(v, "model.padding") switch
+        foreach (var field in SpecSchema.Fields)
         {
-            "zeros" or "zero" => "zeros",
-            "circular" => "circular",
-            var p => throw Unknown("model.padding", p, at, ["zeros", "circular"]),
-        };
-        v["model.shortcut"] = Text(v, "model.shortcut") is "a" or "b" ? Text(v, "model.shortcut").ToUpperInvariant()
-            : throw Unknown("model.shortcut", Text(v, "model.shortcut"), at, ["A", "B"]);
-        v["init.name"] = OneOf("init.name", Initializers.Names, v, at);
-        v["prune.method"] = Text(v, "prune.method") switch
-        {
-            Dense or Imp => Text(v, "prune.method"),
-            var m when PrunerRegistry.Names.Contains(m) => PrunerRegistry.Create(m).Name,
-            var m => throw Unknown("prune.method", m, at, [.. PrunerRegistry.Names, Imp, Dense]),
-        };
-        v["prune.scope"] = Text(v, "prune.scope") switch
-        {
-            "global" => "global",
-            "layer-wise" or "layerwise" or "layer_wise" => "layer-wise",
-            var s => throw Unknown("prune.scope", s, at, ["global", "layer-wise"]),
-        };
+            v[field.Path] = field.Param.Canonical(v[field.Path]);
+            if (field.Kind == ParamKind.Text && v[field.Path] is string name && field.Param.Problem(name) is not null)
+                throw field.Path == "model.name" && ResNetName().IsMatch(name)
+                    ? Fail($"model.name = '{name}' is unknown{at["model.name"].At}: CIFAR ResNets have depth 6n+2 with n ≥ 1 (resnet20, resnet32, resnet44, resnet56, resnet110, ...)")
+                    : Unknown(field.Path, name, at, field.Param.Choices!);
+        }
+        if (v["data.fallback"] is string fallback)
+            v["data.fallback"] = DatasetResolver.Canonical(fallback) ?? throw Unknown("data.fallback", fallback, at, Data.DatasetRegistry.Names);
+        var method = (string)v["prune.method"]!;
+        if (method != Dense && !PrunerRegistry.Names.Contains(method)) throw Unknown("prune.method", method, at, [.. PrunerRegistry.Names, Dense]);
         try
         {
-            RescaleSpec.Parse(Text(v, "prune.rescale"));
-            v["prune.rescale"] = Text(v, "prune.rescale");
+            RescaleSpec.Parse((string)v["prune.rescale"]!);
         }
         catch (InitPruneException e)
         {
             throw Fail($"prune.rescale = '{v["prune.rescale"]}' is unknown{at["prune.rescale"].At}: {e.Message}");
         }
-        v["train.schedule"] = OneOf("train.schedule", TrainConfig.Schedules, v, at);
-    }
-
-    string DatasetName(string path, Dictionary<string, object?> v, IReadOnlyDictionary<string, Leaf> at) =>
-        DatasetResolver.Canonical((string)v[path]!) ?? throw Unknown(path, (string)v[path]!, at, Data.DatasetRegistry.Names);
-
-    string ModelName(Dictionary<string, object?> v, IReadOnlyDictionary<string, Leaf> at)
-    {
-        var name = Text(v, "model.name");
-        if (name == "lenet-300-100") return "lenet300";
-        if (ModelRegistry.Names.Contains(name) || VggName().IsMatch(name)) return name;
-        if (ResNetName().Match(name) is { Success: true } m)
-        {
-            int depth = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-            if (depth >= 8 && (depth - 2) % 6 == 0) return name;
-            throw Fail($"model.name = '{name}' is unknown{at["model.name"].At}: CIFAR ResNets have depth 6n+2 with n ≥ 1 (resnet20, resnet32, resnet44, resnet56, resnet110, ...)");
-        }
-        throw Unknown("model.name", name, at, [.. ModelRegistry.Names, "resnetN (N = 6n+2)"]);
     }
 
     int EpochsFromSteps(Dictionary<string, object?> v, IReadOnlyDictionary<string, Leaf> at, string dataset)
@@ -123,51 +89,29 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
         return size - validation;
     }
 
+    /// <summary>Every value within its declared range, then the checks that involve several fields.</summary>
     void CheckRanges(Dictionary<string, object?> v, IReadOnlyDictionary<string, Leaf> at, string dataset)
     {
+        foreach (var field in SpecSchema.Fields.Where(f => f.Kind != ParamKind.Text))
+            if (field.Param.Problem(v[field.Path]) is { } advice) throw Impossible(field.Path, v[field.Path], at, advice);
         TrainingSamples(v, at, dataset);
-        if (v["data.test_subset"] is int test && test < 1) throw Impossible("data.test_subset", test, at, "use at least 1 (or leave it out for the whole test set)");
 
-        var model = Text(v, "model.name");
+        var model = (string)v["model.name"]!;
         if (model is "mlp" or "vcnn")
             foreach (var (path, min) in new[] { ("model.depth", model == "mlp" ? 0 : 1), ("model.width", 1) })
                 if (v[path] is not int n || n < min)
                     throw Impossible(path, v[path], at, $"{model} needs {path} ≥ {min}");
-        Positive("model.width_multiplier", v, at);
         if (v["model.stable"] is true && !model.StartsWith("resnet", StringComparison.Ordinal))
             throw Impossible("model.stable", true, at, "Stable ResNets only: use a resnetN model or stable: false");
-
-        NonNegative("init.sigma_w", v, at);
-        NonNegative("init.sigma_b", v, at);
-        NonNegative("init.eta", v, at);
-        if (Text(v, "init.name") == "eoc")
+        if ((string)v["init.name"]! == "eoc")
             try
             {
-                ActivationFunctions.Get(Text(v, "model.activation"));
+                ActivationFunctions.Get((string)v["model.activation"]!);
             }
             catch (InitPruneException e)
             {
                 throw Fail($"init.name = 'eoc' needs an activation with an Edge of Chaos{at["model.activation"].At}: {e.Message}");
             }
-
-        var sparsity = (double)v["prune.sparsity"]!;
-        if (!(sparsity >= 0 && sparsity < 1)) throw Impossible("prune.sparsity", sparsity, at, "use a value in [0, 1)");
-        AtLeastOne("prune.score_batch_size", v, at);
-        AtLeastOne("prune.iterations", v, at);
-        Positive("prune.temperature", v, at);
-        if (!((double)v["prune.alpha"]! is > 0 and <= 1)) throw Impossible("prune.alpha", v["prune.alpha"], at, "use a value in (0, 1]");
-        AtLeastOne("prune.rounds", v, at);
-        AtLeastOne("prune.round_epochs", v, at);
-
-        if ((int)v["train.epochs"]! < 0) throw Impossible("train.epochs", v["train.epochs"], at, "use 0 (prune only) or more");
-        AtLeastOne("train.batch_size", v, at);
-        Positive("train.lr", v, at);
-        if (!((double)v["train.momentum"]! is >= 0 and < 1)) throw Impossible("train.momentum", v["train.momentum"], at, "use a value in [0, 1)");
-        NonNegative("train.weight_decay", v, at);
-        Positive("train.gamma", v, at);
-        if (v["train.milestones"] is double[] fractions && fractions.Any(f => !(f > 0 && f <= 1)))
-            throw Impossible("train.milestones", fractions, at, "milestones are fractions of training in (0, 1], e.g. [0.5, 0.75]");
-        if (v["train.max_steps"] is int steps && steps < 1) throw Impossible("train.max_steps", steps, at, "use at least 1 (or leave it out)");
     }
 
     /// <summary>Irrelevant settings to their defaults, so equal computations share one id.</summary>
@@ -191,7 +135,7 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
         if (init.Name != "correlated") init = init with { Eta = new InitSettings().Eta };
         prune = NormalizePrune(prune);
 
-        bool trains = train.Epochs >= 1 || prune.Method == Imp;
+        bool trains = train.Epochs >= 1 || Trains(prune.Method);
         if (!trains)
         {
             train = new TrainSettings(Epochs: 0);
@@ -211,21 +155,21 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
         return new RunConfig(data, model, init, prune, train, seed);
     }
 
-    /// <summary>A dense run (sparsity 0 or method none) is method none with every option at its default; options only the method reads are kept.</summary>
+    /// <summary>True for a method that trains between pruning rounds (IMP): the training recipe then matters even with 0 epochs.</summary>
+    static bool Trains(string method) => method != Dense && PrunerRegistry.Get(method).Trains;
+
+    /// <summary>A dense run (sparsity 0 or method none) is method none with every option at its default; only the options the method declares are kept.</summary>
     static PruneSettings NormalizePrune(PruneSettings p)
     {
         var d = new PruneSettings();
         if (p.Method == Dense || p.Sparsity == 0) return d;
+        var method = PrunerRegistry.Get(p.Method);
         // SynFlow asks for a batch only for its shape (an all-ones input), so its batch size does not matter.
-        bool scoresOnData = p.Method != Imp && PrunerRegistry.Create(p.Method) is { NeedsData: true } and not SynFlowScorer;
+        bool scoresOnData = !method.Trains && method.Create!(MethodOptions.Default) is { NeedsData: true } and not SynFlowScorer;
         return p with
         {
             ScoreBatchSize = scoresOnData ? p.ScoreBatchSize : d.ScoreBatchSize,
-            Iterations = p.Method == "synflow" ? p.Iterations : d.Iterations,
-            Temperature = p.Method is "grasp" or "grasp-sr" ? p.Temperature : d.Temperature,
-            Alpha = p.Method.StartsWith("seed003-", StringComparison.Ordinal) ? p.Alpha : d.Alpha,
-            Rounds = p.Method == Imp ? p.Rounds : d.Rounds,
-            RoundEpochs = p.Method == Imp ? p.RoundEpochs : d.RoundEpochs,
+            Options = p.MethodOptions.For(method),
         };
     }
 
@@ -234,7 +178,7 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
     {
         try
         {
-            if (config.Prune.Method is not (Dense or Imp)) config.ToPruneSpec().Options!.Validate();
+            if (config.Prune.Method != Dense && !Trains(config.Prune.Method)) PrunerRegistry.Create(config.Prune.Method, config.ToPruneSpec().Options);
         }
         catch (InitPruneException e)
         {
@@ -242,7 +186,7 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
         }
         try
         {
-            if (config.Train.Epochs >= 1 || config.Prune.Method == Imp)
+            if (config.Train.Epochs >= 1 || Trains(config.Prune.Method))
                 (config.ToTrainConfig() with { Epochs = Math.Max(1, config.Train.Epochs) }).Validate();
         }
         catch (InitPruneException e)
@@ -254,26 +198,6 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
     static Dictionary<string, object?> Section(Dictionary<string, object?> v, string section) =>
         SpecSchema.InSection(section).Where(f => f.Key != SpecSchema.Fallback).ToDictionary(f => f.Key, f => v[f.Path]);
 
-    static string Text(Dictionary<string, object?> v, string path) => ((string)v[path]!).Trim().ToLowerInvariant();
-
-    string OneOf(string path, IEnumerable<string> names, Dictionary<string, object?> v, IReadOnlyDictionary<string, Leaf> at) =>
-        names.Contains(Text(v, path)) ? Text(v, path) : throw Unknown(path, Text(v, path), at, names);
-
-    void Positive(string path, Dictionary<string, object?> v, IReadOnlyDictionary<string, Leaf> at)
-    {
-        if (!((double)v[path]! > 0 && double.IsFinite((double)v[path]!))) throw Impossible(path, v[path], at, "use a finite value > 0");
-    }
-
-    void NonNegative(string path, Dictionary<string, object?> v, IReadOnlyDictionary<string, Leaf> at)
-    {
-        if (!((double)v[path]! >= 0 && double.IsFinite((double)v[path]!))) throw Impossible(path, v[path], at, "use a finite value ≥ 0");
-    }
-
-    void AtLeastOne(string path, Dictionary<string, object?> v, IReadOnlyDictionary<string, Leaf> at)
-    {
-        if ((int)v[path]! < 1) throw Impossible(path, v[path], at, "use at least 1");
-    }
-
     InitPruneException Impossible(string path, object? value, IReadOnlyDictionary<string, Leaf> at, string hint) =>
         Fail($"{path} = {SpecSchema.Format(value)} is impossible{at[path].At}: {hint}");
 
@@ -281,9 +205,6 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
         Fail($"{path} = '{value}' is unknown{at[path].At}: use one of {string.Join(", ", names)}");
 
     InitPruneException Fail(string message) => SpecError.In(file, message);
-
-    [GeneratedRegex(@"^(3x)?vgg(11|13|16|19)(-bn)?$")]
-    private static partial Regex VggName();
 
     [GeneratedRegex(@"^resnet(\d+)$")]
     private static partial Regex ResNetName();

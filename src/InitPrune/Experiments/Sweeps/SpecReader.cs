@@ -96,13 +96,13 @@ internal sealed partial class SpecReader(string file)
         switch (node)
         {
             case YamlMappingNode map when map.Children.Count == 1 && Key(map.Children.First().Key) == "powers_of_ten"
-                                          && field.Kind is FieldKind.Number or FieldKind.Integer:
+                                          && field.Kind is ParamKind.Number or ParamKind.Integer:
                 return PowersOfTen(field, map.Children.First().Value);
             case YamlMappingNode:
                 throw Fail($"{field.Path} must be a value, a list of values or {{powers_of_ten: [from, to]}} (line {node.Start.Line})");
             case YamlSequenceNode seq when seq.Children.Count == 0:
                 throw Fail($"{field.Path} is an empty list (line {node.Start.Line}): give at least one value");
-            case YamlSequenceNode seq when field.Kind == FieldKind.Numbers && !seq.Children.Any(c => c is YamlSequenceNode):
+            case YamlSequenceNode seq when field.Kind == ParamKind.Numbers && !seq.Children.Any(c => c is YamlSequenceNode):
                 return [Value(field, seq)];
             case YamlSequenceNode seq:
                 return [.. seq.Children.Select(c => Value(field, c))];
@@ -119,12 +119,12 @@ internal sealed partial class SpecReader(string file)
         var bounds = node is YamlSequenceNode { Children.Count: 2 } seq ? seq.Children.Select(c => Integer(c)).ToArray() : null;
         if (bounds is null || bounds.Any(b => b is null) || bounds[0] > bounds[1])
             throw Fail($"{field.Path}: powers_of_ten needs [from, to], two integers with from ≤ to, e.g. [-3, 0] for 0.001, 0.01, 0.1, 1 (line {node.Start.Line})");
-        if (field.Kind == FieldKind.Integer && (bounds[0] < 0 || bounds[1] > 9))
+        if (field.Kind == ParamKind.Integer && (bounds[0] < 0 || bounds[1] > 9))
             throw Fail($"{field.Path} is an integer: powers_of_ten must stay within [0, 9] (line {node.Start.Line})");
         if (bounds[0] < -MaxPowerOfTen || bounds[1] > MaxPowerOfTen)
             throw Fail($"{field.Path}: powers_of_ten [{bounds[0]}, {bounds[1]}] would list {bounds[1] - bounds[0] + 1} values; its bounds must stay within [-{MaxPowerOfTen}, {MaxPowerOfTen}] (line {node.Start.Line})");
         return [.. Enumerable.Range((int)bounds[0]!, (int)(bounds[1]! - bounds[0]!) + 1).Select(k => new Leaf(
-            field.Kind == FieldKind.Integer ? (object)(int)Math.Pow(10, k) : double.Parse($"1e{k}", CultureInfo.InvariantCulture), node.Start.Line))];
+            field.Kind == ParamKind.Integer ? (object)(int)Math.Pow(10, k) : double.Parse($"1e{k}", CultureInfo.InvariantCulture), node.Start.Line))];
     }
 
     Leaf Value(SpecField field, YamlNode node)
@@ -132,7 +132,7 @@ internal sealed partial class SpecReader(string file)
         long line = node.Start.Line;
         if (IsNull(node))
             return field.Nullable ? new Leaf(null, line) : throw Fail($"{field.Path} cannot be null (line {line}): give a value or leave the field out");
-        if (field.Kind == FieldKind.Numbers)
+        if (field.Kind == ParamKind.Numbers)
         {
             if (node is not YamlSequenceNode seq || seq.Children.Any(c => Number(c) is null))
                 throw Fail($"{field.Path} must be a list of numbers such as [0.5, 0.75], or a list of such lists to sweep it (line {line})");
@@ -143,12 +143,12 @@ internal sealed partial class SpecReader(string file)
         var text = scalar.Value ?? "";
         object? value = field.Kind switch
         {
-            FieldKind.Text => text,
-            FieldKind.Integer => Integer(node) is { } i && i is >= int.MinValue and <= int.MaxValue ? (int)i : null,
-            FieldKind.Number => Number(node),
+            ParamKind.Text => text,
+            ParamKind.Integer => Integer(node) is { } i && i is >= int.MinValue and <= int.MaxValue ? (int)i : null,
+            ParamKind.Number => Number(node),
             _ => text.ToLowerInvariant() switch { "true" => true, "false" => false, _ => null },
         };
-        var what = field.Kind switch { FieldKind.Integer => "an integer", FieldKind.Number => "a number", _ => "true or false" };
+        var what = field.Kind switch { ParamKind.Integer => "an integer", ParamKind.Number => "a number", _ => "true or false" };
         return value is null ? throw Fail($"{field.Path} = '{text}' is not {what} (line {line})") : new Leaf(value, line);
     }
 

@@ -1,25 +1,30 @@
 using System.Globalization;
-using System.Reflection;
-using System.Text.Json;
+using InitPrune.Engine;
+using InitPrune.Pruning;
 
 namespace InitPrune.Experiments.Sweeps;
 
-/// <summary>How a spec field's scalars are read.</summary>
-internal enum FieldKind { Text, Integer, Number, Flag, Numbers }
-
-/// <summary>One leaf of a spec section: <c>train.lr</c> is section <c>train</c>, key <c>lr</c>.</summary>
-internal sealed record SpecField(string Section, string Key, FieldKind Kind, bool Nullable, object? Default)
+/// <summary>One leaf of a spec section: <c>train.lr</c> is section <c>train</c>, option <c>lr</c>.</summary>
+internal sealed record SpecField(string Section, Param Param)
 {
+    public string Key => Param.Key;
+    public ParamKind Kind => Param.Kind;
+    public bool Nullable => Param.Nullable;
+    public object? Default => Param.Default;
     public string Path => $"{Section}.{Key}";
 }
 
 /// <summary>
-/// The spec's fields: the snake_case properties of the <see cref="RunConfig"/> section records in declaration
-/// order, with the records' defaults, plus <c>data.fallback</c>. Values are stored as the records' own types.
+/// The spec's fields, derived from the declarations: the options of the <see cref="RunConfig"/> section records in
+/// declaration order, every pruning method's options (<see cref="PrunerRegistry.AllOptions"/>) in section
+/// <c>prune</c>, and <c>data.fallback</c>. Values are stored as the declared types.
 /// </summary>
 internal static class SpecSchema
 {
     public const string Fallback = "fallback";
+
+    static readonly Param FallbackParam = new(Fallback, ParamKind.Text, null,
+        "Dataset to use, with a note in the report, when data.name's files are not installed", Nullable: true);
 
     static readonly (string Section, Type Record)[] Records =
     [
@@ -29,20 +34,19 @@ internal static class SpecSchema
 
     public static IReadOnlyList<string> Sections { get; } = [.. Records.Select(r => r.Section)];
 
-    /// <summary>Every field in declaration order (sections, then their properties; <c>data.fallback</c> after <c>data.name</c>).</summary>
+    /// <summary>Every field in declaration order (sections, then their options; <c>data.fallback</c> after <c>data.name</c>).</summary>
     public static IReadOnlyList<SpecField> Fields { get; } = [.. Records.SelectMany(r => FieldsOf(r.Section, r.Record))];
 
     public static IReadOnlyList<SpecField> InSection(string section) => [.. Fields.Where(f => f.Section == section)];
 
     public static SpecField? Find(string section, string key) => Fields.FirstOrDefault(f => f.Section == section && f.Key == key);
 
-    /// <summary>Builds the section record <typeparamref name="T"/> from values keyed by field key (absent keys keep the record default).</summary>
-    public static T Build<T>(IReadOnlyDictionary<string, object?> values)
-    {
-        var ctor = PrimaryConstructor(typeof(T));
-        var args = ctor.GetParameters().Select(p => values.TryGetValue(Snake(p.Name!), out var v) ? v : p.DefaultValue).ToArray();
-        return (T)ctor.Invoke(args);
-    }
+    /// <summary>Builds the section record <typeparamref name="T"/> from values keyed by option key (absent keys keep the declared default).</summary>
+    public static T Build<T>(IReadOnlyDictionary<string, object?> values) =>
+        (T)Param.Build(typeof(T), values, p => p.ParameterType == typeof(MethodOptions)
+            ? new MethodOptions(PrunerRegistry.AllOptions.Where(o => values.TryGetValue(o.Key, out var v) && v is not null)
+                .Select(o => new KeyValuePair<string, object>(o.Key, values[o.Key]!)))
+            : null);
 
     /// <summary>A value as a coordinate: invariant round-trip numbers, lower-case booleans, <c>null</c>, lists as <c>[a, b]</c>.</summary>
     public static string Format(object? value) => value switch
@@ -58,28 +62,12 @@ internal static class SpecSchema
 
     static IEnumerable<SpecField> FieldsOf(string section, Type record)
     {
-        foreach (var p in PrimaryConstructor(record).GetParameters())
+        foreach (var p in Param.Of(record))
         {
-            var type = Nullable.GetUnderlyingType(p.ParameterType) ?? p.ParameterType;
-            var kind = type == typeof(string) ? FieldKind.Text
-                : type == typeof(int) ? FieldKind.Integer
-                : type == typeof(double) ? FieldKind.Number
-                : type == typeof(bool) ? FieldKind.Flag
-                : type == typeof(double[]) ? FieldKind.Numbers
-                : throw new InvalidOperationException($"{record.Name}.{p.Name} has type {p.ParameterType.Name}, which specs cannot hold");
-            bool nullable = Nullable.GetUnderlyingType(p.ParameterType) is not null || IsNullableReference(p);
-            yield return new SpecField(section, Snake(p.Name!), kind, nullable, p.DefaultValue);
-            if (section == "data" && p.Name == nameof(DataSettings.Name))
-                yield return new SpecField(section, Fallback, FieldKind.Text, true, null);
+            yield return new SpecField(section, p);
+            if (section == "data" && p.Key == "name") yield return new SpecField(section, FallbackParam);
         }
+        if (record == typeof(PruneSettings))
+            foreach (var p in PrunerRegistry.AllOptions) yield return new SpecField(section, p);
     }
-
-    static bool IsNullableReference(ParameterInfo p) =>
-        !p.ParameterType.IsValueType && new NullabilityInfoContext().Create(p).WriteState == NullabilityState.Nullable;
-
-    static ConstructorInfo PrimaryConstructor(Type record) =>
-        record.GetConstructors().Where(c => c.GetParameters() is not [{ } only] || only.ParameterType != record)
-            .MaxBy(c => c.GetParameters().Length)!;
-
-    static string Snake(string name) => JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
 }
