@@ -58,6 +58,17 @@ internal sealed class Declared
         return values;
     }
 
+    /// <summary>
+    /// Refuses an option the user typed that does not apply to the section's <paramref name="name"/> (e.g. --eta
+    /// without --init correlated): it would change nothing, and a spec would normalize it away.
+    /// </summary>
+    public void RefuseIrrelevant(ParseResult r, string name, string nameFlag)
+    {
+        foreach (var (p, _) in options)
+            if (!p.AppliesTo(name) && Given(r, p.Key))
+                throw new InitPruneException($"{p.Flag} does nothing for {nameFlag} {name}: it applies to {p.For!.Replace(" ", ", ")}");
+    }
+
     /// <summary>The section record <typeparamref name="T"/> from these options (options it lacks keep their declared defaults).</summary>
     public T Build<T>(ParseResult r) => (T)Param.Build(typeof(T), Values(r));
 

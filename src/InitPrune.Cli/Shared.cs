@@ -51,9 +51,20 @@ internal sealed class Shared
 
     public string DatasetName(ParseResult r) => (string)Dataset.Values(r)["name"]!;
 
-    public ModelSpec ModelSpec(ParseResult r) => Model.Build<ModelSettings>(r).ToSpec(ParseList(r.GetValue(Widths), "--widths", long.Parse));
+    public ModelSpec ModelSpec(ParseResult r)
+    {
+        var model = Model.Build<ModelSettings>(r);
+        var widths = ParseList(r.GetValue(Widths), "--widths", long.Parse);
+        if (ModelRegistry.Resolve(model.Name) is { } name) Model.RefuseIrrelevant(r, name, "--model");
+        return model.ToSpec(widths);
+    }
 
-    public InitSpec InitSpec(ParseResult r) => Init.Build<InitSettings>(r).ToSpec(Model.Build<ModelSettings>(r).Activation);
+    public InitSpec InitSpec(ParseResult r)
+    {
+        var init = Init.Build<InitSettings>(r);
+        Init.RefuseIrrelevant(r, init.Name, "--init");
+        return init.ToSpec(Model.Build<ModelSettings>(r).Activation);
+    }
 
     /// <summary>A value as typed on a command line: invariant numbers, lists as a,b.</summary>
     public static string Format(object? value) => value switch

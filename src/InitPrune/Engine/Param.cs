@@ -39,6 +39,12 @@ public sealed class OptAttribute(string help) : Attribute
     /// <summary>The command-line name when it is not <c>--key-with-dashes</c> (e.g. <c>--model</c> for <c>model.name</c>).</summary>
     public string? Cli { get; init; }
 
+    /// <summary>
+    /// The names of its section (model, initialization, ...) the option applies to, space-separated, <c>*</c> a
+    /// wildcard (e.g. <c>"mlp vcnn"</c>); elsewhere it is irrelevant: normalized away, refused when typed.
+    /// </summary>
+    public string? For { get; init; }
+
     /// <summary>A flag whose default is true appears on the command line as its negation (<c>--no-bias</c>).</summary>
     public bool Negated { get; init; }
 }
@@ -63,8 +69,17 @@ public sealed record Param(
     string? Cli = null,
     bool Negated = false,
     Func<string, string?>? Resolve = null,
-    string? Registry = null)
+    string? Registry = null,
+    string? For = null)
 {
+    /// <summary>True when the option matters for a section named <paramref name="name"/> (see <see cref="OptAttribute.For"/>).</summary>
+    public bool AppliesTo(string name) =>
+        For is null || For.Split(' ', StringSplitOptions.RemoveEmptyEntries).Any(pattern =>
+            pattern.EndsWith('*') ? name.StartsWith(pattern[..^1], StringComparison.Ordinal) : name == pattern);
+
+    /// <summary>The value an irrelevant option is normalized to: null when it may be null, else its default.</summary>
+    public object? Irrelevant => Nullable ? null : Default;
+
     /// <summary>The command-line option: <see cref="Cli"/>, else <c>--</c> and the key with dashes.</summary>
     public string Flag => Cli ?? "--" + (Negated ? "no-" : "") + Key.Replace('_', '-');
 
@@ -159,7 +174,7 @@ public sealed record Param(
         }
         return new Param(Snake(p.Name!), KindOf(p.ParameterType)!.Value, p.DefaultValue, opt.Help, opt.Cite, nullable,
             opt.Min, opt.MinOpen, opt.Max, opt.MaxOpen, choices,
-            opt.Aliases.Length > 0 ? opt.Aliases.Select(a => a.Split('=')).ToDictionary(a => a[0], a => a[1]) : null, opt.Cli, opt.Negated, resolve, opt.NamesFrom?.Name);
+            opt.Aliases.Length > 0 ? opt.Aliases.Select(a => a.Split('=')).ToDictionary(a => a[0], a => a[1]) : null, opt.Cli, opt.Negated, resolve, opt.NamesFrom?.Name, opt.For);
     }
 
     static ParamKind? KindOf(Type type)

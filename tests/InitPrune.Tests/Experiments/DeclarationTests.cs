@@ -90,6 +90,28 @@ public class DeclarationTests
         Assert.Equal("--temperature -1 is impossible: use a finite value > 0", e.Message);
     }
 
+    [Theory]
+    [InlineData("--model lenet300 --depth 3", "--depth does nothing for --model lenet300: it applies to mlp, vcnn")]
+    [InlineData("--model mlp --padding circular", "--padding does nothing for --model mlp: it applies to vcnn, vgg*, 3xvgg*, resnet*")]
+    [InlineData("--model vgg11 --shortcut A", "--shortcut does nothing for --model vgg11: it applies to resnet*")]
+    [InlineData("--init normal --eta 0.5", "--eta does nothing for --init normal: it applies to correlated")]
+    public void An_option_of_another_model_or_initialization_is_refused_on_the_command_line(string args, string expected)
+    {
+        var command = new PruneCommand();
+        var parsed = command.Command.Parse($"--dataset cifar10 --method random --sparsity 0.5 {args}".Split(' '));
+        Assert.Equal(expected, Assert.Throws<InitPruneException>(() => command.Read(parsed)).Message);
+    }
+
+    [Fact]
+    public void A_spec_normalizes_options_of_another_model_or_initialization_away()
+    {
+        var plain = FromSpec("{method: snip, sparsity: 0.5}");
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "s.yaml");
+        File.WriteAllText(path, "name: s\ndata: {name: ellipse}\nmodel: {name: mlp, depth: 2, width: 16, padding: circular, shortcut: A}\ninit: {name: normal, sigma_w: 2, eta: 0.5}\nprune: {method: snip, sparsity: 0.5}\ntrain: {epochs: 0}\n");
+        Assert.Equal(plain.Id, SpecLoader.Load(path, "full", null).Entries.Single().Config.Id);
+    }
+
     [Fact]
     public void Every_default_is_the_same_everywhere()
     {

@@ -34,7 +34,7 @@ public static class OptionDocs
 
     static string Cli(Param p) => p.Key == SpecSchema.Fallback ? "" : $"`{p.Flag}`";
 
-    static string Meaning(Param p) => Escape(p.Help) + (p.Cite is { } c ? $" ({Escape(c)})" : "");
+    static string Meaning(Param p) => Escape(p.Help) + (p.Cite is { } c ? $" ({Escape(c)})" : "") + (p.For is { } f ? $"; only for {f.Replace(" ", ", ")}" : "");
 
     static string Format(object v) => v switch
     {

@@ -24,14 +24,14 @@ public sealed record DataSettings(
 /// <summary>The network (see <see cref="ModelSpec"/>); <see cref="Depth"/> and <see cref="Width"/> are null for named architectures.</summary>
 public sealed record ModelSettings(
     [Opt("Model: mlp (depth × width), lenet300 (784-300-100-10), vcnn (depth 3×3 convs of width channels, global pooling), vgg11|vgg13|vgg16|vgg19 and 3xvgg16 (each optionally -bn), resnetN (CIFAR, N = 6n+2: resnet20, 32, 44, 56, 110, ...)", Cli = "--model", NamesFrom = typeof(ModelRegistry))] string Name = "mlp",
-    [Opt("Hidden layers of an mlp, convolutions of a vcnn", Min = 0)] int? Depth = 2,
-    [Opt("Width of every hidden layer of an mlp, channels of a vcnn", Min = 1)] int? Width = 100,
+    [Opt("Hidden layers of an mlp, convolutions of a vcnn", Min = 0, For = "mlp vcnn")] int? Depth = 2,
+    [Opt("Width of every hidden layer of an mlp, channels of a vcnn", Min = 1, For = "mlp vcnn")] int? Width = 100,
     [Opt("Activation φ: relu, tanh, elu, leaky_relu, selu, gelu, softplus, sigmoid, linear", NamesFrom = typeof(Activations))] string Activation = "relu",
     [Opt("Build layers without biases", Negated = true)] bool Bias = true,
-    [Opt("Padding of the 3×3 convolutions", NamesFrom = typeof(Paddings), Cite = "seed 001 App. (delta-orthogonal, circular)")] string Padding = "zeros",
+    [Opt("Padding of the 3×3 convolutions", NamesFrom = typeof(Paddings), Cite = "seed 001 App. (delta-orthogonal, circular)", For = "vcnn vgg* 3xvgg* resnet*")] string Padding = "zeros",
     [Opt("Multiplies every hidden width / channel count (the seeds use 2 for ResNets)", Min = 0, MinOpen = true)] double WidthMultiplier = 1.0,
     [Opt("Stable ResNet: scale every residual branch by 1/sqrt(number of blocks)", Cite = "seed 001 Eq. 9")] bool Stable = false,
-    [Opt("ResNet shortcut where the shape changes: A (zero-padded identity) or B (1×1 convolution)", Choices = ["A", "B"], Cite = "He et al. 2016")] string Shortcut = "B")
+    [Opt("ResNet shortcut where the shape changes: A (zero-padded identity) or B (1×1 convolution)", Choices = ["A", "B"], Cite = "He et al. 2016", For = "resnet*")] string Shortcut = "B")
 {
     /// <summary>The library's spec; <paramref name="widths"/> (explicit hidden widths) overrides depth × width.</summary>
     public ModelSpec ToSpec(long[]? widths = null) => new(Name, Depth ?? new ModelSpec().Depth, Width ?? new ModelSpec().Width, widths, Activation, Bias,
@@ -44,7 +44,7 @@ public sealed record InitSettings(
     [Opt("σ_w: W ~ N(0, σ_w²/fan_in) for normal, orthogonal (gain), correlated, slt-*; eoc computes it; default √2, ReLU's Edge of Chaos", Min = 0, Cite = "seed 001 §2")] double SigmaW = 1.4142135623730951,
     [Opt("σ_b: biases ~ N(0, σ_b²) (also picks the Edge of Chaos for eoc)", Min = 0, Cite = "seed 001 §2")] double SigmaB = 0.0,
     [Opt("Set every bias to 0 after initializing (any --init)")] bool ZeroBias = false,
-    [Opt("η of init correlated: W = W_ind + η·w with one shared w per layer", Min = 0, Cite = "seed 002 App. F")] double Eta = 0.0)
+    [Opt("η of init correlated: W = W_ind + η·w with one shared w per layer", Min = 0, Cite = "seed 002 App. F", For = "correlated")] double Eta = 0.0)
 {
     /// <summary>The library's spec; <paramref name="activation"/> is φ, which eoc needs.</summary>
     public InitSpec ToSpec(string activation) => new(Name, SigmaW, SigmaB, ZeroBias, Eta, activation);

@@ -123,16 +123,8 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
         var prune = SpecSchema.Build<PruneSettings>(Section(v, "prune"));
         var train = SpecSchema.Build<TrainSettings>(Section(v, "train"));
 
-        bool sized = model.Name is "mlp" or "vcnn", resnet = model.Name.StartsWith("resnet", StringComparison.Ordinal);
-        var defaultModel = new ModelSettings();
-        model = model with
-        {
-            Depth = sized ? model.Depth : null,
-            Width = sized ? model.Width : null,
-            Padding = model.Name is "mlp" or "lenet300" ? defaultModel.Padding : model.Padding,
-            Shortcut = resnet ? model.Shortcut : defaultModel.Shortcut,
-        };
-        if (init.Name != "correlated") init = init with { Eta = new InitSettings().Eta };
+        model = Relevant(model, model.Name);
+        init = Relevant(init, init.Name);
         prune = NormalizePrune(prune);
 
         bool trains = train.Epochs >= 1 || Trains(prune.Method);
@@ -153,6 +145,14 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
             };
         }
         return new RunConfig(data, model, init, prune, train, seed);
+    }
+
+    /// <summary>Options that do not apply to the section's <paramref name="name"/> (<see cref="OptAttribute.For"/>) at their irrelevant value.</summary>
+    static T Relevant<T>(T settings, string name) where T : notnull
+    {
+        var values = Param.ValuesOf(settings);
+        foreach (var p in Param.Of(typeof(T)).Where(p => !p.AppliesTo(name))) values[p.Key] = p.Irrelevant;
+        return (T)Param.Build(typeof(T), values);
     }
 
     /// <summary>True for a method that trains between pruning rounds (IMP): the training recipe then matters even with 0 epochs.</summary>
