@@ -45,6 +45,12 @@ public sealed class OptAttribute(string help) : Attribute
     /// </summary>
     public string? For { get; init; }
 
+    /// <summary>
+    /// The results-store schema that introduced the option (1: the first). An option added later (3 or more) is
+    /// written to a run's canonical JSON only when it differs from its default, so adding one changes no stored id.
+    /// </summary>
+    public int Since { get; init; } = 1;
+
     /// <summary>A flag whose default is true appears on the command line as its negation (<c>--no-bias</c>).</summary>
     public bool Negated { get; init; }
 }
@@ -70,8 +76,15 @@ public sealed record Param(
     bool Negated = false,
     Func<string, string?>? Resolve = null,
     string? Registry = null,
-    string? For = null)
+    string? For = null,
+    int Since = 1)
 {
+    /// <summary>False for an option added after the first store schema while it has its default: it then stays out of run ids.</summary>
+    public bool InId(object? value) => Since <= 1 || !SameValue(value, Default);
+
+    static bool SameValue(object? a, object? b) =>
+        a is double[] x && b is double[] y ? x.SequenceEqual(y) : Equals(a, b);
+
     /// <summary>True when the option matters for a section named <paramref name="name"/> (see <see cref="OptAttribute.For"/>).</summary>
     public bool AppliesTo(string name) =>
         For is null || For.Split(' ', StringSplitOptions.RemoveEmptyEntries).Any(pattern =>
@@ -174,7 +187,7 @@ public sealed record Param(
         }
         return new Param(Snake(p.Name!), KindOf(p.ParameterType)!.Value, p.DefaultValue, opt.Help, opt.Cite, nullable,
             opt.Min, opt.MinOpen, opt.Max, opt.MaxOpen, choices,
-            opt.Aliases.Length > 0 ? opt.Aliases.Select(a => a.Split('=')).ToDictionary(a => a[0], a => a[1]) : null, opt.Cli, opt.Negated, resolve, opt.NamesFrom?.Name, opt.For);
+            opt.Aliases.Length > 0 ? opt.Aliases.Select(a => a.Split('=')).ToDictionary(a => a[0], a => a[1]) : null, opt.Cli, opt.Negated, resolve, opt.NamesFrom?.Name, opt.For, opt.Since);
     }
 
     static ParamKind? KindOf(Type type)

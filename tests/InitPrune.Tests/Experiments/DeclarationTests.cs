@@ -214,6 +214,20 @@ public class DeclarationTests
         Assert.True(RunConfig.FromJson(biases.ToJson()).Prune.IncludeBiases);
     }
 
+    [Fact]
+    public void Options_added_after_the_first_store_schema_stay_out_of_ids_at_their_default()
+    {
+        var run = FromSpec("{method: snip, sparsity: 0.5}", "{epochs: 1}");
+        var json = System.Text.Json.JsonDocument.Parse(run.ToJson()).RootElement;
+        var sections = new[] { "data", "model", "init", "prune", "train" };
+        var added = sections.SelectMany(s => Param.Of(Section(s)).Where(p => p.Since > 1).Select(p => (s, p))).ToList();
+        Assert.Contains(added, a => a.p.Key == "include_biases");
+        foreach (var (section, p) in added)
+            Assert.False(json.GetProperty(section).TryGetProperty(p.Key, out _), $"{section}.{p.Key} at its default changes the ids of stored runs");
+        foreach (var (section, p) in sections.SelectMany(s => Param.Of(Section(s)).Where(p => p.Since <= 1).Select(p => (s, p))))
+            Assert.True(json.GetProperty(section).TryGetProperty(p.Key, out _), $"{section}.{p.Key} is missing from the canonical JSON");
+    }
+
     [Theory]
     [InlineData("layer", "layer-wise")]
     [InlineData("layer_wise", "layer-wise")]

@@ -59,7 +59,7 @@ public sealed record PruneSettings(
     [Opt("Rescale kept weights after pruning: none; eoc (seed 001 Prop. 1, each unit's kept squared norm back to its dense value, folded into the weights); eoc-fixed (the same factors kept as fixed multipliers during training); eoc-unit (to 1, Algorithm 1 as written); eoc-sigma-w (to σ_w²); random ((1−s)^(−1/2), seed 002); magnitude (t_n, seed 002)")] string Rescale = "none",
     [Opt("Mini-batch size of data-driven scores (SNIP, GraSP)", Min = 1)] int ScoreBatchSize = 100,
     MethodOptions? Options = null,
-    [Opt("Prune biases too")] bool IncludeBiases = false)
+    [Opt("Prune biases too", Since = 3)] bool IncludeBiases = false)
 {
     /// <summary>The method's options, never null.</summary>
     public MethodOptions MethodOptions => Options ?? MethodOptions.Default;
@@ -113,7 +113,19 @@ public sealed record RunConfig(DataSettings Data, ModelSettings Model, InitSetti
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         WriteIndented = false,
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver { Modifiers = { OmitNewDefaults } },
     };
+
+    /// <summary>Options added after the first store schema (<see cref="OptAttribute.Since"/>) are left out at their default.</summary>
+    static void OmitNewDefaults(System.Text.Json.Serialization.Metadata.JsonTypeInfo info)
+    {
+        if (info.Type == typeof(PruneSettings) || info.Kind != System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object) return;
+        if (info.Type != typeof(DataSettings) && info.Type != typeof(ModelSettings) && info.Type != typeof(InitSettings) && info.Type != typeof(TrainSettings)) return;
+        var declared = Param.Of(info.Type).ToDictionary(p => p.Key);
+        foreach (var property in info.Properties)
+            if (declared.TryGetValue(property.Name, out var p) && p.Since > 1)
+                property.ShouldSerialize = (_, value) => p.InId(value);
+    }
 
     /// <summary>The canonical JSON of the run (property order fixed by declaration, numbers round-trip).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Canonical);
@@ -136,10 +148,11 @@ public sealed record RunConfig(DataSettings Data, ModelSettings Model, InitSetti
 }
 
 /// <summary>
-/// The prune section's canonical JSON: its own fields, then the method's options, flat. The five options of store
-/// schema ≤ 2 (iterations, temperature, alpha, rounds, round_epochs) are always written, at their defaults when the
-/// method has none, so the ids of runs stored before stay valid; any later option is written only when it differs
-/// from its default, so declaring a new option changes no existing id (open_lth's rule for new hyper-parameters).
+/// The prune section's canonical JSON: its own fields (those added later, <see cref="OptAttribute.Since"/>, only when
+/// not at their default), then the method's options, flat. The five options of store schema ≤ 2 (iterations,
+/// temperature, alpha, rounds, round_epochs) are always written, at their defaults when the method has none, so the
+/// ids of runs stored before stay valid; any later option is written only when it differs from its default, so
+/// declaring a new option changes no existing id (open_lth's rule for new hyper-parameters).
 /// </summary>
 internal sealed class PruneSettingsJson : JsonConverter<PruneSettings>
 {
@@ -150,25 +163,29 @@ internal sealed class PruneSettingsJson : JsonConverter<PruneSettings>
     public override void Write(Utf8JsonWriter writer, PruneSettings value, JsonSerializerOptions options)
     {
         writer.WriteStartObject();
-        writer.WriteString("method", value.Method);
-        writer.WriteNumber("sparsity", value.Sparsity);
-        writer.WriteString("scope", value.Scope);
-        writer.WriteString("rescale", value.Rescale);
-        writer.WriteNumber("score_batch_size", value.ScoreBatchSize);
-        if (value.IncludeBiases) writer.WriteBoolean("include_biases", true);
+        foreach (var (key, v) in Param.ValuesOf(value))
+            if (Fields[key].InId(v)) WriteOption(writer, key, v);
         foreach (var key in AlwaysWritten) WriteOption(writer, key, value.MethodOptions.Get(Option(key)));
         foreach (var p in PrunerRegistry.AllOptions.Where(p => !AlwaysWritten.Contains(p.Key)))
             if (value.MethodOptions.Values.TryGetValue(p.Key, out var v) && !Equals(v, p.Default)) WriteOption(writer, p.Key, v);
         writer.WriteEndObject();
     }
 
-    static void WriteOption(Utf8JsonWriter writer, string key, object value)
+    static readonly Dictionary<string, Param> Fields = Param.Of(typeof(PruneSettings)).ToDictionary(p => p.Key);
+
+    static void WriteOption(Utf8JsonWriter writer, string key, object? value)
     {
         switch (value)
         {
+            case null: writer.WriteNull(key); break;
             case int i: writer.WriteNumber(key, i); break;
             case double d: writer.WriteNumber(key, d); break;
             case bool b: writer.WriteBoolean(key, b); break;
+            case double[] a:
+                writer.WriteStartArray(key);
+                foreach (var x in a) writer.WriteNumberValue(x);
+                writer.WriteEndArray();
+                break;
             default: writer.WriteString(key, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)); break;
         }
     }
@@ -181,21 +198,26 @@ internal sealed class PruneSettingsJson : JsonConverter<PruneSettings>
         // A method this version does not know (a damaged or newer store) keeps every option it holds.
         var declared = PrunerRegistry.Methods.FirstOrDefault(m => m.Name == method)?.Options ?? (method == "none" ? [] : PrunerRegistry.AllOptions);
         var values = new List<KeyValuePair<string, object>>();
+        var fields = new Dictionary<string, object?>();
         foreach (var property in o.EnumerateObject())
         {
-            if (property.Name is "method" or "sparsity" or "scope" or "rescale" or "score_batch_size" or "include_biases") continue;
-            var p = PrunerRegistry.AllOptions.FirstOrDefault(p => p.Key == property.Name);
-            if (p is null || !declared.Contains(p)) continue;
-            values.Add(new(p.Key, p.Kind switch
+            if (Fields.TryGetValue(property.Name, out var field))
             {
-                ParamKind.Integer => property.Value.GetInt32(),
-                ParamKind.Number => property.Value.GetDouble(),
-                ParamKind.Flag => property.Value.GetBoolean(),
-                _ => property.Value.GetString()!,
-            }));
+                fields[field.Key] = ReadValue(field, property.Value);
+                continue;
+            }
+            var p = PrunerRegistry.AllOptions.FirstOrDefault(p => p.Key == property.Name);
+            if (p is not null && declared.Contains(p)) values.Add(new(p.Key, ReadValue(p, property.Value)!));
         }
-        return new PruneSettings(method, o.GetProperty("sparsity").GetDouble(), o.GetProperty("scope").GetString()!,
-            o.GetProperty("rescale").GetString()!, o.GetProperty("score_batch_size").GetInt32(), new MethodOptions(values),
-            o.TryGetProperty("include_biases", out var biases) && biases.GetBoolean());
+        return (PruneSettings)Param.Build(typeof(PruneSettings), fields, _ => new MethodOptions(values));
     }
+
+    static object? ReadValue(Param p, JsonElement value) => value.ValueKind == JsonValueKind.Null ? null : p.Kind switch
+    {
+        ParamKind.Integer => value.GetInt32(),
+        ParamKind.Number => value.GetDouble(),
+        ParamKind.Flag => value.GetBoolean(),
+        ParamKind.Numbers => value.EnumerateArray().Select(x => x.GetDouble()).ToArray(),
+        _ => value.GetString(),
+    };
 }
