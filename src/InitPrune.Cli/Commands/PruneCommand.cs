@@ -14,13 +14,13 @@ namespace InitPrune.Cli.Commands;
 /// </summary>
 internal sealed class PruneCommand
 {
-    static readonly string[] RecipeKeys = ["lr", "momentum", "nesterov", "weight_decay", "batch_size"];
+    static readonly string[] RecipeKeys = ["lr", "momentum", "nesterov", "weight_decay", "batch_size", "optimizer", "beta1", "beta2", "eps", "rmsprop_alpha", "label_smoothing", "warmup_steps", "pre_epochs"];
 
     readonly Shared s = new();
     readonly Declared prune = new(Param.Of(typeof(PruneSettings)), "", "method", "sparsity");
     readonly Declared methodOptions = new(PrunerRegistry.AllOptions, p => $"{string.Join(", ", PrunerRegistry.Declaring(p).Select(m => m.Name))}: ");
     readonly Declared recipe = new(Param.Of(typeof(TrainSettings)).Where(p => RecipeKeys.Contains(p.Key))
-        .Concat(Param.Of(typeof(DataSettings)).Where(p => p.Key == "augment")), _ => "imp (training rounds): ");
+        .Concat(Param.Of(typeof(DataSettings)).Where(p => p.Key == "augment")), p => p.Key == "pre_epochs" ? "" : "imp (training rounds) and --pre-epochs: ");
     readonly Option<bool> saveScores = new("--save-scores") { Description = "Also write the scores (scores.safetensors)" };
     readonly Option<string> outDir;
 
@@ -59,16 +59,19 @@ internal sealed class PruneCommand
             var p = PrunerRegistry.AllOptions.First(o => o.Key == key);
             throw new InitPruneException($"{p.Flag} does nothing for method '{method.Name}': it is an option of {string.Join(", ", PrunerRegistry.Declaring(p).Select(m => m.Name))}");
         }
-        if (!method.Trains && recipe.Params.FirstOrDefault(p => recipe.Given(r, p.Key)) is { } unused)
-            throw new InitPruneException($"{unused.Flag} does nothing for method '{method.Name}': it sets the training rounds of methods that train (imp)");
+        var values = recipe.Values(r);
+        bool preTrains = (int)values["pre_epochs"]! > 0;
+        if (!method.Trains && !preTrains && recipe.Params.FirstOrDefault(p => p.Key != "pre_epochs" && recipe.Given(r, p.Key)) is { } unused)
+            throw new InitPruneException($"{unused.Flag} does nothing for method '{method.Name}': it sets the training of methods that train (imp) and of --pre-epochs");
         if (!method.IgnoresSparsity && !prune.Given(r, "sparsity"))
             throw new InitPruneException($"method '{method.Name}' needs --sparsity, the fraction of weights to remove (e.g. --sparsity 0.9)");
         settings = settings with { Options = new MethodOptions(given.Select(kv => new KeyValuePair<string, object>(kv.Key, kv.Value!))) };
         var init = s.InitSpec(r);
-        var values = recipe.Values(r);
-        var train = ((TrainSettings)Param.Build(typeof(TrainSettings), values)).ToConfig((string)values["augment"]!);
+        var trainSettings = (TrainSettings)Param.Build(typeof(TrainSettings), values);
+        var train = trainSettings.ToConfig((string)values["augment"]!);
         return new PruneOptions(s.DatasetName(r), s.ModelSpec(r), init, settings.ToSpec(init), r.GetValue(s.Seed), settings.ScoreBatchSize,
-            r.GetValue(s.DataDir), r.GetValue(s.InitFrom), r.GetValue(saveScores), method.Trains ? train : null);
+            r.GetValue(s.DataDir), r.GetValue(s.InitFrom), r.GetValue(saveScores), method.Trains ? train : null,
+            trainSettings.PreTrainConfig((string)values["augment"]!));
     }
 
     int Run(ParseResult r)

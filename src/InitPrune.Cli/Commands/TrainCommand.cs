@@ -15,7 +15,7 @@ internal static class TrainCommand
         var s = new Shared();
         var mask = new Option<string?>("--mask") { Description = "Mask (.safetensors, e.g. from 'initprune prune') to apply before training" };
         var fixedMultiplier = new Option<string?>("--fixed-multiplier") { Description = "rescale.safetensors from 'prune --rescale eoc-fixed': train as if those factors were fixed multipliers of the weights (start from weights.pruned.safetensors via --init-from)" };
-        var recipe = new Declared(Param.Of(typeof(TrainSettings)));
+        var recipe = new Declared(Param.Of(typeof(TrainSettings)).Where(p => p.Key != "pre_epochs"));
         var augment = new Declared(Param.Of(typeof(DataSettings)).Where(p => p.Key == "augment"));
         var tensorboard = new Option<string?>("--tensorboard") { Description = "Write TensorBoard event files to this folder" };
         var outDir = s.Out("./initprune-out/train");

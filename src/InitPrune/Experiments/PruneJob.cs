@@ -20,7 +20,8 @@ public sealed record PruneOptions(
     string? DataDir = null,
     string? InitFrom = null,
     bool SaveScores = false,
-    TrainConfig? Train = null);
+    TrainConfig? Train = null,
+    TrainConfig? PreTrain = null);
 
 /// <summary>What <c>initprune prune</c> reports (summary.json).</summary>
 public sealed record PruneSummary(
@@ -48,6 +49,8 @@ public static class PruneJob
     /// <summary>
     /// One-shot pruning, or a method that trains (IMP): its rounds train with <see cref="PruneOptions.Train"/> (default:
     /// the default recipe) as <see cref="IterativeMagnitudePruning.RoundRecipe"/> says, exactly as a sweep's IMP run does.
+    /// With <see cref="PruneOptions.PreTrain"/> the network first trains with that recipe and is pruned trained
+    /// (weights.safetensors stays θ₀; weights.pruned.safetensors holds the trained weights ⊙ mask).
     /// </summary>
     public static PruneSummary Run(PruneOptions o, string outDir, Action<Trainer>? configure = null)
     {
@@ -55,6 +58,7 @@ public static class PruneJob
         var info = PrunerRegistry.Get(o.Prune.Method);
         var options = o.Prune.Options ?? MethodOptions.Default;
         options.Validate(info);
+        o.PreTrain?.Validate();
         if (info.Trains) IterativeMagnitudePruning.RoundRecipe(o.Train ?? new TrainConfig(), options.Integer(IterativeMagnitudePruning.RoundEpochs)).Validate();
         var oneShot = info.Trains ? o.Prune with { Method = MagnitudeScorer.Info.Name, Options = null } : o.Prune;
         Setup.CheckScoreBatchSize(o.ScoreBatchSize);
@@ -74,6 +78,7 @@ public static class PruneJob
         {
             Safetensors.Save(Path.Combine(outDir, "batch.safetensors"), new Dictionary<string, Tensor> { ["inputs"] = x, ["labels"] = y }, meta);
             files["batch"] = "batch.safetensors";
+            if (o.PreTrain is { } pre) PreTraining.Run(model, data, pre, o.Seed, configure);
             using var result = info.Trains
                 ? IterativeMagnitudePruning.Prune(model, data, o.Train ?? new TrainConfig(), o.Prune, o.Seed, configure)
                 : Pruner.Prune(model, o.Prune, new ScoringContext(x, y, data.Train.Kind, Seeds.For(o.Seed, "prune")));

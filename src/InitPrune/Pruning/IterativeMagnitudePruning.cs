@@ -19,8 +19,11 @@ public static class IterativeMagnitudePruning
     public static readonly Param RoundEpochs = Param.Integer("round_epochs", 1, "Training epochs per round, with the run's training recipe and a cosine schedule",
         "Frankle & Carbin 2019", min: 1);
 
+    public static readonly Param RewindStep = Param.Integer("rewind_step", 0, "Rewind the survivors to their weights after this many optimizer steps of the first round instead of θ₀ (0: θ₀)",
+        "Frankle et al. 2020, open_lth --rewinding_steps", min: 0);
+
     public static readonly MethodInfo Info = new("imp", "iterative magnitude pruning with rewinding to initialization: trains between rounds (Frankle & Carbin 2019; seeds 001/004)",
-        [Rounds, RoundEpochs], null);
+        [Rounds, RoundEpochs, RewindStep], null);
 
     /// <summary>The recipe of each round: the run's recipe for <paramref name="roundEpochs"/> epochs with a cosine schedule.</summary>
     public static TrainConfig RoundRecipe(TrainConfig recipe, int roundEpochs) =>
@@ -42,12 +45,17 @@ public static class IterativeMagnitudePruning
         options.Validate(Info);
         var train = RoundRecipe(recipe, options.Integer(RoundEpochs));
         train.Validate();
-        return Run(model, data, train, spec with { Method = MagnitudeScorer.Info.Name, Options = null }, options.Integer(Rounds), seed, configure);
+        return Run(model, data, train, spec with { Method = MagnitudeScorer.Info.Name, Options = null }, options.Integer(Rounds), seed, configure, options.Integer(RewindStep));
     }
 
-    /// <summary>Leaves the model at θ₀ ⊙ mask (ready to train); the scores are the last round's trained |W|.</summary>
-    public static PruneResult Run(nn.Module<Tensor, Tensor> model, DatasetSplit data, TrainConfig train, PruneSpec spec, int rounds, long seed, Action<Trainer>? configure = null)
+    /// <summary>
+    /// Leaves the model at θ₀ ⊙ mask (ready to train), or with <paramref name="rewindStep"/> k &gt; 0 at θ_k ⊙ mask, θ_k the
+    /// weights after the first round's k-th step (later rounds also start from θ_k ⊙ mask); the scores are the last round's trained |W|.
+    /// </summary>
+    public static PruneResult Run(nn.Module<Tensor, Tensor> model, DatasetSplit data, TrainConfig train, PruneSpec spec, int rounds, long seed, Action<Trainer>? configure = null,
+        int rewindStep = 0)
     {
+        if (rewindStep < 0) throw new InitPruneException($"rewind_step {rewindStep} is impossible: use 0 (θ₀) or a step number");
         MaskBuilder.CheckSparsity(spec.Sparsity);
         CheckRounds(rounds);
         var targets = Network.Prunable(model, spec.IncludeBiases);
@@ -58,7 +66,17 @@ public static class IterativeMagnitudePruning
         {
             var trainer = new Trainer(train);
             configure?.Invoke(trainer);
+            long taken = 0;
+            if (r == 1 && rewindStep > 0)
+                trainer.Step += _ =>
+                {
+                    if (++taken != rewindStep) return;
+                    foreach (var t in initial.Values) t.Dispose();
+                    initial = Network.StateDict(model).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+                };
             trainer.Train(model, data, Seeds.For(seed, $"imp-{r}"));
+            if (r == 1 && rewindStep > taken)
+                throw new InitPruneException($"rewind_step {rewindStep} is beyond the {taken} steps of a round: use at most {taken}, or more round_epochs");
             if (scores is not null) foreach (var s in scores.Values) s.Dispose();
             using (no_grad())
                 scores = targets.ToDictionary(t => t.Name, t => mask is null

@@ -10,7 +10,7 @@ namespace InitPrune.Training;
 /// Nesterov, else b; θ ← θ − η·d. The same arithmetic as TorchSharp's SGD, but every Scalar it passes to native code
 /// is held until that code returns (<see cref="Scalars"/>): TorchSharp's own step let the collector free them mid-call.
 /// </summary>
-public sealed class Sgd(IReadOnlyList<Parameter> parameters, double momentum, double weightDecay, bool nesterov) : IDisposable
+public sealed class Sgd(IReadOnlyList<Parameter> parameters, double momentum, double weightDecay, bool nesterov) : IOptimizer
 {
     readonly Tensor?[] buffers = new Tensor?[parameters.Count];
     readonly Scalar mu = momentum.ToScalar();
@@ -18,6 +18,10 @@ public sealed class Sgd(IReadOnlyList<Parameter> parameters, double momentum, do
 
     /// <summary>The momentum buffers, one per parameter (null before the first step or without momentum); owned by this optimizer.</summary>
     public IReadOnlyList<Tensor?> Momentum => buffers;
+
+    public IReadOnlyList<Tensor?> State => buffers;
+
+    public void Restore(IReadOnlyList<Tensor?> state) => RestoreMomentum(state);
 
     /// <summary>Replaces the momentum buffers by copies of <paramref name="momentum"/> (a resumed run).</summary>
     public void RestoreMomentum(IReadOnlyList<Tensor?> momentum)

@@ -7,9 +7,10 @@ using static TorchSharp.torch;
 namespace InitPrune.Training;
 
 /// <summary>
-/// Mini-batch SGD (momentum, Nesterov, weight decay) with a per-epoch schedule and a test evaluation after
-/// each epoch. Pruned weights stay exactly zero: after every backward pass their gradients are masked, and with
-/// zero weight, gradient and momentum buffer no SGD step (momentum, Nesterov, weight decay) can move them.
+/// Mini-batch training (SGD with momentum, Nesterov and weight decay, or Adam, AdamW, RMSprop: <see cref="Optimizers"/>)
+/// with a per-epoch schedule, an optional per-step linear warm-up and a test evaluation after each epoch. Pruned weights
+/// stay exactly zero: after every backward pass their gradients are masked, and with zero weight, gradient and
+/// optimizer state no step (momentum, weight decay, Adam's and RMSprop's 0/(0 + ε)) can move them.
 /// </summary>
 public sealed class Trainer(TrainConfig config)
 {
@@ -22,7 +23,7 @@ public sealed class Trainer(TrainConfig config)
     public event Action<EpochMetrics>? EpochEnd;
 
     /// <summary>
-    /// Raised after every epoch with the state needed to resume (<see cref="TrainState"/>); the momentum tensors
+    /// Raised after every epoch with the state needed to resume (<see cref="TrainState"/>); the optimizer's state tensors
     /// belong to the optimizer: copy or save them inside the handler.
     /// </summary>
     public event Action<TrainState>? StateSaved;
@@ -43,9 +44,11 @@ public sealed class Trainer(TrainConfig config)
         bool augment = Config.Augment == "crop-flip";
         if (augment && data.Train.SampleShape.Length != 3)
             throw new InitPruneException($"augmentation crop-flip needs images, but {data.Train.Name} holds samples of shape [{string.Join(", ", data.Train.SampleShape)}]: use augment none");
-        // TorchSharp's SGD object only carries the learning rate its schedulers set; Sgd does the update.
+        if (Config.LabelSmoothing != 0 && data.Train.Kind != TaskKind.Classification)
+            throw new InitPruneException($"--label-smoothing needs a classification dataset, but {data.Train.Name} is a regression task");
+        // TorchSharp's SGD object only carries the learning rate its schedulers set; IOptimizer does the update.
         using var optimizer = optim.SGD(model.parameters(), Config.LearningRate, Config.Momentum, 0.0, Config.WeightDecay, Config.Nesterov);
-        using var sgd = new Sgd([.. model.parameters()], Config.Momentum, Config.WeightDecay, Config.Nesterov);
+        using var sgd = Optimizers.Create(Config, [.. model.parameters()]);
         var schedule = Config.Schedule switch
         {
             "step" => optim.lr_scheduler.MultiStepLR(optimizer, Config.EffectiveMilestones, Config.Gamma),
@@ -56,7 +59,7 @@ public sealed class Trainer(TrainConfig config)
         long steps = 0;
         if (resume is not null)
         {
-            sgd.RestoreMomentum(resume.Momentum);
+            sgd.Restore(resume.Momentum);
             for (int e = 0; e < resume.Epoch; e++) schedule?.step();
             (firstEpoch, steps) = (resume.Epoch + 1, resume.Steps);
         }
@@ -78,13 +81,13 @@ public sealed class Trainer(TrainConfig config)
                 optimizer.zero_grad();
                 var input = augmentation is null ? x : Augmentation.CropFlip(x, augmentation);
                 var output = model.forward(input);
-                var loss = Loss(output, y, data.Train.Kind);
+                var loss = Config.LabelSmoothing == 0 ? Loss(output, y, data.Train.Kind) : nn.functional.cross_entropy(output, y, label_smoothing: Config.LabelSmoothing);
                 float value = loss.item<float>();
                 if (!float.IsFinite(value))
                     throw new DivergenceException($"training diverged: loss is {value} at epoch {epoch}, step {step + 1} (learning rate {lr:g4}); lower --lr or check the initialization (metrics of completed epochs are kept)");
                 loss.backward();
                 foreach (var layer in masked) layer.MaskGradients();
-                sgd.Step(lr);
+                sgd.Step(Config.StepRate(lr, steps));
                 long n = x.shape[0];
                 lossSum += value * n; seen += n; step++; steps++;
                 Step?.Invoke(new StepProgress(epoch, Config.Epochs, step, loader.BatchesPerEpoch, value, seen / clock.Elapsed.TotalSeconds));
@@ -104,7 +107,7 @@ public sealed class Trainer(TrainConfig config)
                 board.add_scalar("lr", (float)lr, epoch);
             }
             EpochEnd?.Invoke(metrics);
-            StateSaved?.Invoke(new TrainState(epoch, steps, sgd.Momentum));
+            StateSaved?.Invoke(new TrainState(epoch, steps, sgd.State));
         }
         return history;
     }

@@ -131,6 +131,13 @@ public class DeclarationTests
         Assert.Equal(
             (train.Epochs, train.BatchSize, train.Lr, train.Momentum, train.Nesterov, train.WeightDecay, train.Schedule, train.Gamma, train.MaxSteps, new DataSettings().Augment),
             (config.Epochs, config.BatchSize, config.LearningRate, config.Momentum, config.Nesterov, config.WeightDecay, config.Schedule, config.Gamma, config.MaxSteps, config.Augment));
+        Assert.Equal(
+            (train.Optimizer, train.Beta1, train.Beta2, train.Eps, train.RmspropAlpha, train.LabelSmoothing, train.WarmupSteps),
+            (config.Optimizer, config.Beta1, config.Beta2, config.Eps, config.RmspropAlpha, config.LabelSmoothing, config.WarmupSteps));
+        // The optimizers' defaults are torch.optim's (Adam betas (0.9, 0.999), eps 1e-8; RMSprop alpha 0.99).
+        Assert.Equal((0.9, 0.999, 1e-8, 0.99), (config.Beta1, config.Beta2, config.Eps, config.RmspropAlpha));
+        // A bare TrainSettings converts to the bare TrainConfig.
+        Assert.Equal(config with { Milestones = null }, train.ToConfig() with { Milestones = null });
         Assert.Equal(new ModelSettings().ToSpec(), new ModelSpec());
         var init = new InitSpec();
         Assert.Equal(new InitSettings().ToSpec("relu") with { Activation = null }, init);

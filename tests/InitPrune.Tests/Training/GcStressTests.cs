@@ -19,7 +19,7 @@ public class GcStressTests
         return new(Make(n), Make(32), "synthetic");
     }
 
-    static (double[] Losses, byte[] Weights) Train(string model, int steps)
+    static (double[] Losses, byte[] Weights) Train(string model, int steps, string optimizer)
     {
         bool mlp = model == "mlp";
         using var data = mlp ? TestNets.Ellipse(seed: 1, n: 16 * steps * 5 / 4) : Images(16 * steps);
@@ -27,7 +27,10 @@ public class GcStressTests
         using var net = ModelRegistry.Create(spec, data.Train.SampleShape, 4);
         InitPrune.Init.Initializers.Apply(net, new InitPrune.Init.InitSpec("normal", Math.Sqrt(2), 0.1), 3);
         var losses = new List<double>();
-        var trainer = new Trainer(new TrainConfig(Epochs: 1, BatchSize: 16, LearningRate: 0.05, Momentum: 0.9, Nesterov: true, WeightDecay: 1e-4));
+        var recipe = optimizer == "sgd"
+            ? new TrainConfig(Epochs: 1, BatchSize: 16, LearningRate: 0.05, Momentum: 0.9, Nesterov: true, WeightDecay: 1e-4)
+            : new TrainConfig(Epochs: 1, BatchSize: 16, LearningRate: 0.005, WeightDecay: 1e-4, Optimizer: optimizer);
+        var trainer = new Trainer(recipe);
         trainer.Step += s => losses.Add(s.Loss);
         trainer.Train(net, data, seed: 5);
         var weights = Network.StateDict(net).OrderBy(kv => kv.Key).SelectMany(kv => kv.Value.detach().contiguous().bytes.ToArray()).ToArray();
@@ -35,12 +38,14 @@ public class GcStressTests
     }
 
     [Theory]
-    [InlineData("mlp")]
-    [InlineData("resnet20")]
-    public void Many_short_trainings_under_constant_garbage_collection_match_a_quiet_run(string model)
+    [InlineData("mlp", "sgd")]
+    [InlineData("resnet20", "sgd")]
+    [InlineData("mlp", "adamw")]
+    [InlineData("mlp", "rmsprop")]
+    public void Many_short_trainings_under_constant_garbage_collection_match_a_quiet_run(string model, string optimizer)
     {
         (int steps, int runs) = model == "mlp" ? (150, 8) : (8, 3);
-        var quiet = Train(model, steps);
+        var quiet = Train(model, steps, optimizer);
         bool stop = false;
         var collector = new Thread(() =>
         {
@@ -55,7 +60,7 @@ public class GcStressTests
         {
             for (int run = 0; run < runs; run++)
             {
-                var loud = Train(model, steps);
+                var loud = Train(model, steps, optimizer);
                 Assert.Equal(quiet.Losses, loud.Losses);
                 Assert.Equal(quiet.Weights, loud.Weights);
             }

@@ -92,13 +92,25 @@ public sealed record TrainSettings(
     [Opt("Factor of the step schedule", Min = 0, MinOpen = true)] double Gamma = 0.1,
     [Opt("Epochs (0 in a spec: prune only)", Min = 0)] int Epochs = 1,
     [Opt("Stop after this many optimizer steps (default: whole epochs)", Min = 1)] int? MaxSteps = null,
-    [Opt("Mini-batch size", Min = 1)] int BatchSize = 100)
+    [Opt("Mini-batch size", Min = 1)] int BatchSize = 100,
+    [Opt("Optimizer: sgd (momentum, nesterov), adam, adamw (beta1, beta2, eps; adamw decays weights decoupled, θ ← θ(1 − η·weight_decay)), rmsprop (rmsprop_alpha, eps; no momentum, not centered) — torch.optim's updates", NamesFrom = typeof(Optimizers), Cite = "torch.optim; Synaptic-Flow --optimizer", Since = 3)] string Optimizer = "sgd",
+    [Opt("Adam(W)'s β₁ (decay of the gradient's running mean)", Min = 0, Max = 1, MaxOpen = true, Cite = "Kingma & Ba 2015", Since = 3)] double Beta1 = 0.9,
+    [Opt("Adam(W)'s β₂ (decay of the squared gradient's running mean)", Min = 0, Max = 1, MaxOpen = true, Cite = "Kingma & Ba 2015", Since = 3)] double Beta2 = 0.999,
+    [Opt("ε added to the root-mean-square denominator of adam, adamw and rmsprop", Min = 0, MinOpen = true, Since = 3)] double Eps = 1e-8,
+    [Opt("RMSprop's smoothing constant α (decay of the squared gradient's running mean)", Min = 0, Max = 1, MaxOpen = true, Cite = "torch.optim.RMSprop alpha", Since = 3)] double RmspropAlpha = 0.99,
+    [Opt("Label smoothing ε of the training cross-entropy: targets (1 − ε)·one-hot + ε/classes, as torch's cross_entropy(label_smoothing=); test and validation losses stay plain", Min = 0, Max = 1, Cite = "Szegedy et al. 2016", Since = 3)] double LabelSmoothing = 0.0,
+    [Opt("Linear warm-up over the first N optimizer steps: step t (0-based) uses the scheduled rate × min(1, t/N), as open_lth's warmup_steps (so the first step has rate 0)", Min = 0, Cite = "open_lth --warmup_steps; Goyal et al. 2017", Since = 3)] int WarmupSteps = 0,
+    [Opt("Train N epochs with this recipe before pruning (pruning early rather than at initialization), prune the trained weights, then train epochs more from them with a fresh optimizer and schedule", Min = 0, Cite = "Synaptic-Flow --pre-epochs", Since = 3)] int PreEpochs = 0)
 {
+    /// <summary>The recipe of the training before pruning (<see cref="PreEpochs"/> epochs, milestone fractions of them), or null without it.</summary>
+    public TrainConfig? PreTrainConfig(string augment = "none") => PreEpochs > 0 ? (this with { Epochs = PreEpochs, MaxSteps = null }).ToConfig(augment) : null;
+
     /// <summary>The trainer's recipe; milestone fractions become epochs (at least epoch 1).</summary>
     public TrainConfig ToConfig(string augment = "none", string? tensorBoardDir = null) => new(Epochs, BatchSize, Lr, Momentum, Nesterov,
         WeightDecay, Schedule,
         Milestones is { } f ? [.. f.Select(x => Math.Max(1, (int)Math.Round(x * Epochs)))] : null,
-        Gamma, TensorBoardDir: tensorBoardDir, Augment: augment, MaxSteps: MaxSteps);
+        Gamma, TensorBoardDir: tensorBoardDir, Augment: augment, MaxSteps: MaxSteps, Optimizer: Optimizer, Beta1: Beta1, Beta2: Beta2,
+        Eps: Eps, RmspropAlpha: RmspropAlpha, LabelSmoothing: LabelSmoothing, WarmupSteps: WarmupSteps);
 }
 
 /// <summary>
@@ -145,6 +157,9 @@ public sealed record RunConfig(DataSettings Data, ModelSettings Model, InitSetti
 
     /// <summary>The trainer's recipe; milestone fractions become epochs (at least epoch 1).</summary>
     public TrainConfig ToTrainConfig(string? tensorBoardDir = null) => Train.ToConfig(Data.Augment, tensorBoardDir);
+
+    /// <summary>The recipe of the training before pruning, or null (<see cref="TrainSettings.PreEpochs"/> 0).</summary>
+    public TrainConfig? ToPreTrainConfig() => Train.PreTrainConfig(Data.Augment);
 }
 
 /// <summary>
@@ -209,6 +224,10 @@ internal sealed class PruneSettingsJson : JsonConverter<PruneSettings>
             var p = PrunerRegistry.AllOptions.FirstOrDefault(p => p.Key == property.Name);
             if (p is not null && declared.Contains(p)) values.Add(new(p.Key, ReadValue(p, property.Value)!));
         }
+        // An option left out at its default (declared after the first store schema) reads back as its default, as a spec gives it.
+        if (PrunerRegistry.Methods.Any(m => m.Name == method))
+            foreach (var p in declared.Where(p => p.Default is not null && values.All(v => v.Key != p.Key)))
+                values.Add(new(p.Key, p.Default!));
         return (PruneSettings)Param.Build(typeof(PruneSettings), fields, _ => new MethodOptions(values));
     }
 

@@ -150,6 +150,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
             return;
         }
         var spec = c.ToPruneSpec();
+        if (c.ToPreTrainConfig() is { } pre) PreTraining.Run(model, run.Split, pre, c.Seed);
         var (x, y) = Setup.ScoringBatch(run.Split.Train, c.Prune.ScoreBatchSize, c.Seed);
         using (x)
         using (y)

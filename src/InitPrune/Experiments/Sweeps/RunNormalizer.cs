@@ -127,7 +127,8 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
         init = Relevant(init, init.Name);
         prune = NormalizePrune(prune);
 
-        bool trains = train.Epochs >= 1 || Trains(prune.Method);
+        if (prune.Method == Dense) train = train with { PreEpochs = 0 };
+        bool trains = train.Epochs >= 1 || Trains(prune.Method) || train.PreEpochs >= 1;
         if (!trains)
         {
             train = new TrainSettings(Epochs: 0);
@@ -138,7 +139,12 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
             var defaults = new TrainSettings();
             train = train with
             {
-                Nesterov = train.Momentum != 0 && train.Nesterov,
+                Momentum = train.Optimizer == "sgd" ? train.Momentum : defaults.Momentum,
+                Nesterov = train.Optimizer == "sgd" && train.Momentum != 0 && train.Nesterov,
+                Beta1 = train.Optimizer is "adam" or "adamw" ? train.Beta1 : defaults.Beta1,
+                Beta2 = train.Optimizer is "adam" or "adamw" ? train.Beta2 : defaults.Beta2,
+                Eps = train.Optimizer != "sgd" ? train.Eps : defaults.Eps,
+                RmspropAlpha = train.Optimizer == "rmsprop" ? train.RmspropAlpha : defaults.RmspropAlpha,
                 Milestones = train.Schedule == "step" ? train.Milestones ?? [0.5, 0.75] : null,
                 Gamma = train.Schedule == "step" ? train.Gamma : defaults.Gamma,
                 MaxSteps = train.Epochs >= 1 ? train.MaxSteps : null,
