@@ -59,7 +59,7 @@ public static class PruneJob
         var method = iterative ? "imp" : PrunerRegistry.Create(o.Prune.Method).Name;
         Setup.Check(o.Dataset, o.Model, o.Init, o.InitFrom, iterative ? o.Prune with { Method = "magnitude" } : o.Prune);
         outDir = Artifacts.PrepareOutput(outDir);
-        var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
+        using var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
         using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);
         var files = new Dictionary<string, string>();
         var meta = new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "initprune" };
