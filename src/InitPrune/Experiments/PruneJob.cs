@@ -61,7 +61,7 @@ public static class PruneJob
         var method = info.Name;
         Setup.Check(o.Dataset, o.Model, o.Init, o.InitFrom, oneShot);
         outDir = Artifacts.PrepareOutput(outDir);
-        var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
+        using var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
         using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);
         var files = new Dictionary<string, string>();
         var meta = new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "initprune" };

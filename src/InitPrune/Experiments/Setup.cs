@@ -30,17 +30,24 @@ public static class Setup
     {
         long outputs = data.Train.Kind == TaskKind.Classification ? data.Train.NumClasses : 1;
         var net = ModelRegistry.Create(model, data.Train.SampleShape, outputs);
-        if (initFrom is null)
+        try
         {
-            Initializers.Apply(net, init, Seeds.For(seed, "init"));
+            if (initFrom is null)
+            {
+                Initializers.Apply(net, init, Seeds.For(seed, "init"));
+            }
+            else
+            {
+                using var tensors = Safetensors.Load(initFrom);
+                Network.LoadStateDict(net, tensors, initFrom);
+            }
+            return net;
         }
-        else
+        catch
         {
-            var tensors = Safetensors.Load(initFrom);
-            Network.LoadStateDict(net, tensors, initFrom);
-            foreach (var t in tensors.Values) t.Dispose();
+            net.Dispose();
+            throw;
         }
-        return net;
     }
 
     public static void CheckScoreBatchSize(int batchSize)

@@ -51,7 +51,7 @@ public static class TrainJob
         foreach (var file in new[] { o.MaskPath, o.FixedMultiplierPath }.OfType<string>()) Safetensors.RequireFile(file);
         outDir = Artifacts.PrepareOutput(outDir);
         if (o.Train.TensorBoardDir is { } board) Artifacts.PrepareOutput(board, "--tensorboard");
-        var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
+        using var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
         data.Train.RequireSamples("training");
         data.Test.RequireSamples("test");
         using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);
@@ -99,14 +99,13 @@ public static class TrainJob
     /// <summary>Trains as if the factors ρ in the file (rescale.safetensors from prune) were fixed multipliers of the (already folded) weights.</summary>
     static void UseFixedMultipliers(TorchSharp.torch.nn.Module model, string path)
     {
-        var rho = Safetensors.Load(path);
+        using var rho = Safetensors.Load(path);
         var targets = Network.Prunable(model).ToDictionary(t => t.Name);
         foreach (var (name, factor) in rho)
         {
             if (!targets.TryGetValue(name, out var t) || !factor.shape.SequenceEqual(t.Value.shape))
                 throw new InitPruneException($"{path}: '{name}' is not a prunable weight of this model with that shape: was it written for another model?");
             Rescaler.UseFixedMultiplier(t, factor);
-            factor.Dispose();
         }
     }
 

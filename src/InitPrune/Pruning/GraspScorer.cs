@@ -25,7 +25,7 @@ public sealed class GraspScorer(double temperature) : IScorer
     public string Name => "grasp";
     public bool NeedsData => true;
 
-    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    public TensorDict Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
     {
         var (x, y) = (context.X ?? throw new ArgumentException("GraSP needs a mini-batch"), context.Y!);
         var dtype = targets[0].Value.dtype;
@@ -34,9 +34,10 @@ public sealed class GraspScorer(double temperature) : IScorer
         {
             using var x64 = x.is_floating_point() ? x.to(ScalarType.Float64) : x.alias();
             using var y64 = y.is_floating_point() ? y.to(ScalarType.Float64) : y.alias();
-            var hg = HessianGradient(model, targets, context with { X = x64, Y = y64 }, temperature);
-            using var _ = no_grad();
-            return targets.ToDictionary(t => t.Name, t => hg[t.Name].mul_(t.Value));
+            using var hg = HessianGradient(model, targets, context with { X = x64, Y = y64 }, temperature);
+            using (no_grad())
+                foreach (var t in targets) hg[t.Name].mul_(t.Value);
+            return hg.TakeAll();
         }
         finally
         {
@@ -48,7 +49,7 @@ public sealed class GraspScorer(double temperature) : IScorer
     /// Hg by double backward, as the reference: g = ∇L (detached), then ∇(∇L · g) with create_graph, one
     /// Hessian-vector product over the target tensors.
     /// </summary>
-    public static Dictionary<string, Tensor> HessianGradient(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, double temperature)
+    public static TensorDict HessianGradient(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, double temperature)
     {
         var (x, y) = (context.X ?? throw new ArgumentException("GraSP needs a mini-batch"), context.Y!);
         Tensor[] ps = [.. targets.Select(t => t.Value)];
@@ -65,8 +66,6 @@ public sealed class GraspScorer(double temperature) : IScorer
         var gradF = autograd.grad([Loss()], ps, retain_graph: true, create_graph: true);
         var z = gradF.Zip(g, (a, b) => (a * b).sum()).Aggregate((a, b) => a + b);
         var hg = autograd.grad([z], ps);
-        var result = targets.Select((t, i) => (t.Name, hg[i].detach().clone())).ToDictionary(p => p.Name, p => p.Item2);
-        foreach (var h in result.Values) h.MoveToOuterDisposeScope();
-        return result;
+        return targets.Select((t, i) => (t.Name, Hg: hg[i].detach().clone())).ToTensorDict(p => p.Name, p => p.Hg).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using InitPrune.Data;
+using InitPrune.Engine;
 using InitPrune.Models;
 using static TorchSharp.torch;
 
@@ -15,8 +16,8 @@ public interface IScorer
     /// <summary>True when <see cref="Score"/> needs <see cref="ScoringContext.X"/> and <see cref="ScoringContext.Y"/>.</summary>
     bool NeedsData { get; }
 
-    /// <summary>Scores with the shape of each target tensor, keyed by its name.</summary>
-    Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context);
+    /// <summary>Scores with the shape of each target tensor, keyed by its name, in target order; the caller owns them.</summary>
+    TensorDict Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context);
 
     /// <summary>Refuses a model this method does not apply to (one-line error); called before any data is read.</summary>
     void CheckModel(nn.Module<Tensor, Tensor> model) { }
@@ -28,6 +29,6 @@ public interface IScorer
 /// </summary>
 public interface IMaskMethod : IScorer
 {
-    /// <summary>The scores (as <see cref="IScorer.Score"/>) and the mask, not yet applied to the model.</summary>
-    (Dictionary<string, Tensor> Scores, Mask Mask) ScoreAndSelect(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec);
+    /// <summary>The scores (as <see cref="IScorer.Score"/>) and the mask, not yet applied to the model; the caller owns both.</summary>
+    (TensorDict Scores, Mask Mask) ScoreAndSelect(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec);
 }

@@ -51,27 +51,45 @@ public static class IterativeMagnitudePruning
         MaskBuilder.CheckSparsity(spec.Sparsity);
         CheckRounds(rounds);
         var targets = Network.Prunable(model, spec.IncludeBiases);
-        var initial = Network.StateDict(model).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        using var initial = Network.CloneStateDict(model);
         Mask? mask = null;
-        Dictionary<string, Tensor>? scores = null;
-        for (int r = 1; r <= rounds; r++)
+        TensorDict? scores = null;
+        try
         {
-            var trainer = new Trainer(train);
-            configure?.Invoke(trainer);
-            trainer.Train(model, data, Seeds.For(seed, $"imp-{r}"));
-            if (scores is not null) foreach (var s in scores.Values) s.Dispose();
-            using (no_grad())
-                scores = targets.ToDictionary(t => t.Name, t => mask is null
-                    ? t.Value.abs()
-                    : t.Value.abs().masked_fill_(mask.Tensors[t.Name].logical_not(), Scalars.MinusOne));
-            double sparsity = MaskBuilder.ExponentialSparsity(spec.Sparsity, r, rounds);
-            var next = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], sparsity, spec.Scope);
-            mask?.Dispose();
-            mask = next;
-            Network.LoadStateDict(model, initial, "the initial weights");
-            mask.ApplyTo(model);
+            for (int r = 1; r <= rounds; r++)
+            {
+                var trainer = new Trainer(train);
+                configure?.Invoke(trainer);
+                trainer.Train(model, data, Seeds.For(seed, $"imp-{r}"));
+                scores?.Dispose();
+                scores = null;
+                scores = TrainedMagnitudes(targets, mask);
+                double sparsity = MaskBuilder.ExponentialSparsity(spec.Sparsity, r, rounds);
+                var next = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], sparsity, spec.Scope);
+                mask?.Dispose();
+                mask = next;
+                Network.LoadStateDict(model, initial, "the initial weights");
+                mask.ApplyTo(model);
+            }
+            return new PruneResult(mask!, scores!);
         }
-        foreach (var t in initial.Values) t.Dispose();
-        return new PruneResult(mask!, scores!);
+        catch
+        {
+            mask?.Dispose();
+            scores?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>|W| of each target; entries the current mask prunes score −1, so they stay pruned.</summary>
+    static TensorDict TrainedMagnitudes(IReadOnlyList<PrunableTensor> targets, Mask? mask)
+    {
+        using var _ = no_grad();
+        return targets.ToTensorDict(t => t.Name, t =>
+        {
+            if (mask is null) return t.Value.abs();
+            using var pruned = mask.Tensors[t.Name].logical_not();
+            return t.Value.abs().masked_fill_(pruned, Scalars.MinusOne);
+        });
     }
 }

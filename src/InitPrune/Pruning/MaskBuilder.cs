@@ -26,23 +26,22 @@ public static class MaskBuilder
             if (s.isnan().any().item<bool>())
                 throw new InitPruneException($"scores of '{name}' contain NaN: the network or batch produced non-finite gradients; check the initialization scale");
         if (scope == PruneScope.LayerWise)
-            return Kept(scores.ToDictionary(p => p.Name, p => TopK(p.Scores.flatten(), KeepCount(sparsity, p.Scores.numel())).reshape(p.Scores.shape)));
+            return Kept(scores.ToTensorDict(p => p.Name, p => TopK(p.Scores.flatten(), KeepCount(sparsity, p.Scores.numel())).reshape(p.Scores.shape)));
 
         var all = cat(scores.Select(p => p.Scores.flatten().to(ScalarType.Float64)).ToArray());
         var keep = TopK(all, KeepCount(sparsity, all.numel()));
-        var masks = new Dictionary<string, Tensor>();
+        var masks = new TensorDict();
         long offset = 0;
         foreach (var (name, s) in scores)
         {
-            masks[name] = keep.narrow(0, offset, s.numel()).reshape(s.shape).clone();
+            masks.Add(name, keep.narrow(0, offset, s.numel()).reshape(s.shape).clone());
             offset += s.numel();
         }
         return Kept(masks);
     }
 
-    /// <summary>A mask whose tensors outlive the caller's temporaries scope.</summary>
-    static Mask Kept(Dictionary<string, Tensor> masks) =>
-        new(masks.ToDictionary(kv => kv.Key, kv => kv.Value.MoveToOuterDisposeScope()));
+    /// <summary>A mask whose tensors outlive the caller's temporaries scope (the scope frees them if building fails).</summary>
+    static Mask Kept(TensorDict masks) => new(masks.MoveToOuterDisposeScope());
 
     /// <summary>Keeps exactly <paramref name="keep"/>[name] top-scoring entries of each tensor (same ties as above).</summary>
     public static Mask FromCounts(IReadOnlyList<(string Name, Tensor Scores)> scores, IReadOnlyDictionary<string, long> keep)
@@ -51,7 +50,7 @@ public static class MaskBuilder
             if (!keep.TryGetValue(name, out var k) || k < 0 || k > s.numel())
                 throw new InitPruneException($"keep count for '{name}' must be between 0 and {s.numel()}");
         using var temporaries = NewDisposeScope();
-        return Kept(scores.ToDictionary(p => p.Name, p => TopK(p.Scores.flatten(), keep[p.Name]).reshape(p.Scores.shape)));
+        return Kept(scores.ToTensorDict(p => p.Name, p => TopK(p.Scores.flatten(), keep[p.Name]).reshape(p.Scores.shape)));
     }
 
     /// <summary>

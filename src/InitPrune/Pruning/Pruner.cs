@@ -1,3 +1,4 @@
+using InitPrune.Engine;
 using InitPrune.Models;
 using static TorchSharp.torch;
 
@@ -12,14 +13,17 @@ public sealed record PruneSpec(
     MethodOptions? Options = null,
     RescaleSpec? Rescale = null);
 
-/// <summary>The mask, the scores it came from, the per-layer report and any layer-collapse warnings.</summary>
-public sealed class PruneResult(Mask mask, Dictionary<string, Tensor> scores, Dictionary<string, Tensor>? rescale = null) : IDisposable
+/// <summary>
+/// The mask, the scores it came from, the per-layer report and any layer-collapse warnings. The result owns the
+/// mask, scores and factors it is given, and frees them when disposed.
+/// </summary>
+public sealed class PruneResult(Mask mask, TensorDict scores, TensorDict? rescale = null) : IDisposable
 {
     public Mask Mask { get; } = mask;
-    public Dictionary<string, Tensor> Scores { get; } = scores;
+    public TensorDict Scores { get; } = scores;
 
     /// <summary>The factors ρ the kept weights were multiplied by, when the spec asked for rescaling.</summary>
-    public Dictionary<string, Tensor>? Rescale { get; } = rescale;
+    public TensorDict? Rescale { get; } = rescale;
     public List<LayerReport> Layers { get; } = mask.Report();
 
     /// <summary>One line per fully pruned tensor (layer collapse: the network's output no longer depends on its input).</summary>
@@ -29,8 +33,8 @@ public sealed class PruneResult(Mask mask, Dictionary<string, Tensor> scores, Di
     public void Dispose()
     {
         Mask.Dispose();
-        foreach (var s in Scores.Values) s.Dispose();
-        if (Rescale is not null) foreach (var r in Rescale.Values) r.Dispose();
+        Scores.Dispose();
+        Rescale?.Dispose();
     }
 }
 
@@ -53,26 +57,34 @@ public static class Pruner
     {
         var scorer = Checked(model, spec);
         if (scorer.NeedsData && (context.X is null || context.Y is null))
-            throw new Engine.InitPruneException($"method '{scorer.Name}' needs a mini-batch of data to score");
+            throw new InitPruneException($"method '{scorer.Name}' needs a mini-batch of data to score");
         var targets = Network.Prunable(model, spec.IncludeBiases);
-        Dictionary<string, Tensor> scores;
-        Mask mask;
-        if (scorer is IMaskMethod method)
-            (scores, mask) = method.ScoreAndSelect(model, targets, context, spec);
-        else
+        var (scores, mask) = Select(scorer, model, targets, context, spec);
+        try
         {
-            scores = scorer.Score(model, targets, context);
-            mask = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], spec.Sparsity, spec.Scope);
-        }
-        if (spec.Rescale is not { } rescale)
-        {
+            if (spec.Rescale is not { } rescale)
+            {
+                mask.ApplyTo(model);
+                return new PruneResult(mask, scores);
+            }
+            using var dense = TensorDict.CloneOf(targets.Select(t => KeyValuePair.Create(t.Name, t.Value)));
             mask.ApplyTo(model);
-            return new PruneResult(mask, scores);
+            return new PruneResult(mask, scores, Rescaler.Apply(targets, dense, rescale));
         }
-        var dense = targets.ToDictionary(t => t.Name, t => t.Value.detach().clone());
-        mask.ApplyTo(model);
-        var factors = Rescaler.Apply(targets, dense, rescale);
-        foreach (var d in dense.Values) d.Dispose();
-        return new PruneResult(mask, scores, factors);
+        catch
+        {
+            scores.Dispose();
+            mask.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Scores and mask, both the caller's; nothing is left allocated when scoring or selecting throws.</summary>
+    static (TensorDict Scores, Mask Mask) Select(IScorer scorer, nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec)
+    {
+        if (scorer is IMaskMethod method) return method.ScoreAndSelect(model, targets, context, spec);
+        using var scores = scorer.Score(model, targets, context);
+        var mask = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], spec.Sparsity, spec.Scope);
+        return (scores.TakeAll(), mask);
     }
 }

@@ -1,4 +1,5 @@
 using InitPrune.Data;
+using InitPrune.Engine;
 using InitPrune.Models;
 using static TorchSharp.torch;
 
@@ -15,7 +16,7 @@ public sealed class SnipScorer : IScorer
     public string Name => "snip";
     public bool NeedsData => true;
 
-    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    public TensorDict Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
     {
         var (x, y) = (context.X ?? throw new ArgumentException("SNIP needs a mini-batch"), context.Y!);
         model.zero_grad();
@@ -28,7 +29,11 @@ public sealed class SnipScorer : IScorer
             loss.backward();
         }
         using var _ = no_grad();
-        var scores = targets.ToDictionary(t => t.Name, t => (t.Value * t.Value.grad!).abs_());
+        var scores = targets.ToTensorDict(t => t.Name, t =>
+        {
+            using var grad = t.Value.grad!;
+            return (t.Value * grad).abs_();
+        });
         model.zero_grad();
         return scores;
     }
