@@ -67,7 +67,7 @@ public sealed class Trainer(TrainConfig config)
             (firstEpoch, steps) = (resume.Epoch + 1, resume.Steps);
         }
         using var board = Config.TensorBoardDir is { } dir ? new TensorBoardWriter(dir) : null;
-        board?.AddHParams(HParams ?? RecipeHParams(), BoardMetrics(data.Train.Kind, validation is not null));
+        board?.AddHParams(HParams ?? RecipeHParams(Config), BoardMetrics(data.Train.Kind, validation is not null));
         board?.AddSparsity(model, steps);
         var history = new List<EpochMetrics>();
         for (int epoch = firstEpoch; epoch <= Config.Epochs && !(steps >= Config.MaxSteps); epoch++)
@@ -128,11 +128,12 @@ public sealed class Trainer(TrainConfig config)
         return tags;
     }
 
-    KeyValuePair<string, object?>[] RecipeHParams() =>
+    /// <summary>The recipe's hyper-parameters as TensorBoard records them (<c>train.*</c>).</summary>
+    public static KeyValuePair<string, object?>[] RecipeHParams(TrainConfig c) =>
     [
-        new("train.epochs", Config.Epochs), new("train.batch_size", Config.BatchSize), new("train.lr", Config.LearningRate),
-        new("train.momentum", Config.Momentum), new("train.nesterov", Config.Nesterov), new("train.weight_decay", Config.WeightDecay),
-        new("train.schedule", Config.Schedule), new("train.augment", Config.Augment), new("train.max_steps", Config.MaxSteps),
+        new("train.epochs", c.Epochs), new("train.batch_size", c.BatchSize), new("train.lr", c.LearningRate),
+        new("train.momentum", c.Momentum), new("train.nesterov", c.Nesterov), new("train.weight_decay", c.WeightDecay),
+        new("train.schedule", c.Schedule), new("train.augment", c.Augment), new("train.max_steps", c.MaxSteps),
     ];
 
     /// <summary>Batch-mean cross-entropy (classification) or mean squared error (regression).</summary>

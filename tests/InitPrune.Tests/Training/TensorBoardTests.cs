@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using InitPrune.Data;
 using InitPrune.Models;
 using InitPrune.Pruning;
+using InitPrune.Tests.Cli;
 using InitPrune.Tests.Data;
 using InitPrune.Training;
 using static TorchSharp.torch;
@@ -90,6 +91,31 @@ public class TensorBoardTests
         var layers = Histogram(events, "sparsity/layers");
         Assert.Equal(masked.Count, layers.Double(3));
         Assert.Equal(sparsities.Sum(), layers.Double(4), 9);
+    }
+
+    [Fact]
+    public void Train_records_its_data_model_mask_and_recipe_as_hparams()
+    {
+        using var dir = new TempDir();
+        var pruned = dir.File("p");
+        Assert.Equal(0, CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--width", "16", "--method", "random", "--sparsity", "0.75", "--out", pruned).ExitCode);
+        var board = dir.File("tb");
+        var r = CliRunner.Run("train", "--dataset", "ellipse", "--model", "mlp", "--width", "16", "--mask", Path.Combine(pruned, "mask.safetensors"),
+            "--epochs", "1", "--lr", "0.05", "--nesterov", "--out", dir.File("t"), "--tensorboard", board);
+        Assert.Equal(0, r.ExitCode);
+        var events = EventFile.Read(Assert.Single(Directory.GetFiles(board)));
+        var hp = EventFile.SessionHParams(events);
+        Assert.Equal("ellipse", hp["data.name"]);
+        Assert.Equal("mlp", hp["model.name"]);
+        Assert.Equal("mask.safetensors", hp["mask"]);
+        Assert.Equal(0.75, (double)hp["prune.sparsity"], 2);
+        Assert.Equal(0.05, hp["train.lr"]);
+        Assert.Equal(true, hp["train.nesterov"]);
+        Assert.Equal(1.0, hp["train.epochs"]);
+        Assert.False(hp.ContainsKey("train.max_steps"));
+        var stepLosses = EventFile.Scalars(events, "train/step_loss");
+        Assert.Equal(Enumerable.Range(1, stepLosses.Count).Select(i => (long)i), stepLosses.Select(x => x.Step));
+        Assert.True(stepLosses.Count > 1);
     }
 
     static EventFile.Msg Histogram(IEnumerable<EventFile.Event> events, string tag) =>
