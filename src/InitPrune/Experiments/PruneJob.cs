@@ -95,6 +95,8 @@ public static class PruneJob
                 o.Prune.Sparsity, result.Mask.Sparsity, result.Mask.Kept, result.Mask.Total, o.Seed, o.Model.Name, o.Init.Name,
                 o.Prune.Rescale is { } r ? $"{r.Method} ({r.Target})" : null, result.Mask.MaxSparsityWithoutCollapse, result.Layers,
                 result.Mask.UnitKeptFractions(), [.. result.Warnings], files);
+            foreach (var (key, file) in Reporting.PrunePlots.Write(result.Layers, summary.UnitKeptFractions, outDir, $"{method}, sparsity {o.Prune.Sparsity.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}, {o.Model.Name}"))
+                files[key] = file;
             files["summary"] = "summary.json";
             Artifacts.WriteJson(Path.Combine(outDir, "summary.json"), summary);
             return summary;

@@ -63,7 +63,14 @@ public static class TrainJob
             sparsity = mask.Sparsity;
         }
         if (o.FixedMultiplierPath is not null) UseFixedMultipliers(model, o.FixedMultiplierPath);
-        var trainer = new Trainer(o.Train);
+        var trainer = new Trainer(o.Train)
+        {
+            HParams =
+            [
+                new("data.name", o.Dataset), new("model.name", o.Model.Name), new("init.name", o.Init.Name), new("seed", o.Seed),
+                new("prune.sparsity", sparsity), new("mask", o.MaskPath is null ? null : Path.GetFileName(o.MaskPath)), .. Trainer.RecipeHParams(o.Train),
+            ],
+        };
         configure?.Invoke(trainer);
         var epochs = new List<EpochMetrics>();
         var metricsPath = Path.Combine(outDir, MetricsFile);
