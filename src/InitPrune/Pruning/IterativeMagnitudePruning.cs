@@ -40,6 +40,7 @@ public static class IterativeMagnitudePruning
     {
         var options = spec.Options ?? MethodOptions.Default;
         options.Validate(Info);
+        Pruner.CheckAblation(Info, spec);
         var train = RoundRecipe(recipe, options.Integer(RoundEpochs));
         train.Validate();
         return Run(model, data, train, spec with { Method = MagnitudeScorer.Info.Name, Options = null }, options.Integer(Rounds), seed, configure);
@@ -50,7 +51,7 @@ public static class IterativeMagnitudePruning
     {
         MaskBuilder.CheckSparsity(spec.Sparsity);
         CheckRounds(rounds);
-        var targets = Network.Prunable(model, spec.IncludeBiases);
+        var targets = Pruner.Targets(model, spec);
         var initial = Network.StateDict(model).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
         Mask? mask = null;
         Dictionary<string, Tensor>? scores = null;
@@ -65,7 +66,7 @@ public static class IterativeMagnitudePruning
                     ? t.Value.abs()
                     : t.Value.abs().masked_fill_(mask.Tensors[t.Name].logical_not(), Scalars.MinusOne));
             double sparsity = MaskBuilder.ExponentialSparsity(spec.Sparsity, r, rounds);
-            var next = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], sparsity, spec.Scope);
+            var next = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], sparsity, spec.Scope, spec.KeepRule);
             mask?.Dispose();
             mask = next;
             Network.LoadStateDict(model, initial, "the initial weights");
