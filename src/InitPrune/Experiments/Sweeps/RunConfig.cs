@@ -65,7 +65,7 @@ public sealed record PruneSettings(
     [Opt("Kept count: stable (exactly round((1 − s)N), ties to the earlier entry) or reference (Synaptic-Flow: prune every score ≤ the int(sN)-th smallest, ties included)", Choices = ["stable", "reference"], Since = 3)] string KeepRule = "stable",
     [Opt("Prune the first masked layer (false: keep it dense, out of the count)", Negated = true, Since = 3)] bool PruneFirst = true,
     [Opt("Prune the last masked layer, the classifier (false: Synaptic-Flow's --dense-classifier)", Negated = true, Since = 3)] bool PruneLast = true,
-    [Opt("Ablation of the mask (Frankle et al. 2021): none, shuffle (permute each layer's mask, seeded), reinit (kept weights drawn afresh from the initialization), invert (keep the lowest scores)", Choices = ["none", "shuffle", "reinit", "invert"], Cite = "Frankle et al. 2021 §5", Since = 3)] string Ablation = "none")
+    [Opt("Ablation of the mask: none, shuffle (permute each layer's mask, seeded), reinit (kept weights drawn afresh from the initialization), invert (keep the lowest scores)", Choices = ["none", "shuffle", "reinit", "invert"], Cite = "Frankle et al. 2021 §5", Since = 3)] string Ablation = "none")
 {
     /// <summary>The method's options, never null.</summary>
     public MethodOptions MethodOptions => Options ?? MethodOptions.Default;
