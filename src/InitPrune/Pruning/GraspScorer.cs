@@ -81,6 +81,7 @@ public sealed class GraspScorer(double temperature) : IScorer
         var mean = ps.Select(p => zeros_like(p)).ToArray();
         foreach (var (x, y) in batches)
         {
+            using var step = NewDisposeScope();
             var gb = autograd.grad([Loss(x, y)], ps);
             for (int i = 0; i < ps.Length; i++) mean[i].add_(gb[i].detach());
         }
@@ -88,6 +89,7 @@ public sealed class GraspScorer(double temperature) : IScorer
         var total = ps.Select(p => zeros_like(p)).ToArray();
         foreach (var (x, y) in batches)
         {
+            using var step = NewDisposeScope();
             var gradF = autograd.grad([Loss(x, y)], ps, retain_graph: true, create_graph: true);
             var z = gradF.Zip(mean, (a, b) => (a * b).sum()).Aggregate((a, b) => a + b);
             var hg = autograd.grad([z], ps);
