@@ -68,7 +68,7 @@ internal sealed class PruneCommand
         var values = recipe.Values(r);
         var train = ((TrainSettings)Param.Build(typeof(TrainSettings), values)).ToConfig((string)values["augment"]!);
         return new PruneOptions(s.DatasetName(r), s.ModelSpec(r), init, settings.ToSpec(init), r.GetValue(s.Seed), settings.ScoreBatchSize,
-            r.GetValue(s.DataDir), r.GetValue(s.InitFrom), r.GetValue(saveScores), method.Trains ? train : null);
+            r.GetValue(s.DataDir), r.GetValue(s.InitFrom), r.GetValue(saveScores), method.Trains ? train : null, settings.ScoreBatches);
     }
 
     int Run(ParseResult r)

@@ -20,7 +20,8 @@ public sealed record PruneOptions(
     string? DataDir = null,
     string? InitFrom = null,
     bool SaveScores = false,
-    TrainConfig? Train = null);
+    TrainConfig? Train = null,
+    int ScoreBatches = 1);
 
 /// <summary>What <c>initprune prune</c> reports (summary.json).</summary>
 public sealed record PruneSummary(
@@ -55,6 +56,7 @@ public static class PruneJob
         var info = PrunerRegistry.Get(o.Prune.Method);
         var options = o.Prune.Options ?? MethodOptions.Default;
         options.Validate(info);
+        Pruner.CheckAblation(info, o.Prune);
         if (info.Trains) IterativeMagnitudePruning.RoundRecipe(o.Train ?? new TrainConfig(), options.Integer(IterativeMagnitudePruning.RoundEpochs)).Validate();
         var oneShot = info.Trains ? o.Prune with { Method = MagnitudeScorer.Info.Name, Options = null } : o.Prune;
         Setup.CheckScoreBatchSize(o.ScoreBatchSize);
@@ -68,15 +70,21 @@ public static class PruneJob
 
         Safetensors.Save(Path.Combine(outDir, "weights.safetensors"), Network.StateDict(model), meta);
         files["weights"] = "weights.safetensors";
-        var (x, y) = Setup.ScoringBatch(data.Train, o.ScoreBatchSize, o.Seed);
-        using (x)
-        using (y)
+        var batches = Setup.ScoringBatches(data.Train, o.ScoreBatchSize, o.ScoreBatches, o.Seed);
+        var (x, y) = batches[0];
+        try
         {
-            Safetensors.Save(Path.Combine(outDir, "batch.safetensors"), new Dictionary<string, Tensor> { ["inputs"] = x, ["labels"] = y }, meta);
+            // Several batches are written one after the other (batch b is rows b·size to (b+1)·size − 1).
+            using (var all = NewDisposeScope())
+                Safetensors.Save(Path.Combine(outDir, "batch.safetensors"), new Dictionary<string, Tensor>
+                {
+                    ["inputs"] = batches.Count == 1 ? x : cat(batches.Select(b => b.X).ToArray()),
+                    ["labels"] = batches.Count == 1 ? y : cat(batches.Select(b => b.Y).ToArray()),
+                }, meta);
             files["batch"] = "batch.safetensors";
             using var result = info.Trains
                 ? IterativeMagnitudePruning.Prune(model, data, o.Train ?? new TrainConfig(), o.Prune, o.Seed, configure)
-                : Pruner.Prune(model, o.Prune, new ScoringContext(x, y, data.Train.Kind, Seeds.For(o.Seed, "prune")));
+                : Pruner.Prune(model, o.Prune, new ScoringContext(x, y, data.Train.Kind, Seeds.For(o.Seed, "prune"), batches.Count == 1 ? null : batches));
             result.Mask.Save(Path.Combine(outDir, "mask.safetensors"), meta);
             files["mask"] = "mask.safetensors";
             Safetensors.Save(Path.Combine(outDir, "weights.pruned.safetensors"), Network.StateDict(model), meta);
@@ -100,6 +108,14 @@ public static class PruneJob
             files["summary"] = "summary.json";
             Artifacts.WriteJson(Path.Combine(outDir, "summary.json"), summary);
             return summary;
+        }
+        finally
+        {
+            foreach (var (bx, by) in batches)
+            {
+                bx.Dispose();
+                by.Dispose();
+            }
         }
     }
 }

@@ -63,4 +63,20 @@ public static class Setup
         var loader = new DataLoader(train, (int)Math.Min(batchSize, train.Count), shuffle: true, seed: Seeds.For(seed, "score-batch"));
         return loader.Epoch(0).First();
     }
+
+    /// <summary>
+    /// The <paramref name="batches"/> mini-batches of data-driven scoring: the first batches of the same seeded shuffle
+    /// as <see cref="ScoringBatch"/> (so the first is that batch), all distinct samples.
+    /// </summary>
+    public static List<(Tensor X, Tensor Y)> ScoringBatches(Dataset train, int batchSize, int batches, long seed)
+    {
+        if (batches < 1) throw new InitPruneException($"--score-batches {batches} is impossible: use at least 1");
+        if (batches == 1) return [ScoringBatch(train, batchSize, seed)];
+        CheckScoreBatchSize(batchSize);
+        train.RequireSamples("training");
+        if ((long)batches * batchSize > train.Count)
+            throw new InitPruneException($"--score-batches {batches} × --score-batch-size {batchSize} is {(long)batches * batchSize} samples, more than the {train.Count} training samples: use fewer or smaller batches");
+        var loader = new DataLoader(train, batchSize, shuffle: true, seed: Seeds.For(seed, "score-batch"));
+        return [.. loader.Epoch(0).Take(batches)];
+    }
 }

@@ -5,8 +5,16 @@ using static TorchSharp.torch;
 
 namespace InitPrune.Pruning;
 
-/// <summary>What a scorer may use: one mini-batch (data-driven methods) and a seed (random methods).</summary>
-public sealed record ScoringContext(Tensor? X, Tensor? Y, TaskKind Kind, long Seed);
+/// <summary>
+/// What a scorer may use: a mini-batch (data-driven methods) and a seed (random methods). <see cref="Batches"/>, when
+/// given, holds every scoring batch (the first is <see cref="X"/>, <see cref="Y"/>); data-driven scores then use the
+/// mean loss over all of them.
+/// </summary>
+public sealed record ScoringContext(Tensor? X, Tensor? Y, TaskKind Kind, long Seed, IReadOnlyList<(Tensor X, Tensor Y)>? Batches = null)
+{
+    /// <summary>Every scoring batch: <see cref="Batches"/>, else the one (X, Y).</summary>
+    public IReadOnlyList<(Tensor X, Tensor Y)> All => Batches ?? (X is null || Y is null ? [] : [(X, Y)]);
+}
 
 /// <summary>Computes one score per prunable entry; higher scores are kept.</summary>
 public interface IScorer

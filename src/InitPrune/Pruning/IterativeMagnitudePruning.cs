@@ -40,6 +40,7 @@ public static class IterativeMagnitudePruning
     {
         var options = spec.Options ?? MethodOptions.Default;
         options.Validate(Info);
+        Pruner.CheckAblation(Info, spec);
         var train = RoundRecipe(recipe, options.Integer(RoundEpochs));
         train.Validate();
         return Run(model, data, train, spec with { Method = MagnitudeScorer.Info.Name, Options = null }, options.Integer(Rounds), seed, configure);
@@ -50,7 +51,7 @@ public static class IterativeMagnitudePruning
     {
         MaskBuilder.CheckSparsity(spec.Sparsity);
         CheckRounds(rounds);
-        var targets = Network.Prunable(model, spec.IncludeBiases);
+        var targets = Pruner.Targets(model, spec);
         using var initial = Network.CloneStateDict(model);
         Mask? mask = null;
         TensorDict? scores = null;
@@ -65,7 +66,7 @@ public static class IterativeMagnitudePruning
                 scores = null;
                 scores = TrainedMagnitudes(targets, mask);
                 double sparsity = MaskBuilder.ExponentialSparsity(spec.Sparsity, r, rounds);
-                var next = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], sparsity, spec.Scope);
+                var next = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], sparsity, spec.Scope, spec.KeepRule);
                 mask?.Dispose();
                 mask = next;
                 Network.LoadStateDict(model, initial, "the initial weights");

@@ -6,6 +6,13 @@ namespace InitPrune.Pruning;
 /// <summary>Global: one threshold over all prunable tensors. LayerWise: each tensor keeps the same fraction.</summary>
 public enum PruneScope { Global, LayerWise }
 
+/// <summary>
+/// How many entries a sparsity keeps. Stable: exactly round((1 − s)·N), ties to the earlier entry. Reference
+/// (Synaptic-Flow's <c>_global_mask</c>/<c>_local_mask</c>): threshold at the k-th smallest score, k = int(s·N), and
+/// prune every entry ≤ it, so all entries tied at the threshold go (nothing is pruned when k = 0).
+/// </summary>
+public enum KeepRule { Stable, Reference }
+
 /// <summary>Turns scores into a mask, shared by every method.</summary>
 public static class MaskBuilder
 {
@@ -18,7 +25,7 @@ public static class MaskBuilder
     /// Ties are broken deterministically: among equal scores the entry that comes first (tensor order, then
     /// row-major index) is kept.
     /// </summary>
-    public static Mask FromScores(IReadOnlyList<(string Name, Tensor Scores)> scores, double sparsity, PruneScope scope)
+    public static Mask FromScores(IReadOnlyList<(string Name, Tensor Scores)> scores, double sparsity, PruneScope scope, KeepRule rule = KeepRule.Stable)
     {
         CheckSparsity(sparsity);
         using var temporaries = NewDisposeScope();
@@ -26,10 +33,10 @@ public static class MaskBuilder
             if (s.isnan().any().item<bool>())
                 throw new InitPruneException($"scores of '{name}' contain NaN: the network or batch produced non-finite gradients; check the initialization scale");
         if (scope == PruneScope.LayerWise)
-            return Kept(scores.ToTensorDict(p => p.Name, p => TopK(p.Scores.flatten(), KeepCount(sparsity, p.Scores.numel())).reshape(p.Scores.shape)));
+            return Kept(scores.ToTensorDict(p => p.Name, p => Select(p.Scores.flatten(), sparsity, rule).reshape(p.Scores.shape)));
 
         var all = cat(scores.Select(p => p.Scores.flatten().to(ScalarType.Float64)).ToArray());
-        var keep = TopK(all, KeepCount(sparsity, all.numel()));
+        var keep = Select(all, sparsity, rule);
         var masks = new TensorDict();
         long offset = 0;
         foreach (var (name, s) in scores)
@@ -64,6 +71,16 @@ public static class MaskBuilder
     {
         if (!(sparsity >= 0 && sparsity < 1))
             throw new InitPruneException($"sparsity {sparsity} is impossible: it must be in [0, 1) (0.9 keeps 10% of the weights)");
+    }
+
+    /// <summary>The kept entries of a 1-D tensor of scores under <paramref name="rule"/>.</summary>
+    static Tensor Select(Tensor flat, double sparsity, KeepRule rule)
+    {
+        if (rule == KeepRule.Stable) return TopK(flat, KeepCount(sparsity, flat.numel()));
+        long k = (long)(sparsity * flat.numel());
+        if (k < 1) return ones(flat.numel(), dtype: ScalarType.Bool, device: flat.device);
+        var (threshold, _) = flat.kthvalue(k, 0, false);
+        return flat.gt(threshold);
     }
 
     /// <summary>Boolean vector with true at the k highest entries of a 1-D tensor (stable: earlier index wins ties).</summary>

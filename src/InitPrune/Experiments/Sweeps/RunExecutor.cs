@@ -166,15 +166,23 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
             return;
         }
         var spec = c.ToPruneSpec();
-        var (x, y) = Setup.ScoringBatch(run.Split.Train, c.Prune.ScoreBatchSize, c.Seed);
-        using (x)
-        using (y)
+        var batches = Setup.ScoringBatches(run.Split.Train, c.Prune.ScoreBatchSize, c.Prune.ScoreBatches, c.Seed);
+        try
         {
+            var (x, y) = batches[0];
             using var result = PrunerRegistry.Get(c.Prune.Method).Trains
                 ? IterativeMagnitudePruning.Prune(model, run.Split, c.ToTrainConfig(), spec, c.Seed)
-                : Pruner.Prune(model, spec, new ScoringContext(x, y, run.Split.Train.Kind, Seeds.For(c.Seed, "prune")));
+                : Pruner.Prune(model, spec, new ScoringContext(x, y, run.Split.Train.Kind, Seeds.For(c.Seed, "prune"), batches.Count == 1 ? null : batches));
             store.RecordPruning(id, new PruningRecord(result.Mask.Sparsity, result.Mask.Kept, result.Mask.Total, result.Layers,
                 result.Mask.UnitKeptFractions(), [.. result.Warnings], clock.Elapsed.TotalSeconds));
+        }
+        finally
+        {
+            foreach (var (x, y) in batches)
+            {
+                x.Dispose();
+                y.Dispose();
+            }
         }
     }
 
