@@ -39,7 +39,10 @@ public static class CheckpointFormat
         _ => throw new InitPruneException($"{option} '{text}' is not a format InitPrune writes: use safetensors or pt"),
     };
 
-    /// <summary>The kind of <paramref name="path"/> and, for <see cref="FileKind.Other"/>, a noun phrase naming what it is.</summary>
+    /// <summary>
+    /// The kind of <paramref name="path"/> and, for <see cref="FileKind.Other"/>, a noun phrase naming what it is (after a
+    /// '|', what to do instead).
+    /// </summary>
     public static (FileKind Kind, string Description) Detect(string path)
     {
         byte[] head;
@@ -58,23 +61,27 @@ public static class CheckpointFormat
             if (n > 0 && n <= (ulong)(length - 8)) return (FileKind.Safetensors, "a safetensors file");
         }
         if (StartsWith(head, [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]))
-            return (FileKind.Other, "a legacy (non-zip) PyTorch checkpoint; load it in PyTorch and torch.save it again (PyTorch 1.6 or newer writes zip)");
+            return (FileKind.Other, "a legacy (non-zip) PyTorch checkpoint|: load it in PyTorch and torch.save it again (PyTorch 1.6 or newer writes zip)");
         if (head.Length >= 2 && head[0] == 0x80 && head[1] is >= 2 and <= 5)
-            return (FileKind.Other, "a Python pickle, not a PyTorch zip checkpoint; torch.save the state_dict instead");
-        if (StartsWith(head, "\x93NUMPY"u8)) return (FileKind.Other, "a NumPy .npy array");
+            return (FileKind.Other, "a Python pickle, not a PyTorch zip checkpoint|: torch.save(model.state_dict()) instead");
+        if (StartsWith(head, [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'])) return (FileKind.Other, "a NumPy .npy array");
         if (StartsWith(head, [0x89, (byte)'H', (byte)'D', (byte)'F', 0x0d, 0x0a, 0x1a, 0x0a])) return (FileKind.Other, "an HDF5 (.h5) file");
         if (StartsWith(head, [0x1f, 0x8b])) return (FileKind.Other, "a gzip-compressed file");
         if (StartsWith(head, "GGUF"u8)) return (FileKind.Other, "a GGUF file");
         if (head.Length >= 3 && head[0] == 0x08 && head[1] is >= 1 and <= 15 && head[2] is 0x12 or 0x1a or 0x22 or 0x2a or 0x3a or 0x42)
-            return (FileKind.Other, "an ONNX model; export the PyTorch model's state_dict with torch.save instead");
+            return (FileKind.Other, "an ONNX model|: torch.save(model.state_dict()) of the PyTorch model instead");
         if (IsText(head)) return (FileKind.Other, "a text file");
         if (length < 8) return (FileKind.Other, $"a {length}-byte file, too short for any tensor format");
         return (FileKind.Other, $"a file of unknown format (it starts with bytes {Convert.ToHexString(head, 0, Math.Min(head.Length, 8)).ToLowerInvariant()})");
     }
 
     /// <summary>The one-line error for a file InitPrune does not read (exists, but is neither safetensors nor a PyTorch zip checkpoint).</summary>
-    public static InitPruneException Unreadable(string path, string description) =>
-        new($"'{OneLine(path)}' is {description}; {Readable}");
+    public static InitPruneException Unreadable(string path, string description)
+    {
+        var cut = description.IndexOf('|', StringComparison.Ordinal);
+        var (what, hint) = cut < 0 ? (description, "") : (description[..cut], description[(cut + 1)..]);
+        return new($"'{OneLine(path)}' is {what}; {Readable}{hint}");
+    }
 
     /// <summary>Refuses a missing file, or one in a format InitPrune does not read, in one line; returns its kind.</summary>
     public static FileKind Require(string path, string what = "file")
@@ -101,7 +108,7 @@ public static class CheckpointFormat
             using var archive = ZipFile.OpenRead(path);
             var names = archive.Entries.Select(e => e.FullName).ToList();
             if (names.Any(n => n.EndsWith("/constants.pkl", StringComparison.Ordinal) || n.Contains("/code/", StringComparison.Ordinal)))
-                return (FileKind.Other, "a TorchScript archive (torch.jit.save); torch.save(model.state_dict()) instead");
+                return (FileKind.Other, "a TorchScript archive (torch.jit.save)|: torch.save(model.state_dict()) instead");
             if (names.Any(n => n == "data.pkl" || n.EndsWith("/data.pkl", StringComparison.Ordinal)))
                 return (FileKind.PyTorchZip, "a PyTorch .pt checkpoint (zip)");
             if (names.Count > 0 && names.All(n => n.EndsWith(".npy", StringComparison.Ordinal)))

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.IO.Compression;
 using InitPrune.Engine;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -21,8 +22,9 @@ public static class PyTorchCheckpoint
         Hashtable table;
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            table = PyTorchUnpickler.UnpickleStateDict(stream);
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            using var stream = Compressed(file) ? Repack(file) : null;
+            table = PyTorchUnpickler.UnpickleStateDict(stream ?? (Stream)file, leaveOpen: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -71,7 +73,51 @@ public static class PyTorchCheckpoint
         foreach (var (name, t) in tensors)
             if (!dict.TryAdd(name, t.detach().cpu().contiguous().clone()))
                 throw new InitPruneException($"cannot save two tensors named '{CheckpointFormat.OneLine(name)}' to '{CheckpointFormat.OneLine(path)}'");
-        Artifacts.WriteAtomic(path, stream => PyTorchPickler.PickleStateDict(stream, dict, leaveOpen: true));
+        using var pickled = new MemoryStream();
+        PyTorchPickler.PickleStateDict(pickled, dict, leaveOpen: true);
+        pickled.Position = 0;
+        using var stored = Repack(pickled);
+        Artifacts.WriteAtomic(path, stored.CopyTo);
+    }
+
+    /// <summary>Whether any entry of the zip is compressed (PyTorch stores them; PyBridge's writer deflates).</summary>
+    static bool Compressed(Stream zip)
+    {
+        using (var archive = new ZipArchive(zip, ZipArchiveMode.Read, leaveOpen: true))
+        {
+            if (archive.Entries.All(e => e.CompressedLength == e.Length)) return Rewind(zip, false);
+        }
+        return Rewind(zip, true);
+    }
+
+    static bool Rewind(Stream s, bool value)
+    {
+        s.Position = 0;
+        return value;
+    }
+
+    /// <summary>
+    /// The same archive with every entry stored uncompressed and dated 1980-01-01, as PyTorch writes them: reading a
+    /// stored entry gives whole tensors (PyBridge's reads of a deflate stream can come back short), and the same tensors
+    /// always give the same bytes.
+    /// </summary>
+    static MemoryStream Repack(Stream source)
+    {
+        var result = new MemoryStream();
+        using (var input = new ZipArchive(source, ZipArchiveMode.Read, leaveOpen: true))
+        using (var output = new ZipArchive(result, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var entry in input.Entries)
+            {
+                var copy = output.CreateEntry(entry.FullName, CompressionLevel.NoCompression);
+                copy.LastWriteTime = new DateTimeOffset(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+                using var from = entry.Open();
+                using var to = copy.Open();
+                from.CopyTo(to);
+            }
+        }
+        result.Position = 0;
+        return result;
     }
 
     static Dictionary<string, Tensor> Tensors(Hashtable table)
