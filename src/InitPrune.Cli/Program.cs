@@ -16,6 +16,7 @@ var root = new Command("initprune", "InitPrune: prune neural networks at initial
     SweepCommand.Create(),
     ReportCommand.Create(),
     ExportCommand.Create(),
+    ConvertCommand.Create(),
 };
 var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
 if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)

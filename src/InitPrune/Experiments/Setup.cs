@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace InitPrune.Experiments;
 
-/// <summary>Builds the model for a dataset and initializes it (freshly, or from a safetensors file).</summary>
+/// <summary>Builds the model for a dataset and initializes it (freshly, or from a safetensors or PyTorch .pt file).</summary>
 public static class Setup
 {
     /// <summary>
@@ -22,7 +22,7 @@ public static class Setup
         var (shape, outputs) = DatasetRegistry.NominalShape(dataset);
         using var net = ModelRegistry.Create(model, shape, outputs);
         Initializers.Check(net, init);
-        if (initFrom is not null) Safetensors.RequireFile(initFrom);
+        if (initFrom is not null) TensorFile.RequireFile(initFrom, "weights file");
         if (prune is not null) Pruner.Check(net, prune);
     }
 
@@ -38,8 +38,9 @@ public static class Setup
             }
             else
             {
-                using var tensors = Safetensors.Load(initFrom);
-                Network.LoadStateDict(net, tensors, initFrom);
+                // torch.nn.utils.prune / Synaptic-Flow files give their effective weights (orig * mask) under the parameter names.
+                using var file = StateDictLayout.Read(initFrom, "weights file");
+                Network.LoadStateDict(net, file.Weights, initFrom);
             }
             return net;
         }

@@ -56,11 +56,20 @@ public static class Network
     public static Dictionary<string, Tensor> StateDict(nn.Module model) =>
         model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
 
+    /// <summary>
+    /// Parameters and buffers (BatchNorm running statistics) by PyTorch-style name, in PyTorch's state_dict order, borrowed:
+    /// what <c>model.state_dict()</c> holds in PyTorch, so a file of them loads with <c>strict=True</c>.
+    /// </summary>
+    public static Dictionary<string, Tensor> FullStateDict(nn.Module model) => model.state_dict();
+
     /// <summary>Detached copies of the parameters by PyTorch-style name, owned by the caller (e.g. to rewind to them).</summary>
     public static TensorDict CloneStateDict(nn.Module model) =>
         TensorDict.CloneOf(model.named_parameters().Select(p => KeyValuePair.Create(p.name, (Tensor)p.parameter)));
 
-    /// <summary>Copies tensors into the model's parameters by name; every parameter must be present with its shape.</summary>
+    /// <summary>
+    /// Copies tensors into the model's parameters by name; every parameter must be present with its shape. Buffers
+    /// (BatchNorm running statistics) are copied when present and keep their values otherwise.
+    /// </summary>
     public static void LoadStateDict(nn.Module model, IReadOnlyDictionary<string, Tensor> tensors, string source)
     {
         using var _ = no_grad();
@@ -72,6 +81,14 @@ public static class Network
                 throw new InitPruneException($"{source}: '{name}' has shape [{string.Join(",", t.shape)}] but the model expects [{string.Join(",", p.shape)}]");
             using var converted = t.to(p.dtype, p.device);
             p.copy_(converted);
+        }
+        foreach (var (name, b) in model.named_buffers())
+        {
+            if (!tensors.TryGetValue(name, out var t)) continue;
+            if (!t.shape.SequenceEqual(b.shape))
+                throw new InitPruneException($"{source}: '{name}' has shape [{string.Join(",", t.shape)}] but the model expects [{string.Join(",", b.shape)}]");
+            using var converted = t.to(b.dtype, b.device);
+            b.copy_(converted);
         }
     }
 

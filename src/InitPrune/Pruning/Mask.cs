@@ -66,13 +66,34 @@ public sealed class Mask(TensorDict masks) : IDisposable
 
     public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null) => Safetensors.Save(path, masks, metadata);
 
+    /// <summary>Writes the masks as <paramref name="format"/> to <paramref name="folder"/>/<paramref name="stem"/> plus its extension; returns the file name.</summary>
+    public string Save(string folder, string stem, SaveFormat format, IReadOnlyDictionary<string, string>? metadata = null) =>
+        TensorFile.Save(folder, stem, masks, format, metadata);
+
     /// <summary>
-    /// Reads a mask file: bool tensors, or numeric tensors holding only 0 and 1 (as PyTorch code writes them). Anything
-    /// else (other values, NaN, no tensors at all: a weights or scores file) is a one-line error naming the tensor.
+    /// Reads a mask file (safetensors or PyTorch .pt): bool tensors, or numeric tensors holding only 0 and 1 (as PyTorch
+    /// code writes them, e.g. open_lth's mask.pth). A state_dict that carries masks (torch.nn.utils.prune's
+    /// <c>X.weight_mask</c> beside <c>X.weight_orig</c>, Synaptic-Flow's beside <c>X.weight</c>) gives those masks, named
+    /// <c>X.weight</c>. Anything else (other values, NaN, no tensors at all: a weights or scores file) is a one-line
+    /// error naming the tensor.
     /// </summary>
     public static Mask Load(string path)
     {
-        using var raw = Safetensors.Load(path);
+        using var split = StateDictLayout.Read(path, "mask file");
+        var raw = split.Masks.Count > 0 ? split.Masks : split.Weights;
+        return FromTensors(raw, path);
+    }
+
+    /// <summary>The masks a weights file carries (torch.nn.utils.prune or Synaptic-Flow layout), or null when it carries none.</summary>
+    public static Mask? Embedded(string path)
+    {
+        using var split = StateDictLayout.Read(path);
+        return split.Masks.Count > 0 ? FromTensors(split.Masks, path) : null;
+    }
+
+    /// <summary>Checks and converts <paramref name="raw"/> (whose bool tensors are taken over) into a mask.</summary>
+    static Mask FromTensors(TensorDict raw, string path)
+    {
         if (raw.Count == 0)
             throw new InitPruneException($"{path} holds no tensors, so it is not a mask: pass the mask.safetensors that prune wrote");
         using var masks = new TensorDict();
