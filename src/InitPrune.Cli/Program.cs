@@ -15,6 +15,8 @@ var root = new Command("initprune", "InitPrune: prune neural networks at initial
     TheoryCommand.Create(),
     SweepCommand.Create(),
     ReportCommand.Create(),
+    ExportCommand.Create(),
+    ConvertCommand.Create(),
 };
 var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
 if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)

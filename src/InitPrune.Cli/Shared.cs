@@ -15,7 +15,8 @@ internal sealed class Shared
     public readonly Declared Model = new(Param.Of(typeof(ModelSettings)));
     public readonly Option<string?> Widths = new("--widths") { Description = "Explicit hidden widths, comma-separated (e.g. 300,100); overrides --depth/--width" };
     public readonly Declared Init = new(Param.Of(typeof(InitSettings)));
-    public readonly Option<string?> InitFrom = new("--init-from") { Description = "Start from the weights in this .safetensors file (PyTorch names: layers.0.weight, ...) instead of a fresh initialization" };
+    public readonly Option<string?> InitFrom = new("--init-from") { Description = "Start from the weights in this .safetensors or PyTorch .pt/.pth file (PyTorch names: layers.0.weight, ...; a torch.nn.utils.prune state_dict gives weight_orig * weight_mask) instead of a fresh initialization" };
+    public readonly Option<string> SaveFormat = new("--save-format") { Description = "Format of the tensor files written: safetensors (with format=pt metadata) or pt (a PyTorch zip checkpoint, torch.load reads it)", DefaultValueFactory = _ => "safetensors" };
     public readonly Option<long> Seed = new("--seed") { Description = "Seed for initialization, masks, batches and shuffling", DefaultValueFactory = _ => 0 };
     public readonly Option<string> Device = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
     public readonly Option<bool> Json = new("--json") { Description = "Print the result as JSON on stdout (progress goes to stderr)" };
@@ -48,6 +49,8 @@ internal sealed class Shared
         if (device) c.Add(Device);
         c.Add(Json);
     }
+
+    public IO.SaveFormat Format(ParseResult r) => IO.CheckpointFormat.Parse(r.GetValue(SaveFormat)!);
 
     public string DatasetName(ParseResult r) => (string)Dataset.Values(r)["name"]!;
 

@@ -29,7 +29,7 @@ internal sealed class PruneCommand
     public PruneCommand()
     {
         outDir = s.Out("./initprune-out/prune");
-        Command = new Command("prune", "Build and initialize a model, prune it once at initialization, write weights, scoring batch, mask (and scores) as safetensors plus summary.json");
+        Command = new Command("prune", "Build and initialize a model, prune it once at initialization, write weights, scoring batch, mask (and scores) as safetensors (or .pt) plus summary.json");
         s.AddData(Command);
         s.AddModel(Command);
         prune.AddTo(Command);
@@ -38,6 +38,7 @@ internal sealed class PruneCommand
         methodOptions.AddTo(Command);
         recipe.AddTo(Command);
         Command.Add(saveScores);
+        Command.Add(s.SaveFormat);
         Command.Add(outDir);
         s.AddRun(Command);
         Command.SetAction(r => Output.Guard(r, s.Device, () => Run(r)));
@@ -71,7 +72,7 @@ internal sealed class PruneCommand
         var train = trainSettings.ToConfig((string)values["augment"]!);
         return new PruneOptions(s.DatasetName(r), s.ModelSpec(r), init, settings.ToSpec(init), r.GetValue(s.Seed), settings.ScoreBatchSize,
             r.GetValue(s.DataDir), r.GetValue(s.InitFrom), r.GetValue(saveScores), method.Trains ? train : null,
-            trainSettings.PreTrainConfig((string)values["augment"]!));
+            PreTrain: trainSettings.PreTrainConfig((string)values["augment"]!), ScoreBatches: settings.ScoreBatches, SaveFormat: s.Format(r));
     }
 
     int Run(ParseResult r)

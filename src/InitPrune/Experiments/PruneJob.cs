@@ -21,7 +21,9 @@ public sealed record PruneOptions(
     string? InitFrom = null,
     bool SaveScores = false,
     TrainConfig? Train = null,
-    TrainConfig? PreTrain = null);
+    TrainConfig? PreTrain = null,
+    int ScoreBatches = 1,
+    SaveFormat SaveFormat = SaveFormat.Safetensors);
 
 /// <summary>What <c>initprune prune</c> reports (summary.json).</summary>
 public sealed record PruneSummary(
@@ -59,50 +61,56 @@ public static class PruneJob
         var options = o.Prune.Options ?? MethodOptions.Default;
         options.Validate(info);
         o.PreTrain?.Validate();
+        Pruner.CheckAblation(info, o.Prune);
         if (info.Trains) IterativeMagnitudePruning.RoundRecipe(o.Train ?? new TrainConfig(), options.Integer(IterativeMagnitudePruning.RoundEpochs)).Validate();
         var oneShot = info.Trains ? o.Prune with { Method = MagnitudeScorer.Info.Name, Options = null } : o.Prune;
         Setup.CheckScoreBatchSize(o.ScoreBatchSize);
         var method = info.Name;
         Setup.Check(o.Dataset, o.Model, o.Init, o.InitFrom, oneShot);
         outDir = Artifacts.PrepareOutput(outDir);
-        var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
+        using var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
         using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);
         var files = new Dictionary<string, string>();
         var meta = new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "initprune" };
 
-        Safetensors.Save(Path.Combine(outDir, "weights.safetensors"), Network.StateDict(model), meta);
-        files["weights"] = "weights.safetensors";
-        var (x, y) = Setup.ScoringBatch(data.Train, o.ScoreBatchSize, o.Seed);
-        using (x)
-        using (y)
+        var format = o.SaveFormat;
+        files["weights"] = TensorFile.Save(outDir, "weights", Network.FullStateDict(model), format, meta);
+        var batches = Setup.ScoringBatches(data.Train, o.ScoreBatchSize, o.ScoreBatches, o.Seed);
+        var (x, y) = batches[0];
+        try
         {
-            Safetensors.Save(Path.Combine(outDir, "batch.safetensors"), new Dictionary<string, Tensor> { ["inputs"] = x, ["labels"] = y }, meta);
-            files["batch"] = "batch.safetensors";
+            // Several batches are written one after the other (batch b is rows b·size to (b+1)·size − 1).
+            using (var all = NewDisposeScope())
+                files["batch"] = TensorFile.Save(outDir, "batch", new Dictionary<string, Tensor>
+                {
+                    ["inputs"] = batches.Count == 1 ? x : cat(batches.Select(b => b.X).ToArray()),
+                    ["labels"] = batches.Count == 1 ? y : cat(batches.Select(b => b.Y).ToArray()),
+                }, format, meta);
             if (o.PreTrain is { } pre) PreTraining.Run(model, data, pre, o.Seed, configure);
             using var result = info.Trains
                 ? IterativeMagnitudePruning.Prune(model, data, o.Train ?? new TrainConfig(), o.Prune, o.Seed, configure)
-                : Pruner.Prune(model, o.Prune, new ScoringContext(x, y, data.Train.Kind, Seeds.For(o.Seed, "prune")));
-            result.Mask.Save(Path.Combine(outDir, "mask.safetensors"), meta);
-            files["mask"] = "mask.safetensors";
-            Safetensors.Save(Path.Combine(outDir, "weights.pruned.safetensors"), Network.StateDict(model), meta);
-            files["pruned_weights"] = "weights.pruned.safetensors";
-            if (result.Rescale is { } rho)
-            {
-                Safetensors.Save(Path.Combine(outDir, "rescale.safetensors"), rho, meta);
-                files["rescale"] = "rescale.safetensors";
-            }
-            if (o.SaveScores)
-            {
-                Safetensors.Save(Path.Combine(outDir, "scores.safetensors"), result.Scores, meta);
-                files["scores"] = "scores.safetensors";
-            }
+                : Pruner.Prune(model, o.Prune, new ScoringContext(x, y, data.Train.Kind, Seeds.For(o.Seed, "prune"), batches.Count == 1 ? null : batches));
+            files["mask"] = result.Mask.Save(outDir, "mask", format, meta);
+            files["pruned_weights"] = TensorFile.Save(outDir, "weights.pruned", Network.FullStateDict(model), format, meta);
+            if (result.Rescale is { } rho) files["rescale"] = TensorFile.Save(outDir, "rescale", rho, format, meta);
+            if (o.SaveScores) files["scores"] = TensorFile.Save(outDir, "scores", result.Scores, format, meta);
             var summary = new PruneSummary(o.Dataset, data.Source, method, o.Prune.Scope == PruneScope.Global ? "global" : "layer-wise",
                 o.Prune.Sparsity, result.Mask.Sparsity, result.Mask.Kept, result.Mask.Total, o.Seed, o.Model.Name, o.Init.Name,
                 o.Prune.Rescale is { } r ? $"{r.Method} ({r.Target})" : null, result.Mask.MaxSparsityWithoutCollapse, result.Layers,
                 result.Mask.UnitKeptFractions(), [.. result.Warnings], files);
+            foreach (var (key, file) in Reporting.PrunePlots.Write(result.Layers, summary.UnitKeptFractions, outDir, $"{method}, sparsity {o.Prune.Sparsity.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}, {o.Model.Name}"))
+                files[key] = file;
             files["summary"] = "summary.json";
             Artifacts.WriteJson(Path.Combine(outDir, "summary.json"), summary);
             return summary;
+        }
+        finally
+        {
+            foreach (var (bx, by) in batches)
+            {
+                bx.Dispose();
+                by.Dispose();
+            }
         }
     }
 }

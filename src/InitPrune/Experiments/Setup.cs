@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace InitPrune.Experiments;
 
-/// <summary>Builds the model for a dataset and initializes it (freshly, or from a safetensors file).</summary>
+/// <summary>Builds the model for a dataset and initializes it (freshly, or from a safetensors or PyTorch .pt file).</summary>
 public static class Setup
 {
     /// <summary>
@@ -22,7 +22,7 @@ public static class Setup
         var (shape, outputs) = DatasetRegistry.NominalShape(dataset);
         using var net = ModelRegistry.Create(model, shape, outputs);
         Initializers.Check(net, init);
-        if (initFrom is not null) Safetensors.RequireFile(initFrom);
+        if (initFrom is not null) TensorFile.RequireFile(initFrom, "weights file");
         if (prune is not null) Pruner.Check(net, prune);
     }
 
@@ -30,17 +30,25 @@ public static class Setup
     {
         long outputs = data.Train.Kind == TaskKind.Classification ? data.Train.NumClasses : 1;
         var net = ModelRegistry.Create(model, data.Train.SampleShape, outputs);
-        if (initFrom is null)
+        try
         {
-            Initializers.Apply(net, init, Seeds.For(seed, "init"));
+            if (initFrom is null)
+            {
+                Initializers.Apply(net, init, Seeds.For(seed, "init"));
+            }
+            else
+            {
+                // torch.nn.utils.prune / Synaptic-Flow files give their effective weights (orig * mask) under the parameter names.
+                using var file = StateDictLayout.Read(initFrom, "weights file");
+                Network.LoadStateDict(net, file.Weights, initFrom);
+            }
+            return net;
         }
-        else
+        catch
         {
-            var tensors = Safetensors.Load(initFrom);
-            Network.LoadStateDict(net, tensors, initFrom);
-            foreach (var t in tensors.Values) t.Dispose();
+            net.Dispose();
+            throw;
         }
-        return net;
     }
 
     public static void CheckScoreBatchSize(int batchSize)
@@ -55,5 +63,21 @@ public static class Setup
         train.RequireSamples("training");
         var loader = new DataLoader(train, (int)Math.Min(batchSize, train.Count), shuffle: true, seed: Seeds.For(seed, "score-batch"));
         return loader.Epoch(0).First();
+    }
+
+    /// <summary>
+    /// The <paramref name="batches"/> mini-batches of data-driven scoring: the first batches of the same seeded shuffle
+    /// as <see cref="ScoringBatch"/> (so the first is that batch), all distinct samples.
+    /// </summary>
+    public static List<(Tensor X, Tensor Y)> ScoringBatches(Dataset train, int batchSize, int batches, long seed)
+    {
+        if (batches < 1) throw new InitPruneException($"--score-batches {batches} is impossible: use at least 1");
+        if (batches == 1) return [ScoringBatch(train, batchSize, seed)];
+        CheckScoreBatchSize(batchSize);
+        train.RequireSamples("training");
+        if ((long)batches * batchSize > train.Count)
+            throw new InitPruneException($"--score-batches {batches} × --score-batch-size {batchSize} is {(long)batches * batchSize} samples, more than the {train.Count} training samples: use fewer or smaller batches");
+        var loader = new DataLoader(train, batchSize, shuffle: true, seed: Seeds.For(seed, "score-batch"));
+        return [.. loader.Epoch(0).Take(batches)];
     }
 }

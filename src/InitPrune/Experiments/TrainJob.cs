@@ -18,7 +18,8 @@ public sealed record TrainOptions(
     string? DataDir = null,
     string? InitFrom = null,
     string? MaskPath = null,
-    string? FixedMultiplierPath = null);
+    string? FixedMultiplierPath = null,
+    SaveFormat SaveFormat = SaveFormat.Safetensors);
 
 /// <summary>What <c>initprune train</c> reports (metrics.json, rewritten after every epoch).</summary>
 public sealed record TrainSummary(
@@ -42,32 +43,40 @@ public static class TrainJob
 {
     public const string MetricsFile = "metrics.json";
     public const string FinalFile = "final.safetensors";
+    public const string FinalStem = "final";
 
     /// <param name="writing">Called with each output's path just before it is written (a test's failure point).</param>
     public static TrainSummary Run(TrainOptions o, string outDir, Action<Trainer>? configure = null, Action<string>? writing = null)
     {
         o.Train.Validate();
         Setup.Check(o.Dataset, o.Model, o.Init, o.InitFrom);
-        foreach (var file in new[] { o.MaskPath, o.FixedMultiplierPath }.OfType<string>()) Safetensors.RequireFile(file);
+        foreach (var file in new[] { o.MaskPath, o.FixedMultiplierPath }.OfType<string>()) TensorFile.RequireFile(file);
         outDir = Artifacts.PrepareOutput(outDir);
         if (o.Train.TensorBoardDir is { } board) Artifacts.PrepareOutput(board, "--tensorboard");
-        var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
+        using var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
         data.Train.RequireSamples("training");
         data.Test.RequireSamples("test");
         using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);
         double sparsity = 0;
-        if (o.MaskPath is not null)
+        // Without --mask, the masks an --init-from file carries (torch.nn.utils.prune, Synaptic-Flow) prune the model.
+        using (var mask = o.MaskPath is not null ? Mask.Load(o.MaskPath) : o.InitFrom is not null ? Mask.Embedded(o.InitFrom) : null)
         {
-            using var mask = Mask.Load(o.MaskPath);
-            mask.ApplyTo(model);
-            sparsity = mask.Sparsity;
+            mask?.ApplyTo(model);
+            sparsity = mask?.Sparsity ?? 0;
         }
         if (o.FixedMultiplierPath is not null) UseFixedMultipliers(model, o.FixedMultiplierPath);
-        var trainer = new Trainer(o.Train);
+        var trainer = new Trainer(o.Train)
+        {
+            HParams =
+            [
+                new("data.name", o.Dataset), new("model.name", o.Model.Name), new("init.name", o.Init.Name), new("seed", o.Seed),
+                new("prune.sparsity", sparsity), new("mask", o.MaskPath is null ? null : Path.GetFileName(o.MaskPath)), .. Trainer.RecipeHParams(o.Train),
+            ],
+        };
         configure?.Invoke(trainer);
         var epochs = new List<EpochMetrics>();
         var metricsPath = Path.Combine(outDir, MetricsFile);
-        var finalPath = Path.Combine(outDir, FinalFile);
+        var finalPath = Path.Combine(outDir, FinalStem + CheckpointFormat.Extension(o.SaveFormat));
         void WriteMetrics(bool completed)
         {
             writing?.Invoke(metricsPath);
@@ -75,7 +84,7 @@ public static class TrainJob
         }
 
         WriteMetrics(completed: false);
-        File.Delete(finalPath);
+        foreach (var format in Enum.GetValues<SaveFormat>()) File.Delete(Path.Combine(outDir, FinalStem + CheckpointFormat.Extension(format)));
         trainer.EpochEnd += m =>
         {
             epochs.Add(m);
@@ -83,7 +92,7 @@ public static class TrainJob
         };
         trainer.Train(model, data, Seeds.For(o.Seed, "train"));
         writing?.Invoke(finalPath);
-        Safetensors.Save(finalPath, Network.StateDict(model), new Dictionary<string, string> { ["format"] = "pt" });
+        TensorFile.SaveAs(finalPath, Network.FullStateDict(model), o.SaveFormat, new Dictionary<string, string> { ["format"] = "pt" });
         try
         {
             WriteMetrics(completed: true);
@@ -99,14 +108,13 @@ public static class TrainJob
     /// <summary>Trains as if the factors ρ in the file (rescale.safetensors from prune) were fixed multipliers of the (already folded) weights.</summary>
     static void UseFixedMultipliers(TorchSharp.torch.nn.Module model, string path)
     {
-        var rho = Safetensors.Load(path);
+        using var rho = TensorFile.Load(path);
         var targets = Network.Prunable(model).ToDictionary(t => t.Name);
         foreach (var (name, factor) in rho)
         {
             if (!targets.TryGetValue(name, out var t) || !factor.shape.SequenceEqual(t.Value.shape))
                 throw new InitPruneException($"{path}: '{name}' is not a prunable weight of this model with that shape: was it written for another model?");
             Rescaler.UseFixedMultiplier(t, factor);
-            factor.Dispose();
         }
     }
 

@@ -69,8 +69,8 @@ public static class Safetensors
         });
     }
 
-    /// <summary>Reads every tensor of a safetensors file onto <see cref="Compute.Device"/>.</summary>
-    public static Dictionary<string, Tensor> Load(string path) => LoadWithMetadata(path).Tensors;
+    /// <summary>Reads every tensor of a safetensors file onto <see cref="Compute.Device"/>, in file order; the caller owns (disposes) them.</summary>
+    public static TensorDict Load(string path) => LoadWithMetadata(path).Tensors;
 
     /// <summary>The one-line error when <paramref name="path"/> is not an existing file.</summary>
     public static void RequireFile(string path)
@@ -79,8 +79,8 @@ public static class Safetensors
             throw new InitPruneException($"safetensors file '{OneLine(path)}' does not exist: check the path");
     }
 
-    /// <summary>Reads every tensor (onto <see cref="Compute.Device"/>) and the <c>__metadata__</c> map (empty when absent).</summary>
-    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) LoadWithMetadata(string path)
+    /// <summary>Reads every tensor (onto <see cref="Compute.Device"/>, owned by the caller) and the <c>__metadata__</c> map (empty when absent).</summary>
+    public static (TensorDict Tensors, Dictionary<string, string> Metadata) LoadWithMetadata(string path)
     {
         EnsureLittleEndian();
         RequireFile(path);
@@ -95,7 +95,7 @@ public static class Safetensors
         }
     }
 
-    static (Dictionary<string, Tensor>, Dictionary<string, string>) Read(FileStream stream, string path)
+    static (TensorDict, Dictionary<string, string>) Read(FileStream stream, string path)
     {
         var fileLength = stream.Length;
         if (fileLength < 8)
@@ -130,19 +130,10 @@ public static class Safetensors
         if (expected != dataLength)
             throw Corrupt(path, $"the tensors cover {expected} bytes but the data region holds {dataLength} bytes");
 
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var t in infos)
-                tensors[t.Name] = ReadTensor(stream, t, path);
-        }
-        catch
-        {
-            foreach (var t in tensors.Values)
-                t.Dispose();
-            throw;
-        }
-        return (tensors, metadata);
+        using var tensors = new TensorDict();
+        foreach (var t in infos)
+            tensors.Add(t.Name, ReadTensor(stream, t, path));
+        return (tensors.TakeAll(), metadata);
     }
 
     static Tensor ReadTensor(FileStream stream, TensorInfo info, string path)

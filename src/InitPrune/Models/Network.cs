@@ -1,9 +1,13 @@
+using InitPrune.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace InitPrune.Models;
 
-/// <summary>One prunable tensor of a network: a masked layer's weight (or bias) and its PyTorch-style name.</summary>
+/// <summary>
+/// One prunable tensor of a network: a masked layer's weight (or bias) and its PyTorch-style name. A borrowed view:
+/// <see cref="Value"/> and <see cref="Mask"/> belong to the layer and must not be disposed.
+/// </summary>
 public sealed record PrunableTensor(string Name, MaskedLayer Layer, bool IsBias)
 {
     public Tensor Value => IsBias ? Layer.bias! : Layer.weight;
@@ -15,7 +19,7 @@ public sealed record PrunableTensor(string Name, MaskedLayer Layer, bool IsBias)
 /// <summary>Helpers over any module built from <see cref="MaskedLayer"/>s.</summary>
 public static class Network
 {
-    /// <summary>Prunable tensors in forward order: every masked layer's weight, and its bias when <paramref name="includeBiases"/>.</summary>
+    /// <summary>Prunable tensors in forward order (borrowed views of the layers): every masked layer's weight, and its bias when <paramref name="includeBiases"/>.</summary>
     public static List<PrunableTensor> Prunable(nn.Module model, bool includeBiases = false)
     {
         var list = new List<PrunableTensor>();
@@ -45,21 +49,46 @@ public static class Network
         }
     }
 
-    /// <summary>Parameters by PyTorch-style name (what safetensors files hold).</summary>
+    /// <summary>
+    /// Parameters by PyTorch-style name (what safetensors files hold), borrowed: they are the model's own tensors,
+    /// never to be disposed. <see cref="CloneStateDict"/> gives an owned copy.
+    /// </summary>
     public static Dictionary<string, Tensor> StateDict(nn.Module model) =>
         model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
 
-    /// <summary>Copies tensors into the model's parameters by name; every parameter must be present with its shape.</summary>
+    /// <summary>
+    /// Parameters and buffers (BatchNorm running statistics) by PyTorch-style name, in PyTorch's state_dict order, borrowed:
+    /// what <c>model.state_dict()</c> holds in PyTorch, so a file of them loads with <c>strict=True</c>.
+    /// </summary>
+    public static Dictionary<string, Tensor> FullStateDict(nn.Module model) => model.state_dict();
+
+    /// <summary>Detached copies of the parameters by PyTorch-style name, owned by the caller (e.g. to rewind to them).</summary>
+    public static TensorDict CloneStateDict(nn.Module model) =>
+        TensorDict.CloneOf(model.named_parameters().Select(p => KeyValuePair.Create(p.name, (Tensor)p.parameter)));
+
+    /// <summary>
+    /// Copies tensors into the model's parameters by name; every parameter must be present with its shape. Buffers
+    /// (BatchNorm running statistics) are copied when present and keep their values otherwise.
+    /// </summary>
     public static void LoadStateDict(nn.Module model, IReadOnlyDictionary<string, Tensor> tensors, string source)
     {
         using var _ = no_grad();
         foreach (var (name, p) in model.named_parameters())
         {
             if (!tensors.TryGetValue(name, out var t))
-                throw new Engine.InitPruneException($"{source} has no tensor '{name}': it must hold every parameter of the model ({string.Join(", ", model.named_parameters().Select(q => q.name))})");
+                throw new InitPruneException($"{source} has no tensor '{name}': it must hold every parameter of the model ({string.Join(", ", model.named_parameters().Select(q => q.name))})");
             if (!t.shape.SequenceEqual(p.shape))
-                throw new Engine.InitPruneException($"{source}: '{name}' has shape [{string.Join(",", t.shape)}] but the model expects [{string.Join(",", p.shape)}]");
-            p.copy_(t.to(p.dtype, p.device));
+                throw new InitPruneException($"{source}: '{name}' has shape [{string.Join(",", t.shape)}] but the model expects [{string.Join(",", p.shape)}]");
+            using var converted = t.to(p.dtype, p.device);
+            p.copy_(converted);
+        }
+        foreach (var (name, b) in model.named_buffers())
+        {
+            if (!tensors.TryGetValue(name, out var t)) continue;
+            if (!t.shape.SequenceEqual(b.shape))
+                throw new InitPruneException($"{source}: '{name}' has shape [{string.Join(",", t.shape)}] but the model expects [{string.Join(",", b.shape)}]");
+            using var converted = t.to(b.dtype, b.device);
+            b.copy_(converted);
         }
     }
 

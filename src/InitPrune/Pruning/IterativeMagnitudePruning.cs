@@ -43,6 +43,7 @@ public static class IterativeMagnitudePruning
     {
         var options = spec.Options ?? MethodOptions.Default;
         options.Validate(Info);
+        Pruner.CheckAblation(Info, spec);
         var train = RoundRecipe(recipe, options.Integer(RoundEpochs));
         train.Validate();
         return Run(model, data, train, spec with { Method = MagnitudeScorer.Info.Name, Options = null }, options.Integer(Rounds), seed, configure, options.Integer(RewindStep));
@@ -58,38 +59,57 @@ public static class IterativeMagnitudePruning
         if (rewindStep < 0) throw new InitPruneException($"rewind_step {rewindStep} is impossible: use 0 (θ₀) or a step number");
         MaskBuilder.CheckSparsity(spec.Sparsity);
         CheckRounds(rounds);
-        var targets = Network.Prunable(model, spec.IncludeBiases);
-        var initial = Network.StateDict(model).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        var targets = Pruner.Targets(model, spec);
+        using var initial = Network.CloneStateDict(model);
         Mask? mask = null;
-        Dictionary<string, Tensor>? scores = null;
-        for (int r = 1; r <= rounds; r++)
+        TensorDict? scores = null;
+        try
         {
-            var trainer = new Trainer(train);
-            configure?.Invoke(trainer);
-            long taken = 0;
-            if (r == 1 && rewindStep > 0)
-                trainer.Step += _ =>
-                {
-                    if (++taken != rewindStep) return;
-                    foreach (var t in initial.Values) t.Dispose();
-                    initial = Network.StateDict(model).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
-                };
-            trainer.Train(model, data, Seeds.For(seed, $"imp-{r}"));
-            if (r == 1 && rewindStep > taken)
-                throw new InitPruneException($"rewind_step {rewindStep} is beyond the {taken} steps of a round: use at most {taken}, or more round_epochs");
-            if (scores is not null) foreach (var s in scores.Values) s.Dispose();
-            using (no_grad())
-                scores = targets.ToDictionary(t => t.Name, t => mask is null
-                    ? t.Value.abs()
-                    : t.Value.abs().masked_fill_(mask.Tensors[t.Name].logical_not(), Scalars.MinusOne));
-            double sparsity = MaskBuilder.ExponentialSparsity(spec.Sparsity, r, rounds);
-            var next = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], sparsity, spec.Scope);
-            mask?.Dispose();
-            mask = next;
-            Network.LoadStateDict(model, initial, "the initial weights");
-            mask.ApplyTo(model);
+            for (int r = 1; r <= rounds; r++)
+            {
+                var trainer = new Trainer(train);
+                configure?.Invoke(trainer);
+                long taken = 0;
+                if (r == 1 && rewindStep > 0)
+                    trainer.Step += _ =>
+                    {
+                        if (++taken != rewindStep) return;
+                        // Step handlers run inside the step's dispose scope: the copies must leave it.
+                        using var rewound = Network.CloneStateDict(model);
+                        foreach (var name in rewound.Keys.ToList()) initial.Set(name, rewound.Take(name).DetachFromDisposeScope());
+                    };
+                trainer.Train(model, data, Seeds.For(seed, $"imp-{r}"));
+                if (r == 1 && rewindStep > taken)
+                    throw new InitPruneException($"rewind_step {rewindStep} is beyond the {taken} steps of a round: use at most {taken}, or more round_epochs");
+                scores?.Dispose();
+                scores = null;
+                scores = TrainedMagnitudes(targets, mask);
+                double sparsity = MaskBuilder.ExponentialSparsity(spec.Sparsity, r, rounds);
+                var next = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], sparsity, spec.Scope, spec.KeepRule);
+                mask?.Dispose();
+                mask = next;
+                Network.LoadStateDict(model, initial, "the initial weights");
+                mask.ApplyTo(model);
+            }
+            return new PruneResult(mask!, scores!);
         }
-        foreach (var t in initial.Values) t.Dispose();
-        return new PruneResult(mask!, scores!);
+        catch
+        {
+            mask?.Dispose();
+            scores?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>|W| of each target; entries the current mask prunes score −1, so they stay pruned.</summary>
+    static TensorDict TrainedMagnitudes(IReadOnlyList<PrunableTensor> targets, Mask? mask)
+    {
+        using var _ = no_grad();
+        return targets.ToTensorDict(t => t.Name, t =>
+        {
+            if (mask is null) return t.Value.abs();
+            using var pruned = mask.Tensors[t.Name].logical_not();
+            return t.Value.abs().masked_fill_(pruned, Scalars.MinusOne);
+        });
     }
 }

@@ -1,3 +1,4 @@
+using InitPrune.Engine;
 using InitPrune.Models;
 using static TorchSharp.torch;
 
@@ -11,9 +12,9 @@ public sealed class MagnitudeScorer : IScorer
     public string Name => "magnitude";
     public bool NeedsData => false;
 
-    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    public TensorDict Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
     {
         using var _ = no_grad();
-        return targets.ToDictionary(t => t.Name, t => t.Value.abs());
+        return targets.ToTensorDict(t => t.Name, t => t.Value.abs());
     }
 }

@@ -1,3 +1,4 @@
+using InitPrune.Engine;
 using InitPrune.IO;
 using InitPrune.Models;
 using static TorchSharp.torch;
@@ -11,12 +12,13 @@ public sealed record LayerReport(string Name, long Kept, long Total)
     public bool Collapsed => Kept == 0;
 }
 
-/// <summary>Boolean masks keyed by PyTorch-style parameter name (true = kept).</summary>
-public sealed class Mask(Dictionary<string, Tensor> masks) : IDisposable
+/// <summary>Boolean masks keyed by PyTorch-style parameter name (true = kept); the mask owns its tensors.</summary>
+public sealed class Mask(TensorDict masks) : IDisposable
 {
+    /// <summary>The mask tensors, borrowed: valid until the mask is disposed.</summary>
     public IReadOnlyDictionary<string, Tensor> Tensors => masks;
 
-    public long Kept => masks.Values.Sum(m => m.count_nonzero().item<long>());
+    public long Kept => masks.Values.Sum(CountNonzero);
     public long Total => masks.Values.Sum(m => m.numel());
     public double Sparsity => Total == 0 ? 0 : 1.0 - (double)Kept / Total;
 
@@ -26,12 +28,20 @@ public sealed class Mask(Dictionary<string, Tensor> masks) : IDisposable
     /// <summary>Kept fraction of each output unit (row of a linear weight, output channel of a convolution), per tensor (seed 001 Fig. 1).</summary>
     public Dictionary<string, double[]> UnitKeptFractions() => masks.ToDictionary(kv => kv.Key, kv =>
     {
-        using var perUnit = kv.Value.to(ScalarType.Float64).reshape(kv.Value.shape[0], -1).mean([1]);
+        using var scope = NewDisposeScope();
+        var perUnit = kv.Value.to(ScalarType.Float64).reshape(kv.Value.shape[0], -1).mean([1]);
         return perUnit.cpu().data<double>().ToArray();
     });
 
     public List<LayerReport> Report() =>
-        [.. masks.Select(kv => new LayerReport(kv.Key, kv.Value.count_nonzero().item<long>(), kv.Value.numel()))];
+        [.. masks.Select(kv => new LayerReport(kv.Key, CountNonzero(kv.Value), kv.Value.numel()))];
+
+    /// <summary>Number of nonzero (kept) entries, without leaving the count tensor to the finalizer.</summary>
+    internal static long CountNonzero(Tensor t)
+    {
+        using var n = t.count_nonzero();
+        return n.item<long>();
+    }
 
     /// <summary>The file the masks were read from, for messages (null when computed).</summary>
     public string? Source { get; init; }
@@ -47,41 +57,50 @@ public sealed class Mask(Dictionary<string, Tensor> masks) : IDisposable
         foreach (var (name, m) in masks)
         {
             if (!prunable.TryGetValue(name, out var p))
-                throw new Engine.InitPruneException($"{from} names '{name}', which is not a prunable tensor of this model ({string.Join(", ", prunable.Keys)}): was it made for another model?");
+                throw new InitPruneException($"{from} names '{name}', which is not a prunable tensor of this model ({string.Join(", ", prunable.Keys)}): was it made for another model?");
             if (!m.shape.SequenceEqual(p.Value.shape))
-                throw new Engine.InitPruneException($"{from} has shape [{string.Join(",", m.shape)}] for '{name}' but the model's tensor is [{string.Join(",", p.Value.shape)}]: was it made for another model?");
+                throw new InitPruneException($"{from} has shape [{string.Join(",", m.shape)}] for '{name}' but the model's tensor is [{string.Join(",", p.Value.shape)}]: was it made for another model?");
         }
         foreach (var (name, m) in masks) prunable[name].SetMask(m);
     }
 
     public void Save(string path, IReadOnlyDictionary<string, string>? metadata = null) => Safetensors.Save(path, masks, metadata);
 
+    /// <summary>Writes the masks as <paramref name="format"/> to <paramref name="folder"/>/<paramref name="stem"/> plus its extension; returns the file name.</summary>
+    public string Save(string folder, string stem, SaveFormat format, IReadOnlyDictionary<string, string>? metadata = null) =>
+        TensorFile.Save(folder, stem, masks, format, metadata);
+
     /// <summary>
-    /// Reads a mask file: bool tensors, or numeric tensors holding only 0 and 1 (as PyTorch code writes them). Anything
-    /// else (other values, NaN, no tensors at all: a weights or scores file) is a one-line error naming the tensor.
+    /// Reads a mask file (safetensors or PyTorch .pt): bool tensors, or numeric tensors holding only 0 and 1 (as PyTorch
+    /// code writes them, e.g. open_lth's mask.pth). A state_dict that carries masks (torch.nn.utils.prune's
+    /// <c>X.weight_mask</c> beside <c>X.weight_orig</c>, Synaptic-Flow's beside <c>X.weight</c>) gives those masks, named
+    /// <c>X.weight</c>. Anything else (other values, NaN, no tensors at all: a weights or scores file) is a one-line
+    /// error naming the tensor.
     /// </summary>
     public static Mask Load(string path)
     {
-        var raw = Safetensors.Load(path);
-        var masks = new Dictionary<string, Tensor>();
-        try
-        {
-            if (raw.Count == 0)
-                throw new Engine.InitPruneException($"{path} holds no tensors, so it is not a mask: pass the mask.safetensors that prune wrote");
-            foreach (var (name, t) in raw.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-                masks[name] = t.dtype == ScalarType.Bool ? t : ToBool(t, name, path);
-            return new Mask(masks) { Source = path };
-        }
-        catch
-        {
-            foreach (var m in masks.Values) m.Dispose();
-            throw;
-        }
-        finally
-        {
-            // The numeric originals; bool tensors now belong to the mask (or were disposed above).
-            foreach (var t in raw.Values) if (t.dtype != ScalarType.Bool || !masks.ContainsValue(t)) t.Dispose();
-        }
+        using var split = StateDictLayout.Read(path, "mask file");
+        var raw = split.Masks.Count > 0 ? split.Masks : split.Weights;
+        return FromTensors(raw, path);
+    }
+
+    /// <summary>The masks a weights file carries (torch.nn.utils.prune or Synaptic-Flow layout), or null when it carries none.</summary>
+    public static Mask? Embedded(string path)
+    {
+        using var split = StateDictLayout.Read(path);
+        return split.Masks.Count > 0 ? FromTensors(split.Masks, path) : null;
+    }
+
+    /// <summary>Checks and converts <paramref name="raw"/> (whose bool tensors are taken over) into a mask.</summary>
+    static Mask FromTensors(TensorDict raw, string path)
+    {
+        if (raw.Count == 0)
+            throw new InitPruneException($"{path} holds no tensors, so it is not a mask: pass the mask.safetensors that prune wrote");
+        using var masks = new TensorDict();
+        // Bool tensors move from the file's collection to the mask; numeric originals stay in raw and are freed with it.
+        foreach (var name in raw.Keys.Order(StringComparer.Ordinal).ToList())
+            masks.Add(name, raw[name].dtype == ScalarType.Bool ? raw.Take(name) : ToBool(raw[name], name, path));
+        return new Mask(masks.TakeAll()) { Source = path };
     }
 
     /// <summary>The bool mask of a numeric 0/1 tensor; throws naming the first entry that is neither 0 nor 1.</summary>
@@ -94,15 +113,12 @@ public sealed class Mask(Dictionary<string, Tensor> masks) : IDisposable
         {
             long index = valid.logical_not().nonzero()[0, 0].item<long>();
             double value = flat[index].to(ScalarType.Float64).item<double>();
-            throw new Engine.InitPruneException(
+            throw new InitPruneException(
                 $"{path}: mask tensor '{name}' holds {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} at flat index {index}: " +
                 "a mask holds only 0 and 1 (or bool), so this is not a mask (weights or scores?); pass the mask.safetensors that prune wrote");
         }
         return t.ne(0).MoveToOuterDisposeScope();
     }
 
-    public void Dispose()
-    {
-        foreach (var m in masks.Values) m.Dispose();
-    }
+    public void Dispose() => masks.Dispose();
 }

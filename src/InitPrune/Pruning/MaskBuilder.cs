@@ -6,6 +6,13 @@ namespace InitPrune.Pruning;
 /// <summary>Global: one threshold over all prunable tensors. LayerWise: each tensor keeps the same fraction.</summary>
 public enum PruneScope { Global, LayerWise }
 
+/// <summary>
+/// How many entries a sparsity keeps. Stable: exactly round((1 − s)·N), ties to the earlier entry. Reference
+/// (Synaptic-Flow's <c>_global_mask</c>/<c>_local_mask</c>): threshold at the k-th smallest score, k = int(s·N), and
+/// prune every entry ≤ it, so all entries tied at the threshold go (nothing is pruned when k = 0).
+/// </summary>
+public enum KeepRule { Stable, Reference }
+
 /// <summary>Turns scores into a mask, shared by every method.</summary>
 public static class MaskBuilder
 {
@@ -18,7 +25,7 @@ public static class MaskBuilder
     /// Ties are broken deterministically: among equal scores the entry that comes first (tensor order, then
     /// row-major index) is kept.
     /// </summary>
-    public static Mask FromScores(IReadOnlyList<(string Name, Tensor Scores)> scores, double sparsity, PruneScope scope)
+    public static Mask FromScores(IReadOnlyList<(string Name, Tensor Scores)> scores, double sparsity, PruneScope scope, KeepRule rule = KeepRule.Stable)
     {
         CheckSparsity(sparsity);
         using var temporaries = NewDisposeScope();
@@ -26,23 +33,22 @@ public static class MaskBuilder
             if (s.isnan().any().item<bool>())
                 throw new InitPruneException($"scores of '{name}' contain NaN: the network or batch produced non-finite gradients; check the initialization scale");
         if (scope == PruneScope.LayerWise)
-            return Kept(scores.ToDictionary(p => p.Name, p => TopK(p.Scores.flatten(), KeepCount(sparsity, p.Scores.numel())).reshape(p.Scores.shape)));
+            return Kept(scores.ToTensorDict(p => p.Name, p => Select(p.Scores.flatten(), sparsity, rule).reshape(p.Scores.shape)));
 
         var all = cat(scores.Select(p => p.Scores.flatten().to(ScalarType.Float64)).ToArray());
-        var keep = TopK(all, KeepCount(sparsity, all.numel()));
-        var masks = new Dictionary<string, Tensor>();
+        var keep = Select(all, sparsity, rule);
+        var masks = new TensorDict();
         long offset = 0;
         foreach (var (name, s) in scores)
         {
-            masks[name] = keep.narrow(0, offset, s.numel()).reshape(s.shape).clone();
+            masks.Add(name, keep.narrow(0, offset, s.numel()).reshape(s.shape).clone());
             offset += s.numel();
         }
         return Kept(masks);
     }
 
-    /// <summary>A mask whose tensors outlive the caller's temporaries scope.</summary>
-    static Mask Kept(Dictionary<string, Tensor> masks) =>
-        new(masks.ToDictionary(kv => kv.Key, kv => kv.Value.MoveToOuterDisposeScope()));
+    /// <summary>A mask whose tensors outlive the caller's temporaries scope (the scope frees them if building fails).</summary>
+    static Mask Kept(TensorDict masks) => new(masks.MoveToOuterDisposeScope());
 
     /// <summary>Keeps exactly <paramref name="keep"/>[name] top-scoring entries of each tensor (same ties as above).</summary>
     public static Mask FromCounts(IReadOnlyList<(string Name, Tensor Scores)> scores, IReadOnlyDictionary<string, long> keep)
@@ -51,7 +57,7 @@ public static class MaskBuilder
             if (!keep.TryGetValue(name, out var k) || k < 0 || k > s.numel())
                 throw new InitPruneException($"keep count for '{name}' must be between 0 and {s.numel()}");
         using var temporaries = NewDisposeScope();
-        return Kept(scores.ToDictionary(p => p.Name, p => TopK(p.Scores.flatten(), keep[p.Name]).reshape(p.Scores.shape)));
+        return Kept(scores.ToTensorDict(p => p.Name, p => TopK(p.Scores.flatten(), keep[p.Name]).reshape(p.Scores.shape)));
     }
 
     /// <summary>
@@ -65,6 +71,16 @@ public static class MaskBuilder
     {
         if (!(sparsity >= 0 && sparsity < 1))
             throw new InitPruneException($"sparsity {sparsity} is impossible: it must be in [0, 1) (0.9 keeps 10% of the weights)");
+    }
+
+    /// <summary>The kept entries of a 1-D tensor of scores under <paramref name="rule"/>.</summary>
+    static Tensor Select(Tensor flat, double sparsity, KeepRule rule)
+    {
+        if (rule == KeepRule.Stable) return TopK(flat, KeepCount(sparsity, flat.numel()));
+        long k = (long)(sparsity * flat.numel());
+        if (k < 1) return ones(flat.numel(), dtype: ScalarType.Bool, device: flat.device);
+        var (threshold, _) = flat.kthvalue(k, 0, false);
+        return flat.gt(threshold);
     }
 
     /// <summary>Boolean vector with true at the k highest entries of a 1-D tensor (stable: earlier index wins ties).</summary>

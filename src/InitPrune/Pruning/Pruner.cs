@@ -1,25 +1,47 @@
+using InitPrune.Engine;
 using InitPrune.Models;
 using static TorchSharp.torch;
 
 namespace InitPrune.Pruning;
 
-/// <summary>Which method, how sparse, over what.</summary>
+/// <summary>The mode of BatchNorm layers while a method scores: batch statistics (train) or running statistics (eval).</summary>
+public enum ScoreBatchNorm { Train, Eval }
+
+/// <summary>
+/// The sanity checks of Frankle et al. 2021, applied to the mask a method chose: none; shuffle (each tensor's mask
+/// randomly permuted, seeded: same per-layer counts); reinit (the kept weights drawn afresh from the run's
+/// initialization with a new seed); invert (the lowest scores kept instead, at the same count).
+/// </summary>
+public enum Ablation { None, Shuffle, Reinit, Invert }
+
+/// <summary>
+/// Which method, how sparse, over what. <see cref="PruneFirst"/>/<see cref="PruneLast"/> false leave the first/last
+/// masked layer dense and out of the count (Synaptic-Flow's <c>--dense-classifier</c> is <c>PruneLast: false</c>).
+/// </summary>
 public sealed record PruneSpec(
     string Method,
     double Sparsity,
     PruneScope Scope = PruneScope.Global,
     bool IncludeBiases = false,
     MethodOptions? Options = null,
-    RescaleSpec? Rescale = null);
+    RescaleSpec? Rescale = null,
+    KeepRule KeepRule = KeepRule.Stable,
+    ScoreBatchNorm ScoreBatchNorm = ScoreBatchNorm.Train,
+    bool PruneFirst = true,
+    bool PruneLast = true,
+    Ablation Ablation = Ablation.None);
 
-/// <summary>The mask, the scores it came from, the per-layer report and any layer-collapse warnings.</summary>
-public sealed class PruneResult(Mask mask, Dictionary<string, Tensor> scores, Dictionary<string, Tensor>? rescale = null) : IDisposable
+/// <summary>
+/// The mask, the scores it came from, the per-layer report and any layer-collapse warnings. The result owns the
+/// mask, scores and factors it is given, and frees them when disposed.
+/// </summary>
+public sealed class PruneResult(Mask mask, TensorDict scores, TensorDict? rescale = null) : IDisposable
 {
     public Mask Mask { get; } = mask;
-    public Dictionary<string, Tensor> Scores { get; } = scores;
+    public TensorDict Scores { get; } = scores;
 
     /// <summary>The factors ρ the kept weights were multiplied by, when the spec asked for rescaling.</summary>
-    public Dictionary<string, Tensor>? Rescale { get; } = rescale;
+    public TensorDict? Rescale { get; } = rescale;
     public List<LayerReport> Layers { get; } = mask.Report();
 
     /// <summary>One line per fully pruned tensor (layer collapse: the network's output no longer depends on its input).</summary>
@@ -29,8 +51,8 @@ public sealed class PruneResult(Mask mask, Dictionary<string, Tensor> scores, Di
     public void Dispose()
     {
         Mask.Dispose();
-        foreach (var s in Scores.Values) s.Dispose();
-        if (Rescale is not null) foreach (var r in Rescale.Values) r.Dispose();
+        Scores.Dispose();
+        Rescale?.Dispose();
     }
 }
 
@@ -46,33 +68,115 @@ public static class Pruner
         var scorer = PrunerRegistry.Create(spec.Method, spec.Options);
         scorer.CheckModel(model);
         spec.Rescale?.Check();
+        CheckAblation(PrunerRegistry.Get(spec.Method), spec);
+        Targets(model, spec);
         return scorer;
+    }
+
+    /// <summary>Refuses an ablation the method cannot take (one-line error).</summary>
+    public static void CheckAblation(MethodInfo method, PruneSpec spec)
+    {
+        if (spec.Ablation == Ablation.None) return;
+        if (method.Trains)
+            throw new Engine.InitPruneException($"ablation {spec.Ablation.ToString().ToLowerInvariant()} applies to methods that prune at initialization, not to '{method.Name}', which trains between rounds");
+        if (spec.Ablation == Ablation.Invert && method.Create!(spec.Options ?? MethodOptions.Default) is IMaskMethod)
+            throw new Engine.InitPruneException($"ablation invert keeps the lowest scores of a one-shot method; '{method.Name}' chooses its mask itself (iteratively or by counts), so it has no single ranking to invert");
+        if (spec.Ablation == Ablation.Reinit && spec.Options?.Init is null)
+            throw new Engine.InitPruneException("ablation reinit draws the kept weights from the run's initialization, but the spec carries none (PruneSpec.Options.WithInit)");
+    }
+
+    /// <summary>The tensors the spec prunes: every prunable tensor, less those of the first/last masked layer when they stay dense.</summary>
+    public static List<PrunableTensor> Targets(nn.Module<Tensor, Tensor> model, PruneSpec spec)
+    {
+        var all = Network.Prunable(model, spec.IncludeBiases);
+        if (spec.PruneFirst && spec.PruneLast) return all;
+        var first = all.Count > 0 ? all[0].Layer : null;
+        var last = all.Count > 0 ? all[^1].Layer : null;
+        var targets = all.Where(t => (spec.PruneFirst || t.Layer != first) && (spec.PruneLast || t.Layer != last)).ToList();
+        if (targets.Count == 0)
+            throw new Engine.InitPruneException("prune_first false and prune_last false leave this model no layer to prune: it has only one or two masked layers");
+        return targets;
     }
 
     public static PruneResult Prune(nn.Module<Tensor, Tensor> model, PruneSpec spec, ScoringContext context)
     {
         var scorer = Checked(model, spec);
         if (scorer.NeedsData && (context.X is null || context.Y is null))
-            throw new Engine.InitPruneException($"method '{scorer.Name}' needs a mini-batch of data to score");
-        var targets = Network.Prunable(model, spec.IncludeBiases);
-        Dictionary<string, Tensor> scores;
+            throw new InitPruneException($"method '{scorer.Name}' needs a mini-batch of data to score");
+        var targets = Targets(model, spec);
+        TensorDict scores;
         Mask mask;
-        if (scorer is IMaskMethod method)
-            (scores, mask) = method.ScoreAndSelect(model, targets, context, spec);
-        else
+        bool training = model.training;
+        if (spec.ScoreBatchNorm == ScoreBatchNorm.Eval) model.eval();
+        try
         {
-            scores = scorer.Score(model, targets, context);
-            mask = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores[t.Name]))], spec.Sparsity, spec.Scope);
+            (scores, mask) = Select(scorer, model, targets, context, spec);
         }
-        if (spec.Rescale is not { } rescale)
+        finally
         {
+            model.train(training);
+        }
+        try
+        {
+            mask = Ablate(model, targets, mask, spec, context.Seed);
+            if (spec.Rescale is not { } rescale)
+            {
+                mask.ApplyTo(model);
+                return new PruneResult(mask, scores);
+            }
+            using var dense = TensorDict.CloneOf(targets.Select(t => KeyValuePair.Create(t.Name, t.Value)));
             mask.ApplyTo(model);
-            return new PruneResult(mask, scores);
+            return new PruneResult(mask, scores, Rescaler.Apply(targets, dense, rescale));
         }
-        var dense = targets.ToDictionary(t => t.Name, t => t.Value.detach().clone());
-        mask.ApplyTo(model);
-        var factors = Rescaler.Apply(targets, dense, rescale);
-        foreach (var d in dense.Values) d.Dispose();
-        return new PruneResult(mask, scores, factors);
+        catch
+        {
+            scores.Dispose();
+            mask.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Scores and mask, both the caller's; nothing is left allocated when scoring or selecting throws.</summary>
+    static (TensorDict Scores, Mask Mask) Select(IScorer scorer, nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec)
+    {
+        if (scorer is IMaskMethod method) return method.ScoreAndSelect(model, targets, context, spec);
+        using var scores = scorer.Score(model, targets, context);
+        Mask mask;
+        using (NewDisposeScope())
+        {
+            mask = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, spec.Ablation == Ablation.Invert ? scores[t.Name].neg() : scores[t.Name]))],
+                spec.Sparsity, spec.Scope, spec.KeepRule);
+            foreach (var m in mask.Tensors.Values) m.MoveToOuterDisposeScope();
+        }
+        return (scores.TakeAll(), mask);
+    }
+
+    /// <summary>Shuffles the mask within each tensor, or draws the targets afresh from the initialization (<see cref="Ablation"/>).</summary>
+    static Mask Ablate(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, Mask mask, PruneSpec spec, long seed)
+    {
+        if (spec.Ablation == Ablation.Shuffle)
+        {
+            using var gen = new Generator((ulong)Engine.Seeds.For(seed, "ablation-shuffle"));
+            using var scope = NewDisposeScope();
+            var shuffled = mask.Tensors.ToTensorDict(kv => kv.Key, kv =>
+            {
+                using var perm = randperm(kv.Value.numel(), generator: gen).to(kv.Value.device);
+                return kv.Value.flatten().index_select(0, perm).reshape(kv.Value.shape).MoveToOuterDisposeScope();
+            });
+            mask.Dispose();
+            return new Mask(shuffled);
+        }
+        if (spec.Ablation == Ablation.Reinit)
+        {
+            using var state = model.state_dict().ToTensorDict(kv => kv.Key, kv => kv.Value.detach().clone());
+            Init.Initializers.Apply(model, spec.Options!.Init!, Engine.Seeds.For(seed, "ablation-reinit"));
+            using var fresh = TensorDict.CloneOf(targets.Select(t => KeyValuePair.Create(t.Name, t.Value)));
+            using (no_grad())
+            {
+                foreach (var (name, t) in model.state_dict()) t.copy_(state[name]);
+                foreach (var t in targets) t.Value.copy_(fresh[t.Name]);
+            }
+        }
+        return mask;
     }
 }

@@ -1,3 +1,4 @@
+using InitPrune.Engine;
 using InitPrune.Models;
 using static TorchSharp.torch;
 
@@ -11,9 +12,13 @@ public sealed class RandomScorer : IScorer
     public string Name => "random";
     public bool NeedsData => false;
 
-    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    public TensorDict Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
     {
         using var gen = new Generator((ulong)context.Seed);
-        return targets.ToDictionary(t => t.Name, t => rand(t.Value.shape, generator: gen).to(t.Value.device));
+        return targets.ToTensorDict(t => t.Name, t =>
+        {
+            using var scope = NewDisposeScope();
+            return rand(t.Value.shape, generator: gen).to(t.Value.device).MoveToOuterDisposeScope();
+        });
     }
 }

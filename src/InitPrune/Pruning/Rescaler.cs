@@ -50,26 +50,26 @@ public static class Rescaler
     /// Rescales every pruned weight tensor in place and returns ρ (weight-shaped). <paramref name="dense"/> holds
     /// the weights before pruning (needed by <see cref="RescaleTarget.Dense"/>). Biases are never rescaled.
     /// </summary>
-    public static Dictionary<string, Tensor> Apply(IReadOnlyList<PrunableTensor> targets, IReadOnlyDictionary<string, Tensor> dense, RescaleSpec spec)
+    public static TensorDict Apply(IReadOnlyList<PrunableTensor> targets, IReadOnlyDictionary<string, Tensor> dense, RescaleSpec spec)
     {
         spec.Check();
         using var _ = no_grad();
-        var factors = new Dictionary<string, Tensor>();
+        using var factors = new TensorDict();
         foreach (var t in targets.Where(t => !t.IsBias))
         {
             var w = t.Value;
-            var rho = spec.Method == RescaleMethod.Eoc ? UnitFactors(w, dense[t.Name], spec) : full_like(w, LayerFactor(w, spec.Method));
-            w.mul_(rho);
-            factors[t.Name] = rho;
-            if (spec.Fixed) UseFixedMultiplier(t, rho);
+            factors.Add(t.Name, spec.Method == RescaleMethod.Eoc ? UnitFactors(w, dense[t.Name], spec) : full_like(w, LayerFactor(w, spec.Method)));
+            w.mul_(factors[t.Name]);
+            if (spec.Fixed) UseFixedMultiplier(t, factors[t.Name]);
         }
-        return factors;
+        return factors.TakeAll();
     }
 
     /// <summary>Makes training behave as if ρ were a fixed multiplier: gradients scaled by ρ² on kept entries, 0 on pruned ones.</summary>
     public static void UseFixedMultiplier(PrunableTensor target, Tensor rho)
     {
-        using var scale = target.Mask is { } m ? rho.square() * m : rho.square();
+        using var square = rho.square();
+        using var scale = target.Mask is { } m ? square * m : square.alias();
         target.Layer.SetGradientScale(scale);
     }
 
@@ -80,21 +80,22 @@ public static class Rescaler
     /// </summary>
     static Tensor UnitFactors(Tensor kept, Tensor before, RescaleSpec spec)
     {
-        using var alpha = kept.square().sum(1, keepdim: true);
-        using var target = spec.Target switch
+        using var scope = NewDisposeScope();
+        var alpha = kept.square().sum(1, keepdim: true);
+        var target = spec.Target switch
         {
             RescaleTarget.Dense => before.square().sum(1, keepdim: true),
             RescaleTarget.Unit => ones_like(alpha),
             _ => full_like(alpha, spec.SigmaW!.Value * spec.SigmaW.Value),
         };
-        using var rho = where(alpha.gt(0), (target / alpha).sqrt_(), ones_like(alpha));
-        return rho.expand_as(kept).contiguous();
+        var rho = where(alpha.gt(0), (target / alpha).sqrt_(), ones_like(alpha));
+        return rho.expand_as(kept).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>Seed 002: random pruning (1 − s)^{−1/2} (Theorem 5), magnitude pruning t from Eq. (5) with m entries, r kept (Theorem 6).</summary>
     static double LayerFactor(Tensor kept, RescaleMethod method)
     {
-        long m = kept.numel(), r = kept.count_nonzero().item<long>();
+        long m = kept.numel(), r = Mask.CountNonzero(kept);
         if (r == 0) return 1;
         return method == RescaleMethod.Random
             ? RescalingFactors.Random(1 - (double)r / m)

@@ -39,52 +39,50 @@ public sealed class Seed003Method(bool magnitude, double alpha) : IMaskMethod
     /// rank first. Kernel scores are repeated over the kernel's q×q entries, which are contiguous, so exact counts
     /// select whole kernels.
     /// </summary>
-    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    public TensorDict Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
     {
         var hidden = Hidden(targets);
         using var gen = new Generator((ulong)context.Seed);
         using var _ = no_grad();
-        var scores = new Dictionary<string, Tensor>();
-        foreach (var t in targets)
+        return targets.ToTensorDict(t => t.Name, t =>
         {
             long d = t.Count;
-            if (!hidden.Contains(t.Name)) scores[t.Name] = ones(t.Value.shape, device: t.Value.device);
-            else if (IsConv(t)) scores[t.Name] = KernelScores(t.Value, gen);
-            else if (magnitude) scores[t.Name] = t.Value.abs();
-            else
-            {
-                using var picks = randint(0, d, [PruneCount(d, alpha)], generator: gen);
-                using var counts = picks.bincount(null, d);
-                scores[t.Name] = counts.neg().to(t.Value.dtype).reshape(t.Value.shape).to(t.Value.device);
-            }
-        }
-        return scores;
+            if (!hidden.Contains(t.Name)) return ones(t.Value.shape, device: t.Value.device);
+            if (IsConv(t)) return KernelScores(t.Value, gen);
+            if (magnitude) return t.Value.abs();
+            using var scope = NewDisposeScope();
+            var picks = randint(0, d, [PruneCount(d, alpha)], generator: gen);
+            return picks.bincount(null, d).neg().to(t.Value.dtype).reshape(t.Value.shape).to(t.Value.device).MoveToOuterDisposeScope();
+        });
     }
 
-    public (Dictionary<string, Tensor> Scores, Mask Mask) ScoreAndSelect(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec)
+    public (TensorDict Scores, Mask Mask) ScoreAndSelect(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec)
     {
         var hidden = Hidden(targets);
-        var scores = Score(model, targets, context);
+        using var scores = Score(model, targets, context);
         var keep = targets.ToDictionary(t => t.Name, t => !hidden.Contains(t.Name) ? t.Count
             : magnitude && IsConv(t) ? t.Count - KernelPruneCount(t.Value.shape[0] * t.Value.shape[1], alpha) * t.Value.shape[2] * t.Value.shape[3]
             : magnitude ? t.Count - PruneCount(t.Count, alpha)
-            : scores[t.Name].eq(0).count_nonzero().item<long>());
-        return (scores, MaskBuilder.FromCounts([.. targets.Select(t => (t.Name, scores[t.Name]))], keep));
+            : Undrawn(scores[t.Name]));
+        var mask = MaskBuilder.FromCounts([.. targets.Select(t => (t.Name, scores[t.Name]))], keep);
+        return (scores.TakeAll(), mask);
+    }
+
+    /// <summary>Entries never drawn (score 0): the ones random pruning keeps.</summary>
+    static long Undrawn(Tensor scores)
+    {
+        using var zero = scores.eq(0);
+        return zero.count_nonzero().item<long>();
     }
 
     Tensor KernelScores(Tensor w, Generator gen)
     {
         long kernels = w.shape[0] * w.shape[1];
-        Tensor perKernel;
-        if (magnitude) perKernel = w.abs().sum([2, 3]).flatten();
-        else
-        {
-            using var picks = randint(0, kernels, [KernelPruneCount(kernels, alpha)], generator: gen);
-            using var counts = picks.bincount(null, kernels);
-            perKernel = counts.neg().to(w.dtype).to(w.device);
-        }
-        using (perKernel)
-            return perKernel.reshape(w.shape[0], w.shape[1], 1, 1).expand(w.shape).contiguous();
+        using var scope = NewDisposeScope();
+        var perKernel = magnitude
+            ? w.abs().sum([2, 3]).flatten()
+            : randint(0, kernels, [KernelPruneCount(kernels, alpha)], generator: gen).bincount(null, kernels).neg().to(w.dtype).to(w.device);
+        return perKernel.reshape(w.shape[0], w.shape[1], 1, 1).expand(w.shape).contiguous().MoveToOuterDisposeScope();
     }
 
     /// <summary>Names of the weights of layers 2 … l−1 (forward order).</summary>

@@ -1,4 +1,5 @@
 using InitPrune.Data;
+using InitPrune.Engine;
 using InitPrune.Models;
 using static TorchSharp.torch;
 
@@ -6,7 +7,8 @@ namespace InitPrune.Pruning;
 
 /// <summary>
 /// SNIP / sensitivity-based pruning (Lee et al. 2019; seed 001 §2): score |W ⊙ ∂L/∂W| with L the batch-mean
-/// loss (cross-entropy for classification, MSE for regression) on one mini-batch.
+/// loss (cross-entropy for classification, MSE for regression) on one mini-batch; on several batches L is the mean
+/// of their losses (the gradients of each batch's loss / B, accumulated).
 /// </summary>
 public sealed class SnipScorer : IScorer
 {
@@ -15,20 +17,26 @@ public sealed class SnipScorer : IScorer
     public string Name => "snip";
     public bool NeedsData => true;
 
-    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    public TensorDict Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
     {
-        var (x, y) = (context.X ?? throw new ArgumentException("SNIP needs a mini-batch"), context.Y!);
+        var batches = context.All;
+        if (batches.Count == 0) throw new ArgumentException("SNIP needs a mini-batch");
         model.zero_grad();
-        using (var scope = NewDisposeScope())
+        foreach (var (x, y) in batches)
         {
+            using var scope = NewDisposeScope();
             var output = model.forward(x);
             var loss = context.Kind == TaskKind.Classification
                 ? nn.functional.cross_entropy(output, y)
                 : nn.functional.mse_loss(output, y);
-            loss.backward();
+            (batches.Count == 1 ? loss : loss / batches.Count).backward();
         }
         using var _ = no_grad();
-        var scores = targets.ToDictionary(t => t.Name, t => (t.Value * t.Value.grad!).abs_());
+        var scores = targets.ToTensorDict(t => t.Name, t =>
+        {
+            using var grad = t.Value.grad!;
+            return (t.Value * grad).abs_();
+        });
         model.zero_grad();
         return scores;
     }

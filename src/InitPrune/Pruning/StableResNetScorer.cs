@@ -24,7 +24,7 @@ public sealed class StableResNetScorer(string name, IScorer inner) : IScorer
     public string Name => name;
     public bool NeedsData => inner.NeedsData;
 
-    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    public TensorDict Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
     {
         CheckModel(model);
         return inner.Score(model, targets, context);

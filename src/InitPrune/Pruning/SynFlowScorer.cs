@@ -22,74 +22,80 @@ public sealed class SynFlowScorer(int iterations) : IMaskMethod
     public string Name => "synflow";
     public bool NeedsData => true;
 
-    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context) =>
-        Run(model, targets, context, new PruneSpec(Name, 0), 1).Scores;
+    public TensorDict Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    {
+        var (scores, mask) = Run(model, targets, context, new PruneSpec(Name, 0), 1);
+        mask.Dispose();
+        return scores;
+    }
 
-    public (Dictionary<string, Tensor> Scores, Mask Mask) ScoreAndSelect(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec) =>
+    public (TensorDict Scores, Mask Mask) ScoreAndSelect(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec) =>
         Run(model, targets, context, spec, iterations);
 
-    static (Dictionary<string, Tensor> Scores, Mask Mask) Run(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec, int n)
+    static (TensorDict Scores, Mask Mask) Run(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec, int n)
     {
         var x = context.X ?? throw new ArgumentException("SynFlow needs the input shape of a batch");
-        var state = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        using var state = TensorDict.CloneOf(model.state_dict());
         var dtype = targets[0].Value.dtype;
         bool training = model.training;
         model.eval();
         model.to(ScalarType.Float64);
+        Mask? keep = null;
+        TensorDict? scores = null;
         try
         {
-            Dictionary<string, Tensor>? keep = null, scores = null;
             using var input = ones([1, .. x.shape.Skip(1)], dtype: ScalarType.Float64, device: x.device);
             for (int k = 1; k <= n; k++)
             {
-                using var iteration = NewDisposeScope();
                 using (no_grad())
                     foreach (var (name, t) in model.state_dict())
-                        if (t.is_floating_point()) t.copy_(state[name].abs());
+                        if (t.is_floating_point())
+                            using (var magnitude = state[name].abs())
+                                t.copy_(magnitude);
                 var current = ScoreOnce(model, targets, input, keep);
+                scores?.Dispose();
+                scores = current;
                 double s = MaskBuilder.ExponentialSparsity(spec.Sparsity, k, n);
                 var mask = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, current[t.Name]))], s, spec.Scope);
-                DisposeAll(keep);
-                keep = mask.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.MoveToOuterDisposeScope());
-                DisposeAll(scores);
-                scores = current.ToDictionary(kv => kv.Key, kv => kv.Value.MoveToOuterDisposeScope());
+                keep?.Dispose();
+                keep = mask;
             }
-            DisposeAll(keep);
+            keep?.Dispose();
+            keep = null;
             var final = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores![t.Name]))], spec.Sparsity, spec.Scope);
             return (scores!, final);
+        }
+        catch
+        {
+            keep?.Dispose();
+            scores?.Dispose();
+            throw;
         }
         finally
         {
             model.to(dtype);
             using (no_grad())
                 foreach (var (name, t) in model.state_dict()) t.copy_(state[name]);
-            foreach (var t in state.Values) t.Dispose();
             model.train(training);
         }
     }
 
     /// <summary>One SynFlow pass on the linearized network with the current mask; pruned entries score −1.</summary>
-    static Dictionary<string, Tensor> ScoreOnce(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, Tensor input, Dictionary<string, Tensor>? keep)
+    static TensorDict ScoreOnce(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, Tensor input, Mask? keep)
     {
         if (keep is not null)
             using (no_grad())
-                foreach (var t in targets) t.Value.mul_(keep[t.Name]);
+                foreach (var t in targets) t.Value.mul_(keep.Tensors[t.Name]);
         model.zero_grad();
         using (var scope = NewDisposeScope()) model.forward(input).sum().backward();
         using var _ = no_grad();
-        var scores = new Dictionary<string, Tensor>();
-        foreach (var t in targets)
+        var scores = targets.ToTensorDict(t => t.Name, t =>
         {
+            using var scope = NewDisposeScope();
             var s = (t.Value * t.Value.grad!).abs_();
-            scores[t.Name] = keep is null ? s : s.masked_fill_(keep[t.Name].logical_not(), Scalars.MinusOne);
-        }
+            return (keep is null ? s : s.masked_fill_(keep.Tensors[t.Name].logical_not(), Scalars.MinusOne)).MoveToOuterDisposeScope();
+        });
         model.zero_grad();
         return scores;
-    }
-
-    static void DisposeAll(Dictionary<string, Tensor>? tensors)
-    {
-        if (tensors is null) return;
-        foreach (var t in tensors.Values) t.Dispose();
     }
 }

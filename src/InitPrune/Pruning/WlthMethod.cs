@@ -34,18 +34,22 @@ public sealed class WlthMethod : IMaskMethod
 
     InitSpec Init => options.Init ?? throw new InitPruneException("wlth needs the initialization (its sigma_w, sigma_b and activation) to compute its keep probability");
 
-    public Dictionary<string, Tensor> Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
+    public TensorDict Score(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context)
     {
         double p = KeepProbability;
         using var gen = new Generator((ulong)context.Seed);
-        return targets.ToDictionary(t => t.Name, t => t.IsBias
-            ? ones(t.Value.shape, device: t.Value.device)
-            : (p - rand(t.Value.shape, generator: gen)).to(t.Value.device));
+        return targets.ToTensorDict(t => t.Name, t =>
+        {
+            if (t.IsBias) return ones(t.Value.shape, device: t.Value.device);
+            using var scope = NewDisposeScope();
+            return (p - rand(t.Value.shape, generator: gen)).to(t.Value.device).MoveToOuterDisposeScope();
+        });
     }
 
-    public (Dictionary<string, Tensor> Scores, Mask Mask) ScoreAndSelect(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec)
+    public (TensorDict Scores, Mask Mask) ScoreAndSelect(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, ScoringContext context, PruneSpec spec)
     {
-        var scores = Score(model, targets, context);
-        return (scores, new Mask(scores.ToDictionary(kv => kv.Key, kv => kv.Value.gt(0))));
+        using var scores = Score(model, targets, context);
+        var mask = new Mask(scores.ToTensorDict(kv => kv.Key, kv => kv.Value.gt(0)));
+        return (scores.TakeAll(), mask);
     }
 }

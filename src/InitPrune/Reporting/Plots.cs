@@ -85,3 +85,57 @@ public static class Plots
         return distinct.Select((x, i) => (x, i)).ToDictionary(p => p.x, p => p.i);
     }
 }
+
+/// <summary>What <c>prune</c> draws: weights kept per layer (bar chart) and the per-unit kept histogram, and the data behind each.</summary>
+public static class PrunePlots
+{
+    public const int Width = 800;
+    public const int Height = 500;
+    public const int Bins = 20;
+
+    /// <summary>Each tensor's name and percentage of weights kept, in the layer table's order.</summary>
+    public static (string[] Names, double[] KeptPercent) LayerKept(IReadOnlyList<Pruning.LayerReport> layers) =>
+        ([.. layers.Select(l => l.Name)], [.. layers.Select(l => 100 * l.KeptFraction)]);
+
+    /// <summary>
+    /// How many output units (of all weight tensors; of the biases when there are no weight tensors) keep each
+    /// fraction of their weights: <see cref="Bins"/> equal bins over [0, 1] (bin k holds [k/B, (k+1)/B), the last also 1).
+    /// </summary>
+    public static (double[] BinStarts, long[] Counts) UnitKept(IReadOnlyDictionary<string, double[]> unitKeptFractions)
+    {
+        var weights = unitKeptFractions.Where(kv => !kv.Key.EndsWith("bias", StringComparison.Ordinal)).ToList();
+        if (weights.Count == 0) weights = [.. unitKeptFractions];
+        var counts = new long[Bins];
+        foreach (var f in weights.SelectMany(kv => kv.Value)) counts[Math.Clamp((int)Math.Floor(f * Bins), 0, Bins - 1)]++;
+        return ([.. Enumerable.Range(0, Bins).Select(k => (double)k / Bins)], counts);
+    }
+
+    /// <summary>Writes <c>kept_per_layer.png</c> and <c>kept_per_unit.png</c> to <paramref name="outDir"/>; returns their keys and file names.</summary>
+    public static Dictionary<string, string> Write(IReadOnlyList<Pruning.LayerReport> layers, IReadOnlyDictionary<string, double[]> unitKeptFractions, string outDir, string title)
+    {
+        var files = new Dictionary<string, string>();
+        var (names, kept) = LayerKept(layers);
+        var plot = new Plot();
+        plot.Add.Bars(kept);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. names.Select((n, i) => new Tick(i, n))]);
+        plot.Axes.Bottom.TickLabelStyle.Rotation = names.Length > 4 ? 45 : 0;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = names.Length > 4 ? Alignment.MiddleLeft : Alignment.UpperCenter;
+        plot.Axes.SetLimits(-0.5, Math.Max(names.Length - 0.5, 0.5), 0, 105);
+        plot.Title($"Weights kept per layer: {title}");
+        plot.YLabel("weights kept (%)");
+        Artifacts.WriteAllBytesAtomic(Path.Combine(outDir, "kept_per_layer.png"), plot.GetImageBytes(Width, Height, ImageFormat.Png));
+        files["kept_per_layer"] = "kept_per_layer.png";
+        if (unitKeptFractions.Count == 0) return files;
+        var (starts, counts) = UnitKept(unitKeptFractions);
+        var histogram = new Plot();
+        var bars = histogram.Add.Bars(starts.Select(s => s + 0.5 / Bins).ToArray(), counts.Select(c => (double)c).ToArray());
+        foreach (var bar in bars.Bars) bar.Size = 1.0 / Bins;
+        histogram.Axes.SetLimits(0, 1, 0, Math.Max(1, counts.Max()) * 1.05);
+        histogram.Title($"Weights kept per unit: {title}");
+        histogram.XLabel("fraction of the unit's weights kept");
+        histogram.YLabel("units");
+        Artifacts.WriteAllBytesAtomic(Path.Combine(outDir, "kept_per_unit.png"), histogram.GetImageBytes(Width, Height, ImageFormat.Png));
+        files["kept_per_unit"] = "kept_per_unit.png";
+        return files;
+    }
+}

@@ -22,30 +22,11 @@ public static class SweepReport
     /// </summary>
     public static IReadOnlyList<SweepReportResult> Build(ReportRequest r)
     {
-        bool isSpec = r.IsSpec;
-        if (isSpec && !File.Exists(r.Source))
-            throw new InitPruneException($"{r.Source}: no such spec file: check the path (the shipped specs are in configs/)");
-        if (r.Source is { } given && !isSpec && r.Store is { } other)
-            throw new InitPruneException($"the results store is given twice ({given} and --store {other}): give it either as the argument or with --store");
-        var location = (isSpec ? null : r.Source) ?? r.Store ?? ResultsStores.DefaultIn(Experiments.Sweeps.Sweep.DefaultOut);
+        var location = Location(r);
         var root = Path.GetFullPath(Artifacts.CheckPath(r.ArtifactRoot, "--artifacts"));
         using var store = ResultsStores.Open(location, mustExist: true);
         var sweeps = store.Sweeps();
-        string[] keys;
-        if (isSpec)
-        {
-            var spec = SpecLoader.Load(r.Source!, r.Scale, requireData: false);
-            keys = [spec.Key];
-            if (!sweeps.Any(x => x.Key == spec.Key))
-                throw new InitPruneException($"{location} holds no sweep {spec.Key} (it holds {Known(sweeps)}): run 'initprune sweep {r.Source} --scale {spec.Scale}' first");
-        }
-        else if (r.Sweep is { } only)
-        {
-            if (!sweeps.Any(x => x.Key == only)) throw new InitPruneException($"{location} holds no sweep {only}: use one of {Known(sweeps)}");
-            keys = [only];
-        }
-        else keys = [.. sweeps.Select(x => x.Key)];
-        if (keys.Length == 0) throw new InitPruneException($"{location} holds no sweep yet: run 'initprune sweep SPEC' first");
+        var keys = Keys(r, sweeps, location);
 
         var folders = new SweepFolders(root);
         var results = new List<SweepReportResult>();
@@ -63,6 +44,38 @@ public static class SweepReport
             results.Add(new SweepReportResult(key, info, tables, files, progress, Path.GetFullPath(dir), new FinalWeights(Path.Combine(root, "runs"), found, done.Count)));
         }
         return results;
+    }
+
+    /// <summary>The results store a request names: its source when that is a store, else <c>--store</c>, else the default.</summary>
+    internal static string Location(ReportRequest r)
+    {
+        bool isSpec = r.IsSpec;
+        if (isSpec && !File.Exists(r.Source))
+            throw new InitPruneException($"{r.Source}: no such spec file: check the path (the shipped specs are in configs/)");
+        if (r.Source is { } given && !isSpec && r.Store is { } other)
+            throw new InitPruneException($"the results store is given twice ({given} and --store {other}): give it either as the argument or with --store");
+        return (isSpec ? null : r.Source) ?? r.Store ?? ResultsStores.DefaultIn(Experiments.Sweeps.Sweep.DefaultOut);
+    }
+
+    /// <summary>The sweeps a request selects: the spec's, <c>--sweep</c>, or every sweep in the store.</summary>
+    internal static string[] Keys(ReportRequest r, IReadOnlyList<SweepInfo> sweeps, string location)
+    {
+        string[] keys;
+        if (r.IsSpec)
+        {
+            var spec = SpecLoader.Load(r.Source!, r.Scale, requireData: false);
+            keys = [spec.Key];
+            if (!sweeps.Any(x => x.Key == spec.Key))
+                throw new InitPruneException($"{location} holds no sweep {spec.Key} (it holds {Known(sweeps)}): run 'initprune sweep {r.Source} --scale {spec.Scale}' first");
+        }
+        else if (r.Sweep is { } only)
+        {
+            if (!sweeps.Any(x => x.Key == only)) throw new InitPruneException($"{location} holds no sweep {only}: use one of {Known(sweeps)}");
+            keys = [only];
+        }
+        else keys = [.. sweeps.Select(x => x.Key)];
+        if (keys.Length == 0) throw new InitPruneException($"{location} holds no sweep yet: run 'initprune sweep SPEC' first");
+        return keys;
     }
 
     static string Known(IReadOnlyList<SweepInfo> sweeps) => sweeps.Count == 0 ? "none" : string.Join(", ", sweeps.Select(x => x.Key));
@@ -157,9 +170,9 @@ public static class SweepReport
         return sb.ToString();
     }
 
-    static string Number(double? v) => v?.ToString("R", CultureInfo.InvariantCulture) ?? "";
+    internal static string Number(double? v) => v?.ToString("R", CultureInfo.InvariantCulture) ?? "";
 
-    static string CsvField(string s) =>
+    internal static string CsvField(string s) =>
         s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
 
     /// <summary>

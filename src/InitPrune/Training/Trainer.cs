@@ -29,6 +29,12 @@ public sealed class Trainer(TrainConfig config)
     public event Action<TrainState>? StateSaved;
 
     /// <summary>
+    /// The hyper-parameters the TensorBoard log records for the HParams plugin (a sweep gives the run's flattened
+    /// settings); null: the recipe's.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, object?>>? HParams { get; init; }
+
+    /// <summary>
     /// Trains <paramref name="model"/> on <paramref name="data"/>. With <paramref name="validation"/> the epoch metrics also
     /// hold its loss and accuracy. With <paramref name="resume"/> (the state after epoch k, the model already holding that
     /// epoch's weights) training continues at epoch k + 1 exactly as an uninterrupted run would; the returned list then
@@ -63,7 +69,9 @@ public sealed class Trainer(TrainConfig config)
             for (int e = 0; e < resume.Epoch; e++) schedule?.step();
             (firstEpoch, steps) = (resume.Epoch + 1, resume.Steps);
         }
-        var board = Config.TensorBoardDir is { } dir ? utils.tensorboard.SummaryWriter(dir) : null;
+        using var board = Config.TensorBoardDir is { } dir ? new TensorBoardWriter(dir) : null;
+        board?.AddHParams(HParams ?? RecipeHParams(Config), BoardMetrics(data.Train.Kind, validation is not null));
+        board?.AddSparsity(model, steps);
         var history = new List<EpochMetrics>();
         for (int epoch = firstEpoch; epoch <= Config.Epochs && !(steps >= Config.MaxSteps); epoch++)
         {
@@ -90,6 +98,7 @@ public sealed class Trainer(TrainConfig config)
                 sgd.Step(Config.StepRate(lr, steps));
                 long n = x.shape[0];
                 lossSum += value * n; seen += n; step++; steps++;
+                board?.AddScalar("train/step_loss", value, steps);
                 Step?.Invoke(new StepProgress(epoch, Config.Epochs, step, loader.BatchesPerEpoch, value, seen / clock.Elapsed.TotalSeconds));
             }
             double trainSeconds = clock.Elapsed.TotalSeconds;
@@ -100,17 +109,35 @@ public sealed class Trainer(TrainConfig config)
             history.Add(metrics);
             if (board is not null)
             {
-                board.add_scalar("train/loss", (float)metrics.TrainLoss, epoch);
-                board.add_scalar("test/loss", (float)metrics.TestLoss, epoch);
-                if (testAcc is { } a) board.add_scalar("test/accuracy", (float)a, epoch);
-                if (valAcc is { } v) board.add_scalar("validation/accuracy", (float)v, epoch);
-                board.add_scalar("lr", (float)lr, epoch);
+                board.AddScalar("train/loss", metrics.TrainLoss, epoch);
+                board.AddScalar("test/loss", metrics.TestLoss, epoch);
+                if (testAcc is { } a) board.AddScalar("test/accuracy", a, epoch);
+                if (valAcc is { } v) board.AddScalar("validation/accuracy", v, epoch);
+                board.AddScalar("lr", lr, epoch);
             }
             EpochEnd?.Invoke(metrics);
             StateSaved?.Invoke(new TrainState(epoch, steps, sgd.State));
         }
+        board?.EndSession(success: true);
         return history;
     }
+
+    /// <summary>The scalar tags logged per epoch, the HParams plugin's metrics.</summary>
+    static List<string> BoardMetrics(TaskKind kind, bool validation)
+    {
+        List<string> tags = ["train/loss", "test/loss"];
+        if (kind == TaskKind.Classification) tags.Add("test/accuracy");
+        if (validation) tags.Add("validation/accuracy");
+        return tags;
+    }
+
+    /// <summary>The recipe's hyper-parameters as TensorBoard records them (<c>train.*</c>).</summary>
+    public static KeyValuePair<string, object?>[] RecipeHParams(TrainConfig c) =>
+    [
+        new("train.epochs", c.Epochs), new("train.batch_size", c.BatchSize), new("train.lr", c.LearningRate),
+        new("train.momentum", c.Momentum), new("train.nesterov", c.Nesterov), new("train.weight_decay", c.WeightDecay),
+        new("train.schedule", c.Schedule), new("train.augment", c.Augment), new("train.max_steps", c.MaxSteps),
+    ];
 
     /// <summary>Batch-mean cross-entropy (classification) or mean squared error (regression).</summary>
     public static Tensor Loss(Tensor output, Tensor target, TaskKind kind) => kind == TaskKind.Classification

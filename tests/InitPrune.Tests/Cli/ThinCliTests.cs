@@ -8,9 +8,7 @@ public class ThinCliTests
     [Fact]
     public void The_command_line_uses_no_tensors_and_opens_no_store_itself()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "README.md"))) dir = dir.Parent;
-        var cli = Path.Combine(dir!.FullName, "src", "InitPrune.Cli");
+        var cli = Path.Combine(Repo.Root, "src", "InitPrune.Cli");
         var files = Directory.GetFiles(cli, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}")).ToList();
         Assert.NotEmpty(files);

@@ -13,6 +13,7 @@ public sealed class UsageCliTests
     [InlineData("bench")]
     [InlineData("sweep")]
     [InlineData("report")]
+    [InlineData("export")]
     [InlineData("theory")]
     [InlineData("theory tn")]
     [InlineData("theory eoc")]

@@ -284,7 +284,7 @@ public class DeclarationTests
             ("docs/methods.md", "MethodOptions", OptionDocs.MethodOptions()),
         })
         {
-            var path = Path.Combine(RepoRoot(), file);
+            var path = Path.Combine(Repo.Root, file);
             var text = File.ReadAllText(path);
             var begin = $"<!-- generated: OptionDocs.{name} -->\n";
             const string End = "<!-- end generated -->";
@@ -298,13 +298,6 @@ public class DeclarationTests
         }
         Assert.Contains("`--temperature` / `prune.temperature`", OptionDocs.MethodOptions());
         Assert.Contains("| `train.lr` | 0.1 |", OptionDocs.SpecFields());
-    }
-
-    static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "README.md"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("the repository root was not found above the test binaries");
     }
 
     sealed class TrainConfigComparer : IEqualityComparer<TrainConfig>

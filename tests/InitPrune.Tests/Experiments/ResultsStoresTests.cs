@@ -91,8 +91,14 @@ public sealed class ResultsStoresTests : IDisposable
         var folders = new SweepFolders("/r");
         Assert.Equal("/r/checkpoints/0123456789abcdef.safetensors", folders.CheckpointOf(id));
         Assert.Equal("/r/runs/0123456789abcdef/final.safetensors", folders.FinalWeightsOf(id));
-        Assert.Null(folders.TensorBoardOf(id));
-        Assert.Equal("/tb/0123456789abcdef", (folders with { TensorBoard = "/tb" }).TensorBoardOf(id));
+        var snip = new RunConfig(new DataSettings(), new ModelSettings(), new InitSettings(), new PruneSettings("snip", 0.9), new TrainSettings(), 0);
+        Assert.Null(folders.TensorBoardOf(id, snip));
+        // TensorBoard runs are named readably: method, sparsity and the first 8 hex digits of the run id.
+        Assert.Equal("/tb/snip-s0.9-01234567", (folders with { TensorBoard = "/tb" }).TensorBoardOf(id, snip));
+        var dense = snip with { Prune = new PruneSettings() };
+        Assert.Equal("dense-s0-01234567", SweepFolders.TensorBoardName(id, dense));
+        var rescaled = snip with { Prune = new PruneSettings("magnitude", 0.98, Rescale: "eoc-fixed") };
+        Assert.Equal("magnitude-eoc-fixed-s0.98-01234567", SweepFolders.TensorBoardName(id, rescaled));
         // The request's defaults: store <out>/store.sqlite, artefacts <out>; each may be moved on its own.
         var r = new SweepRequest("spec.yaml", Out: "/o");
         Assert.Equal(("/o/store.sqlite", "/o"), (r.StoreLocation, r.ArtifactRoot));

@@ -23,7 +23,7 @@ public class RunExecutorTests
 
     static SweepInfo Info => new("t@full", "", "", new ReportLayout(), [], "");
 
-    static (StoredRun Run, Dictionary<string, TorchSharp.torch.Tensor> Final) Compute(string dir, RunConfig c, int? crashAtEpoch)
+    static (StoredRun Run, InitPrune.Engine.TensorDict Final) Compute(string dir, RunConfig c, int? crashAtEpoch)
     {
         var folders = new SweepFolders(dir);
         using (var store = SqliteResultsStore.Open(Path.Combine(dir, "store.sqlite")))
@@ -120,7 +120,7 @@ public class RunExecutorTests
             }
         }
         Safetensors.Save(checkpoint, tensors, meta);
-        foreach (var t in tensors.Values) t.Dispose();
+        tensors.Dispose();
 
         var refused = new RunExecutor(store, folders, data).Execute(store.Claim(Info.Key, WorkerInfo.Current, TimeSpan.Zero)!, WorkerInfo.Current);
         Assert.False(refused.Done);

@@ -1,6 +1,7 @@
 using InitPrune.Experiments.Sweeps;
 using InitPrune.Tests.Cli;
 using InitPrune.Tests.Data;
+using InitPrune.Tests.Training;
 
 namespace InitPrune.Tests.Experiments;
 
@@ -62,10 +63,22 @@ public class SweepCliTests
         var sweep = CliRunner.Run("sweep", spec, "--out", outDir, "--tensorboard", tensorboard, "--json");
         Assert.Equal(0, sweep.ExitCode);
         Assert.Equal(6, sweep.Json.GetProperty("done").GetInt32());
-        // --tensorboard DIR, as for train: one subfolder per run id, nothing under the results folder.
-        var ids = SpecLoader.Load(spec).DistinctRuns.Select(c => c.Id).Order().ToList();
-        Assert.Equal(ids, Directory.GetDirectories(tensorboard).Select(Path.GetFileName).Order());
+        // --tensorboard DIR, as for train: one subfolder per run, named readably, nothing under the results folder.
+        var names = SpecLoader.Load(spec).DistinctRuns.Select(c => SweepFolders.TensorBoardName(c.Id, c)).Order().ToList();
+        Assert.Equal(names, Directory.GetDirectories(tensorboard).Select(Path.GetFileName).Order());
         Assert.All(Directory.GetDirectories(tensorboard), d => Assert.NotEmpty(Directory.GetFiles(d, "events.out.tfevents.*")));
+        // Each run's event file, read back, holds its settings for TensorBoard's HParams plugin (filter by method and sparsity).
+        foreach (var c in SpecLoader.Load(spec).DistinctRuns)
+        {
+            var events = EventFile.Read(Assert.Single(Directory.GetFiles(Path.Combine(tensorboard, SweepFolders.TensorBoardName(c.Id, c)))));
+            var hp = EventFile.SessionHParams(events);
+            Assert.Equal(c.Prune.Method, hp["prune.method"]);
+            Assert.Equal(c.Prune.Sparsity, hp["prune.sparsity"]);
+            Assert.Equal((double)c.Seed, hp["seed"]);
+            Assert.Equal(c.Train.Lr, hp["train.lr"]);
+            Assert.Equal("ellipse", hp["data.name"]);
+            Assert.Equal(2 * 600 / 50, EventFile.Scalars(events, "train/step_loss").Count);
+        }
         Assert.False(Directory.Exists(Path.Combine(outDir, "tensorboard")));
         Assert.Equal(6, Directory.GetDirectories(Path.Combine(outDir, "runs")).Length);
         Assert.Empty(Directory.GetFiles(Path.Combine(outDir, "checkpoints")));
@@ -85,6 +98,42 @@ public class SweepCliTests
         Assert.Equal(0, all.ExitCode);
         Assert.Equal("cli-test@full", all.Json[0].GetProperty("sweep").GetString());
         Assert.Contains("cli-test@full", CliRunner.AssertOneLineError(CliRunner.Run("report", store, "--sweep", "other@smoke")));
+        // The tidy export, read back: one row per run × epoch, the settings as section.key columns, values as stored.
+        var csv = dir.File("runs.csv");
+        var export = CliRunner.Run("export", store, "--out", csv, "--json");
+        Assert.Equal(0, export.ExitCode);
+        var exported = InitPrune.Tests.Reporting.ExportTests.ReadCsv(File.ReadAllText(csv));
+        var header = exported[0];
+        using (var opened = ResultsStores.Open(store, mustExist: true))
+        {
+            var runs = opened.Load("cli-test@full");
+            Assert.Equal(6, runs.Count);
+            Assert.Equal(runs.Sum(x => x.Epochs.Count), exported.Count - 1);
+            Assert.Equal(exported.Count - 1, export.Json.GetProperty("rows").GetInt32());
+            Assert.Equal(header, export.Json.GetProperty("columns").EnumerateArray().Select(x => x.GetString()));
+            string Cell(string[] row, string column) => row[Array.IndexOf(header, column)];
+            foreach (var run in runs)
+            {
+                Assert.All(InitPrune.Reporting.RunExport.Settings(run.Config), kv => Assert.Contains(kv.Key, header));
+                var rows = exported.Skip(1).Where(r => Cell(r, "run_id") == run.Id).ToList();
+                Assert.Equal(run.Epochs.Select(e => e.Epoch.ToString(System.Globalization.CultureInfo.InvariantCulture)), rows.Select(r => Cell(r, "epoch")));
+                foreach (var (row, e) in rows.Zip(run.Epochs))
+                {
+                    Assert.Equal(header.Length, row.Length);
+                    Assert.Equal("cli-test@full", Cell(row, "sweep"));
+                    Assert.Equal(run.Entries.First(x => x.Sweep == "cli-test@full").Label, Cell(row, "label"));
+                    Assert.Equal("done", Cell(row, "status"));
+                    Assert.Equal(run.Config.Prune.Method, Cell(row, "prune.method"));
+                    Assert.Equal(run.Config.Prune.Sparsity, double.Parse(Cell(row, "prune.sparsity"), System.Globalization.CultureInfo.InvariantCulture));
+                    Assert.Equal(run.Config.Seed, long.Parse(Cell(row, "seed"), System.Globalization.CultureInfo.InvariantCulture));
+                    Assert.Equal("16", Cell(row, "model.width"));
+                    Assert.Equal(e.TestAccuracy, double.Parse(Cell(row, "test_accuracy"), System.Globalization.CultureInfo.InvariantCulture));
+                    Assert.Equal(e.TrainLoss, double.Parse(Cell(row, "train_loss"), System.Globalization.CultureInfo.InvariantCulture));
+                    Assert.Equal(run.Pruning!.Kept, long.Parse(Cell(row, "pruning.kept"), System.Globalization.CultureInfo.InvariantCulture));
+                    Assert.Equal(run.Result!.TestAccuracy, double.Parse(Cell(row, "result.test_accuracy"), System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+        }
         // The dense column is the same shared runs in both rows.
         var dense = table.GetProperty("rows").EnumerateArray().Select(x => x.GetProperty("cells")[0].GetProperty("mean").GetDouble()).ToList();
         Assert.Equal(dense[0], dense[1]);

@@ -158,7 +158,7 @@ public class SweepProcessTests
         Assert.Equal(9, reported.Count);
         Assert.Equal(runs.Select(x => x.Id).Order(), reported.Select(l => l.Split(' ')[2]).Order());
         Assert.Equal(runs.Select(x => x.Id).Order(), Directory.GetDirectories(Path.Combine(artifacts, "runs")).Select(Path.GetFileName).Order());
-        Assert.Equal(runs.Select(x => x.Id).Order(), Directory.GetDirectories(tensorboard).Select(Path.GetFileName).Order());
+        Assert.Equal(runs.Select(x => SweepFolders.TensorBoardName(x.Id, x.Config)).Order(), Directory.GetDirectories(tensorboard).Select(Path.GetFileName).Order());
         Assert.Equal(["store.sqlite"], Directory.GetFiles(Path.GetDirectoryName(store)!).Select(Path.GetFileName).Where(f => !f!.StartsWith("store.sqlite-")));
     }
 }

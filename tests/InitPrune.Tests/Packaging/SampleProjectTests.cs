@@ -22,12 +22,7 @@ public sealed class SampleProjectTests : IDisposable
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
     }
 
-    static string RepoRoot([CallerFilePath] string source = "")
-    {
-        for (var dir = new DirectoryInfo(Path.GetDirectoryName(source) ?? ""); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "InitPrune.slnx"))) return dir.FullName;
-        throw new InvalidOperationException($"no InitPrune.slnx above {source}");
-    }
+    static string RepoRoot() => Repo.Root;
 
     static string SampleProgram => Path.Combine(RepoRoot(), "samples", "QuickPrune", "Program.cs");
 

@@ -137,7 +137,7 @@ public class GraspSynFlowTests
         var opts = MethodOptions.Default.With(SynFlowScorer.Iterations, 5);
         var ctx = new ScoringContext(ones(3, 10), tensor(new long[] { 0, 1, 2 }), TaskKind.Classification, 0);
         using var a = TestNets.Mlp(10, [20, 20], 3, seed: 1);
-        var before = Network.StateDict(a).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        using var before = Network.CloneStateDict(a);
         using var ra = Pruner.Prune(a, new PruneSpec("synflow", 0.9, Options: opts), ctx);
         using var b = TestNets.Mlp(10, [20, 20], 3, seed: 1);
         using var rb = Pruner.Prune(b, new PruneSpec("synflow", 0.9, Options: opts), ctx);

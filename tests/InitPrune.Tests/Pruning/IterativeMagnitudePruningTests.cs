@@ -16,7 +16,7 @@ public class IterativeMagnitudePruningTests
     {
         using var data = TestNets.Ellipse(n: 400);
         using var model = TestNets.Mlp(2, [16], 4, seed: 1);
-        var initial = Network.StateDict(model).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        using var initial = Network.CloneStateDict(model);
         using var r = IterativeMagnitudePruning.Run(model, data, OneEpoch, new PruneSpec("imp", 0.7), rounds: 1, seed: 3);
 
         // Independent path: train a copy with the same seed, prune by magnitude, compare masks.

@@ -25,7 +25,7 @@ public class RescaleAndCountTests
     public void EocRescalingRestoresEveryUnitsKeptSquaredNorm(RescaleTarget target)
     {
         using var model = TestNets.Mlp(30, [40], 5, seed: 3);
-        var dense = Network.StateDict(model).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        using var dense = Network.CloneStateDict(model);
         using var r = Pruner.Prune(model, new PruneSpec("random", 0.6, Rescale: new RescaleSpec(RescaleMethod.Eoc, target, 1.7)), NoData);
         foreach (var name in new[] { "layers.0.weight", "layers.2.weight" })
         {
@@ -55,7 +55,7 @@ public class RescaleAndCountTests
         using var keep = rand([3, 4, 2, 2], generator: gen).gt(0.5);
         keep[.., 0, .., ..] = tensor(true);
         layer.SetMask(keep);
-        Rescaler.Apply([target], new Dictionary<string, Tensor> { ["conv.weight"] = before }, new RescaleSpec());
+        Rescaler.Apply([target], new Dictionary<string, Tensor> { ["conv.weight"] = before }, new RescaleSpec()).Dispose();
         for (int o = 0; o < 3; o++)
             for (int i = 0; i < 2; i++)
                 for (int j = 0; j < 2; j++)

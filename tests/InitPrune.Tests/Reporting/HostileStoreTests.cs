@@ -185,7 +185,7 @@ public sealed class HostileStoreTests : IDisposable
 
         Assert.Throws<InitPruneException>(() => folders.CheckpointOf(id));
         Assert.Throws<InitPruneException>(() => folders.RunFolder(id));
-        Assert.Throws<InitPruneException>(() => folders.TensorBoardOf(id));
+        Assert.Throws<InitPruneException>(() => (folders with { TensorBoard = root.Path }).TensorBoardOf(id, new RunConfig(new DataSettings(), new ModelSettings(), new InitSettings(), new PruneSettings(), new TrainSettings(), 0)));
         Assert.Equal(Path.Combine(root.Path, "runs", "0123456789abcdef"), folders.RunFolder("0123456789abcdef"));
     }
 }

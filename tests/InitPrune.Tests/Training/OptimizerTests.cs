@@ -19,7 +19,7 @@ public class OptimizerTests
 {
     const string Python = "/usr/bin/python3";
 
-    static Dictionary<string, Tensor> RunPyTorch(Dictionary<string, Tensor> input, Dictionary<string, string> meta)
+    static TensorDict RunPyTorch(Dictionary<string, Tensor> input, Dictionary<string, string> meta)
     {
         using var temp = new TempDir();
         string src = Path.Combine(temp.Path, "in.safetensors"), dst = Path.Combine(temp.Path, "out.safetensors");
@@ -66,7 +66,7 @@ public class OptimizerTests
             }
             opt.Step(rates[k]);
         }
-        var theirs = RunPyTorch(input, new()
+        using var theirs = RunPyTorch(input, new()
         {
             ["optimizer"] = optimizer,
             ["parameters"] = "2",

@@ -49,7 +49,7 @@ public static class Checkpoint
     /// Reads the checkpoint file. A corrupt one (torn by a crash of the disk, or edited) is moved aside to
     /// <c>.corrupt</c>, so that rerunning the failed run (<c>--retry-failed</c>) starts it from scratch.
     /// </summary>
-    static (Dictionary<string, Tensor>, Dictionary<string, string>) Read(string path, string runId)
+    static (TensorDict, Dictionary<string, string>) Read(string path, string runId)
     {
         try
         {
@@ -93,7 +93,7 @@ public static class Checkpoint
         }
         finally
         {
-            foreach (var t in tensors.Values) t.Dispose();
+            tensors.Dispose();
         }
     }
 }

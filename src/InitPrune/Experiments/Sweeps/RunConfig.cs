@@ -59,7 +59,13 @@ public sealed record PruneSettings(
     [Opt("Rescale kept weights after pruning: none; eoc (seed 001 Prop. 1, each unit's kept squared norm back to its dense value, folded into the weights); eoc-fixed (the same factors kept as fixed multipliers during training); eoc-unit (to 1, Algorithm 1 as written); eoc-sigma-w (to σ_w²); random ((1−s)^(−1/2), seed 002); magnitude (t_n, seed 002)")] string Rescale = "none",
     [Opt("Mini-batch size of data-driven scores (SNIP, GraSP)", Min = 1)] int ScoreBatchSize = 100,
     MethodOptions? Options = null,
-    [Opt("Prune biases too", Since = 3)] bool IncludeBiases = false)
+    [Opt("Prune biases too", Since = 3)] bool IncludeBiases = false,
+    [Opt("Mini-batches of data-driven scores (SNIP, GraSP): the loss is their mean (Synaptic-Flow's --prune-dataset-ratio r is ceil(r × classes / score_batch_size))", Min = 1, Since = 3)] int ScoreBatches = 1,
+    [Opt("BatchNorm while scoring: train (batch statistics) or eval (running statistics; Synaptic-Flow's default)", Choices = ["train", "eval"], Since = 3)] string ScoreBn = "train",
+    [Opt("Kept count: stable (exactly round((1 − s)N), ties to the earlier entry) or reference (Synaptic-Flow: prune every score ≤ the int(sN)-th smallest, ties included)", Choices = ["stable", "reference"], Since = 3)] string KeepRule = "stable",
+    [Opt("Prune the first masked layer (false: keep it dense, out of the count)", Negated = true, Since = 3)] bool PruneFirst = true,
+    [Opt("Prune the last masked layer, the classifier (false: Synaptic-Flow's --dense-classifier)", Negated = true, Since = 3)] bool PruneLast = true,
+    [Opt("Ablation of the mask: none, shuffle (permute each layer's mask, seeded), reinit (kept weights drawn afresh from the initialization), invert (keep the lowest scores)", Choices = ["none", "shuffle", "reinit", "invert"], Cite = "Frankle et al. 2021 §5", Since = 3)] string Ablation = "none")
 {
     /// <summary>The method's options, never null.</summary>
     public MethodOptions MethodOptions => Options ?? MethodOptions.Default;
@@ -69,13 +75,18 @@ public sealed record PruneSettings(
     /// <summary>The library's spec; <paramref name="init"/> reaches the methods and rescalings that read the initialization.</summary>
     public PruneSpec ToSpec(InitSpec init) =>
         new(Method, Sparsity, ScopeKind, IncludeBiases,
-            (Method == "none" ? MethodOptions : MethodOptions.Complete(PrunerRegistry.Get(Method))).WithInit(init), RescaleSpec.Parse(Rescale, init.SigmaW));
+            (Method == "none" ? MethodOptions : MethodOptions.Complete(PrunerRegistry.Get(Method))).WithInit(init), RescaleSpec.Parse(Rescale, init.SigmaW),
+            Enum.Parse<Pruning.KeepRule>(KeepRule, ignoreCase: true), Enum.Parse<ScoreBatchNorm>(ScoreBn, ignoreCase: true), PruneFirst, PruneLast,
+            Enum.Parse<Pruning.Ablation>(Ablation, ignoreCase: true));
 
     public bool Equals(PruneSettings? other) =>
         other is not null && Method == other.Method && Sparsity.Equals(other.Sparsity) && Scope == other.Scope && Rescale == other.Rescale
-        && ScoreBatchSize == other.ScoreBatchSize && IncludeBiases == other.IncludeBiases && MethodOptions.Equals(other.MethodOptions);
+        && ScoreBatchSize == other.ScoreBatchSize && IncludeBiases == other.IncludeBiases && MethodOptions.Equals(other.MethodOptions)
+        && ScoreBatches == other.ScoreBatches && ScoreBn == other.ScoreBn && KeepRule == other.KeepRule && PruneFirst == other.PruneFirst
+        && PruneLast == other.PruneLast && Ablation == other.Ablation;
 
-    public override int GetHashCode() => HashCode.Combine(Method, Sparsity, Scope, Rescale, ScoreBatchSize, IncludeBiases, MethodOptions);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(Method, Sparsity, Scope, Rescale, ScoreBatchSize, IncludeBiases, MethodOptions),
+        HashCode.Combine(ScoreBatches, ScoreBn, KeepRule, PruneFirst, PruneLast, Ablation));
 }
 
 /// <summary>

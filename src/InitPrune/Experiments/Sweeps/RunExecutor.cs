@@ -20,11 +20,27 @@ public sealed record SweepFolders(string Root, string? TensorBoard = null)
     public string CheckpointOf(string runId) => Path.Combine(Root, "checkpoints", Checked(runId) + ".safetensors");
     public string RunFolder(string runId) => Path.Combine(Root, "runs", Checked(runId));
 
-    /// <summary>The run's TensorBoard folder, <c>&lt;TensorBoard&gt;/&lt;run id&gt;</c>; null when the sweep writes no TensorBoard logs.</summary>
-    public string? TensorBoardOf(string runId)
+    /// <summary>
+    /// The run's TensorBoard folder, <c>&lt;TensorBoard&gt;/&lt;name&gt;</c> (<see cref="TensorBoardName"/>); null when
+    /// the sweep writes no TensorBoard logs.
+    /// </summary>
+    public string? TensorBoardOf(string runId, RunConfig config)
+    {
+        var name = TensorBoardName(runId, config);
+        return TensorBoard is null ? null : Path.Combine(TensorBoard, name);
+    }
+
+    /// <summary>
+    /// A readable TensorBoard run name: the method (<c>dense</c> for none), the rescaling when there is one, the
+    /// sparsity and the first 8 hex digits of the run id, e.g. <c>snip-s0.9-1a2b3c4d</c>, as a safe file name.
+    /// </summary>
+    public static string TensorBoardName(string runId, RunConfig config)
     {
         var id = Checked(runId);
-        return TensorBoard is null ? null : Path.Combine(TensorBoard, id);
+        var p = config.Prune;
+        var method = p.Method == "none" ? "dense" : p.Method;
+        var rescale = p.Rescale == "none" ? "" : "-" + p.Rescale;
+        return FileNames.Safe(FormattableString.Invariant($"{method}{rescale}-s{p.Sparsity:R}-{id[..8]}"));
     }
 
     /// <summary>The run's final weights, <c>runs/&lt;run id&gt;/final.safetensors</c>.</summary>
@@ -151,21 +167,29 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         }
         var spec = c.ToPruneSpec();
         if (c.ToPreTrainConfig() is { } pre) PreTraining.Run(model, run.Split, pre, c.Seed);
-        var (x, y) = Setup.ScoringBatch(run.Split.Train, c.Prune.ScoreBatchSize, c.Seed);
-        using (x)
-        using (y)
+        var batches = Setup.ScoringBatches(run.Split.Train, c.Prune.ScoreBatchSize, c.Prune.ScoreBatches, c.Seed);
+        try
         {
+            var (x, y) = batches[0];
             using var result = PrunerRegistry.Get(c.Prune.Method).Trains
                 ? IterativeMagnitudePruning.Prune(model, run.Split, c.ToTrainConfig(), spec, c.Seed)
-                : Pruner.Prune(model, spec, new ScoringContext(x, y, run.Split.Train.Kind, Seeds.For(c.Seed, "prune")));
+                : Pruner.Prune(model, spec, new ScoringContext(x, y, run.Split.Train.Kind, Seeds.For(c.Seed, "prune"), batches.Count == 1 ? null : batches));
             store.RecordPruning(id, new PruningRecord(result.Mask.Sparsity, result.Mask.Kept, result.Mask.Total, result.Layers,
                 result.Mask.UnitKeptFractions(), [.. result.Warnings], clock.Elapsed.TotalSeconds));
+        }
+        finally
+        {
+            foreach (var (x, y) in batches)
+            {
+                x.Dispose();
+                y.Dispose();
+            }
         }
     }
 
     void Train(string id, RunConfig c, RunData run, nn.Module<Tensor, Tensor> model, TrainState? resume, Checkpoints saved)
     {
-        var trainer = new Trainer(c.ToTrainConfig(folders.TensorBoardOf(id)));
+        var trainer = new Trainer(c.ToTrainConfig(folders.TensorBoardOf(id, c))) { HParams = Reporting.RunExport.Settings(c) };
         trainer.Step += p => Step?.Invoke(p);
         trainer.EpochEnd += m => store.RecordEpoch(id, m);
         trainer.StateSaved += s =>
@@ -238,7 +262,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         var dir = folders.RunFolder(id);
         Directory.CreateDirectory(dir);
         var meta = new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "initprune", ["run"] = id };
-        Safetensors.Save(folders.FinalWeightsOf(id), Network.StateDict(model), meta);
+        Safetensors.Save(folders.FinalWeightsOf(id), Network.FullStateDict(model), meta);
         var masks = Network.Prunable(model).Where(t => t.Mask is not null).ToDictionary(t => t.Name, t => t.Mask!.ne(0));
         if (masks.Count > 0) Safetensors.Save(Path.Combine(dir, "mask.safetensors"), masks, meta);
         foreach (var m in masks.Values) m.Dispose();

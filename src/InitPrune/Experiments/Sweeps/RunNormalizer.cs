@@ -175,6 +175,8 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
         return p with
         {
             ScoreBatchSize = scoresOnData ? p.ScoreBatchSize : d.ScoreBatchSize,
+            ScoreBatches = scoresOnData ? p.ScoreBatches : d.ScoreBatches,
+            ScoreBn = scoresOnData ? p.ScoreBn : d.ScoreBn,
             Options = p.MethodOptions.For(method),
         };
     }
@@ -185,6 +187,7 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
         try
         {
             if (config.Prune.Method != Dense && !Trains(config.Prune.Method)) PrunerRegistry.Create(config.Prune.Method, config.ToPruneSpec().Options);
+            if (config.Prune.Method != Dense) Pruner.CheckAblation(PrunerRegistry.Get(config.Prune.Method), config.ToPruneSpec());
         }
         catch (InitPruneException e)
         {

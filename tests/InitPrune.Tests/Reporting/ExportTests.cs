@@ -1,0 +1,81 @@
+using System.Text;
+using InitPrune.Experiments.Sweeps;
+using InitPrune.Reporting;
+using InitPrune.Tests.Cli;
+using InitPrune.Tests.Data;
+
+namespace InitPrune.Tests.Reporting;
+
+/// <summary>The tidy export's CSV (the round trip through a sweep's store is in SweepCliTests).</summary>
+public class ExportTests
+{
+    /// <summary>An RFC 4180 reader: quoted fields with doubled quotes, commas and line breaks inside quotes.</summary>
+    public static List<string[]> ReadCsv(string text)
+    {
+        var rows = new List<string[]>();
+        var row = new List<string>();
+        var field = new StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
+                else if (c == '"') quoted = false;
+                else field.Append(c);
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { row.Add(field.ToString()); field.Clear(); }
+            else if (c == '\n')
+            {
+                row.Add(field.ToString().TrimEnd('\r'));
+                field.Clear();
+                rows.Add([.. row]);
+                row.Clear();
+            }
+            else field.Append(c);
+        }
+        Assert.False(quoted, "unterminated quote");
+        if (field.Length > 0 || row.Count > 0) rows.Add([.. row, field.ToString()]);
+        return rows;
+    }
+
+    [Fact]
+    public void Text_from_the_store_is_quoted_and_guarded_numbers_round_trip()
+    {
+        string[] columns = ["label", "error", "prune.sparsity", "train.nesterov", "train.milestones", "n"];
+        object?[] row = ["a, \"b\"\nc", "=HYPERLINK(\"x\")", 0.1 + 0.2, true, new[] { 0.5, 0.75 }, 3L];
+        var read = ReadCsv(RunExport.Csv(columns, [row, [null, null, -0.05, false, null, null]]));
+        Assert.Equal(3, read.Count);
+        Assert.Equal(columns, read[0]);
+        Assert.Equal(["a, \"b\"\nc", "'=HYPERLINK(\"x\")", "0.30000000000000004", "true", "0.5;0.75", "3"], read[1]);
+        Assert.Equal(0.1 + 0.2, double.Parse(read[1][2], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(["", "", "-0.05", "false", "", ""], read[2]);
+    }
+
+    [Fact]
+    public void Settings_flatten_the_canonical_json_and_fill_in_options_left_out_at_their_default()
+    {
+        var c = new RunConfig(new DataSettings(), new ModelSettings(), new InitSettings(), new PruneSettings("snip", 0.9), new TrainSettings(), 3);
+        var settings = RunExport.Settings(c);
+        var keys = settings.Select(kv => kv.Key).ToList();
+        Assert.Equal(keys.Distinct(), keys);
+        Assert.Equal("snip", settings.Single(kv => kv.Key == "prune.method").Value);
+        Assert.Equal(0.9, settings.Single(kv => kv.Key == "prune.sparsity").Value);
+        Assert.Equal(3L, settings.Single(kv => kv.Key == "seed").Value);
+        // include_biases (Since 3) is out of the run's JSON at its default, and still a column.
+        Assert.DoesNotContain("include_biases", c.ToJson());
+        Assert.Equal(false, settings.Single(kv => kv.Key == "prune.include_biases").Value);
+        foreach (var (section, record) in new (string, object)[] { ("data", c.Data), ("model", c.Model), ("init", c.Init), ("prune", c.Prune), ("train", c.Train) })
+            Assert.All(InitPrune.Engine.Param.ValuesOf(record).Keys, k => Assert.Contains($"{section}.{k}", keys));
+    }
+
+    [Fact]
+    public void Export_errors_are_one_line()
+    {
+        using var dir = new TempDir();
+        Assert.Contains("initprune sweep", CliRunner.AssertOneLineError(CliRunner.Run("export", dir.File("missing.sqlite"))));
+        Assert.Contains("csv", CliRunner.AssertOneLineError(CliRunner.Run("export", dir.File("missing.sqlite"), "--format", "xlsx")));
+    }
+}
