@@ -5,6 +5,8 @@ Usage: interop.py COMMAND ARGS...
   save-mlp DIR            torch.save(state_dict) of a 2-16-16-4 MLP named as InitPrune names it -> DIR/torch.pt, values -> DIR/values.json
   save-torch-prune DIR    the same MLP pruned with torch.nn.utils.prune.random_unstructured (50%) -> DIR/pruned.pt,
                           its effective weights (weight_orig * weight_mask) and masks -> DIR/values.json
+  save-open-lth DIR       the same MLP as an open_lth PrunedModel state_dict (model.X + mask_X with . as ___, random 50% masks)
+                          -> DIR/pruned.pt, values as save-torch-prune
   check-mlp FILE          FILE (InitPrune's .pt or .safetensors) loads into the MLP with strict=True
   check-torch-prune FILE PLAIN BATCH
                           FILE loads strictly into the MLP after prune.identity on every Linear; its outputs on BATCH's
@@ -62,6 +64,32 @@ def save_torch_prune(folder):
     effective = {f"layers.{i}.weight": model.layers[i].weight for i in (0, 2, 4)}
     effective.update({f"layers.{i}.bias": model.layers[i].bias for i in (0, 2, 4)})
     masks = {f"layers.{i}.weight": model.layers[i].weight_mask for i in (0, 2, 4)}
+    (folder / "values.json").write_text(json.dumps({"weights": values(effective), "masks": values(masks)}))
+    print(json.dumps({"saved": sorted(state)}))
+
+
+class PrunedModel(nn.Module):
+    """open_lth's pruning/pruned_model.py naming: the model under `model`, a buffer `mask_` + name with '.' -> '___'."""
+
+    def __init__(self, model, masks):
+        super().__init__()
+        self.model = model
+        for name, m in masks.items():
+            self.register_buffer("mask_" + name.replace(".", "___"), m)
+        for name, p in self.model.named_parameters():
+            if name in masks:
+                p.data *= masks[name]
+
+
+def save_open_lth(folder):
+    folder = Path(folder)
+    model = mlp()
+    gen = torch.Generator().manual_seed(12)
+    masks = {f"layers.{i}.weight": (torch.rand(model.layers[i].weight.shape, generator=gen) < 0.5).float() for i in (0, 2, 4)}
+    pruned = PrunedModel(model, masks)
+    state = pruned.state_dict()
+    torch.save(state, folder / "pruned.pt")
+    effective = {name: p for name, p in model.named_parameters()}
     (folder / "values.json").write_text(json.dumps({"weights": values(effective), "masks": values(masks)}))
     print(json.dumps({"saved": sorted(state)}))
 
@@ -136,5 +164,6 @@ def save_formats(folder):
 
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"save-mlp": save_mlp, "save-torch-prune": save_torch_prune, "check-mlp": check_mlp, "check-torch-prune": check_torch_prune,
+    {"save-mlp": save_mlp, "save-torch-prune": save_torch_prune, "save-open-lth": save_open_lth,
+     "check-mlp": check_mlp, "check-torch-prune": check_torch_prune,
      "check-bn": check_bn, "save-formats": save_formats}[command](*args)

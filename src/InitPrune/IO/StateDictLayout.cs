@@ -18,6 +18,12 @@ public enum Layout
 
     /// <summary>Synaptic-Flow's masked layers: <c>X.weight</c> and a <c>X.weight_mask</c> buffer (also <c>X.bias_mask</c>).</summary>
     SynapticFlow,
+
+    /// <summary>
+    /// open_lth's <c>PrunedModel</c>: the network's tensors under <c>model.X.weight</c> and a buffer <c>mask_X___weight</c> per
+    /// masked tensor (its name with <c>.</c> written <c>___</c>).
+    /// </summary>
+    OpenLth,
 }
 
 /// <summary>A state_dict split into weights (by parameter name, pruned entries 0) and the masks it carried (0/1, by the same names).</summary>
@@ -51,6 +57,7 @@ public static class StateDictLayout
     {
         Layout.TorchPrune => "torch-prune",
         Layout.SynapticFlow => "synaptic-flow",
+        Layout.OpenLth => "open-lth",
         _ => "plain",
     };
 
@@ -69,10 +76,16 @@ public static class StateDictLayout
     /// Splits a state_dict (taken over: every tensor ends up in the result or freed). For each <c>X_mask</c> beside an
     /// <c>X_orig</c> (torch.nn.utils.prune) the weight <c>X</c> is <c>X_orig * X_mask</c>, what the pruned module computes
     /// with; for each <c>X_mask</c> beside an <c>X</c> (Synaptic-Flow) it is <c>X * X_mask</c>. The mask goes to
-    /// <see cref="SplitStateDict.Masks"/> under <c>X</c>. Every other tensor is a weight under its own name.
+    /// <see cref="SplitStateDict.Masks"/> under <c>X</c>. Every other tensor is a weight under its own name. An open_lth
+    /// PrunedModel state_dict is first renamed to the Synaptic-Flow form (<c>model.X</c> → <c>X</c>, <c>mask_A___B</c> → <c>A.B_mask</c>).
     /// </summary>
     public static SplitStateDict Split(TensorDict raw)
     {
+        if (FromOpenLth(raw) is { } renamed)
+        {
+            var split = Split(renamed);
+            return new SplitStateDict(split.Weights, split.Masks, Layout.OpenLth);
+        }
         using (raw)
         {
             using var weights = new TensorDict();
@@ -103,6 +116,28 @@ public static class StateDictLayout
                 masks.Add(target, raw.Take(maskName));
             }
             return new SplitStateDict(weights.TakeAll(), masks.TakeAll(), layout);
+        }
+    }
+
+    const string LthModel = "model.";
+    const string LthMask = "mask_";
+
+    /// <summary>
+    /// <paramref name="raw"/>'s tensors (taken over) renamed from open_lth's PrunedModel layout, or null (and
+    /// <paramref name="raw"/> untouched) when it is not that layout: every mask buffer names a tensor under <c>model.</c>
+    /// and every other tensor is under <c>model.</c>.
+    /// </summary>
+    static TensorDict? FromOpenLth(TensorDict raw)
+    {
+        static string Masked(string key) => key[LthMask.Length..].Replace("___", ".", StringComparison.Ordinal);
+        var masks = raw.Keys.Where(k => k.StartsWith(LthMask, StringComparison.Ordinal) && raw.ContainsKey(LthModel + Masked(k))).ToHashSet();
+        if (masks.Count == 0 || raw.Keys.Any(k => !masks.Contains(k) && !k.StartsWith(LthModel, StringComparison.Ordinal))) return null;
+        using (raw)
+        {
+            using var renamed = new TensorDict();
+            foreach (var key in raw.Keys.ToList())
+                renamed.AddOrFree(masks.Contains(key) ? Masked(key) + MaskSuffix : key[LthModel.Length..], raw.Take(key));
+            return renamed.TakeAll();
         }
     }
 

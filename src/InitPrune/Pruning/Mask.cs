@@ -73,7 +73,7 @@ public sealed class Mask(TensorDict masks) : IDisposable
     /// <summary>
     /// Reads a mask file (safetensors or PyTorch .pt): bool tensors, or numeric tensors holding only 0 and 1 (as PyTorch
     /// code writes them, e.g. open_lth's mask.pth). A state_dict that carries masks (torch.nn.utils.prune's
-    /// <c>X.weight_mask</c> beside <c>X.weight_orig</c>, Synaptic-Flow's beside <c>X.weight</c>) gives those masks, named
+    /// <c>X.weight_mask</c> beside <c>X.weight_orig</c>, Synaptic-Flow's beside <c>X.weight</c>, open_lth PrunedModel's <c>mask_X___weight</c>) gives those masks, named
     /// <c>X.weight</c>. Anything else (other values, NaN, no tensors at all: a weights or scores file) is a one-line
     /// error naming the tensor.
     /// </summary>

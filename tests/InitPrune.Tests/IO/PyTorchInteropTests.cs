@@ -121,11 +121,13 @@ public class PyTorchInteropTests
         foreach (var (name, t) in state) Assert.True(TestNets.Same(t, expected[name]), name);
     }
 
-    [Fact]
-    public void A_torch_prune_state_dict_is_read_as_weights_and_mask_and_trains()
+    [Theory]
+    [InlineData("save-torch-prune")]
+    [InlineData("save-open-lth")]
+    public void A_torch_prune_state_dict_is_read_as_weights_and_mask_and_trains(string layout)
     {
         using var temp = new TempDir();
-        Torch("save-torch-prune", temp.Path);
+        Torch(layout, temp.Path);
         var pruned = temp.File("pruned.pt");
         var json = JsonDocument.Parse(File.ReadAllText(temp.File("values.json"))).RootElement;
         var weights = Values(json.GetProperty("weights"));
