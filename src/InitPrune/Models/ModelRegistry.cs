@@ -35,7 +35,7 @@ public static partial class ModelRegistry
 {
     public static readonly IReadOnlyList<string> Names =
     [
-        "mlp", "lenet300", "vcnn",
+        "mlp", "lenet300", "vcnn", "conv2", "conv4", "conv6", "conv8",
         "vgg11", "vgg13", "vgg16", "vgg19", "vgg11-bn", "vgg13-bn", "vgg16-bn", "vgg19-bn", "3xvgg16", "3xvgg16-bn",
         "resnet20", "resnet32", "resnet44", "resnet50", "resnet56", "resnet104", "resnet110",
     ];
@@ -48,6 +48,7 @@ public static partial class ModelRegistry
     {
         name = name.Trim().ToLowerInvariant();
         if (name == "lenet-300-100") return "lenet300";
+        if (name is "conv-2" or "conv-4" or "conv-6" or "conv-8") return name.Replace("-", "", StringComparison.Ordinal);
         if (Names.Contains(name)) return name;
         if (VggName().Match(name) is { Success: true } vgg && vgg.Groups["depth"].Value is "11" or "13" or "16" or "19") return name;
         if (ResNetName().Match(name) is { Success: true } m && int.TryParse(m.Groups["depth"].Value, out int depth) && depth >= 8 && (depth - 2) % 6 == 0) return name;
@@ -77,6 +78,8 @@ public static partial class ModelRegistry
         {
             "mlp" or "lenet300" => BuildMlp(spec, name, sampleShape, outputs),
             "vcnn" => BuildVanillaCnn(spec, name, sampleShape, outputs),
+            "conv2" or "conv4" or "conv6" or "conv8" => new ConvN(ConvBlocks(name), [Channels(spec, sampleShape), .. sampleShape[1..]], outputs,
+                w => Scaled(spec, [w], name)[0], spec.Activation, spec.Padding, spec.Bias),
             _ when VggName().Match(name) is { Success: true } vgg => BuildVgg(spec, vgg, name, sampleShape, outputs),
             _ when resnet.Success => BuildResNet(spec, resnet, name, sampleShape, outputs),
             _ => throw new InitPruneException($"unknown model '{spec.Name}': use one of {string.Join(", ", Names)}"),
@@ -129,6 +132,9 @@ public static partial class ModelRegistry
         return new ResNet(Channels(spec, sampleShape), (depth - 2) / 6, outputs, baseWidth, spec.Stable, spec.Shortcut,
             spec.Activation, spec.Padding, spec.Bias);
     }
+
+    /// <summary>The number of two-convolution blocks of conv2, conv4, conv6, conv8.</summary>
+    internal static int ConvBlocks(string name) => (name[^1] - '0') / 2;
 
     /// <summary>Input channels of an image model; flat samples are a one-line error.</summary>
     static long Channels(ModelSpec spec, long[] sampleShape) =>

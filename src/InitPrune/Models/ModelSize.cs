@@ -42,6 +42,12 @@ public static partial class ModelRegistry
                 }
         }
         if (sampleShape.Length != 3) return 0;
+        if (Resolve(name) is "conv2" or "conv4" or "conv6" or "conv8")
+        {
+            int blocks = ConvBlocks(Resolve(name)!);
+            return sampleShape[1] >> blocks < 1 || sampleShape[2] >> blocks < 1 ? 0
+                : ConvN.ParameterCount(blocks, sampleShape, outputs, w => scaled([w])[0], spec.Bias);
+        }
         if (VggName().Match(name) is { Success: true } vgg)
         {
             int depth = int.Parse(vgg.Groups["depth"].Value, CultureInfo.InvariantCulture);

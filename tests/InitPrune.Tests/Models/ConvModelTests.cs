@@ -74,6 +74,51 @@ public class ConvModelTests
         Assert.Equal(expected, ConvReference.ParameterCount(model));
     }
 
+    // Conv-n weights on 32×32 (the edge-popup paper's 4.3M, 2.4M, 2.3M, 5.3M): convs 3·64·9 + 64·64·9 = 38,592,
+    // + 64·128·9 + 128·128·9 = 221,184, + 128·256·9 + 256·256·9 = 884,736, + 256·512·9 + 512·512·9 = 3,538,944;
+    // linear (C·H·W)·256 + 256·256 + 256·10 with C·H·W = 16,384, 8,192, 4,096, 2,048.
+    [Theory]
+    [InlineData("conv2", 38_592 + 16_384 * 256 + 68_096)]
+    [InlineData("conv4", 38_592 + 221_184 + 8_192 * 256 + 68_096)]
+    [InlineData("conv6", 38_592 + 221_184 + 884_736 + 4_096 * 256 + 68_096)]
+    [InlineData("Conv-8", 38_592 + 221_184 + 884_736 + 3_538_944 + 2_048 * 256 + 68_096)]
+    public void ConvNHasTheHandCountedWeights(string name, long expected)
+    {
+        using var model = ModelRegistry.Create(new ModelSpec(name, Bias: false), Cifar, 10);
+        Assert.Equal(expected, ConvReference.ParameterCount(model));
+    }
+
+    [Fact]
+    public void ConvNForwardIsConvPairsWithMaxPoolingThenThreeLinearLayers()
+    {
+        using var model = ModelRegistry.Create(new ModelSpec("conv4", WidthMultiplier: 1.0 / 16), [1, 7, 6], 3);
+        ConvReference.Randomize(model, seed: 3);
+        var p = Network.StateDict(model);
+        Assert.Equal(["layers.0.weight", "layers.2.weight", "layers.5.weight", "layers.7.weight", "classifier.0.weight", "classifier.2.weight", "classifier.4.weight"],
+            Network.Prunable(model).Select(t => t.Name));
+        var x = randn([2, 1, 7, 6], generator: new TorchSharp.torch.Generator(4));
+        var h = ConvReference.Conv2d(x, p["layers.0.weight"], p["layers.0.bias"], 1, 1, circular: false).relu();
+        h = ConvReference.Conv2d(h, p["layers.2.weight"], p["layers.2.bias"], 1, 1, circular: false).relu();
+        h = h[.., .., ..6, ..6].reshape(2, 4, 3, 2, 3, 2).amax([3, 5]);
+        h = ConvReference.Conv2d(h, p["layers.5.weight"], p["layers.5.bias"], 1, 1, circular: false).relu();
+        h = ConvReference.Conv2d(h, p["layers.7.weight"], p["layers.7.bias"], 1, 1, circular: false).relu();
+        h = h[.., .., ..2, ..2].reshape(2, 8, 1, 2, 1, 2).amax([3, 5]).flatten(1);
+        foreach (int i in new[] { 0, 2, 4 })
+        {
+            h = h.matmul(p[$"classifier.{i}.weight"].t()) + p[$"classifier.{i}.bias"];
+            if (i < 4) h = h.relu();
+        }
+        Assert.True(model.forward(x).allclose(h, rtol: 1e-4, atol: 1e-5));
+    }
+
+    [Fact]
+    public void ConvNOnImagesTooSmallForItsPoolingIsAOneLineError()
+    {
+        var e = Assert.Throws<InitPruneException>(() => ModelRegistry.Create(new ModelSpec("conv8"), [1, 8, 8], 10));
+        Assert.Contains("leaves no pixel", e.Message);
+        Assert.Equal(0, ModelRegistry.ParameterCount(new ModelSpec("conv8"), [1, 8, 8], 10));
+    }
+
     [Fact]
     public void VanillaCnnHasTheHandCountedParametersAndRunsOnMnist()
     {

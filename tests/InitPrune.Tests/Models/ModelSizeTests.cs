@@ -12,6 +12,8 @@ public class ModelSizeTests
         { new ModelSpec("mlp", Depth: 2, Width: 9, Bias: false, WidthMultiplier: 1.5), [1, 6, 6], 3 },
         { new ModelSpec("lenet300"), [1, 28, 28], 10 },
         { new ModelSpec("vcnn", Depth: 3, Width: 8), [1, 28, 28], 10 },
+        { new ModelSpec("conv4"), [1, 28, 28], 10 },
+        { new ModelSpec("conv8", WidthMultiplier: 0.25, Bias: false), [3, 32, 32], 100 },
         { new ModelSpec("vgg11"), [3, 32, 32], 10 },
         { new ModelSpec("vgg13-bn", WidthMultiplier: 0.25), [3, 32, 32], 100 },
         { new ModelSpec("3xvgg16-bn", WidthMultiplier: 0.125), [3, 32, 32], 10 },

@@ -23,12 +23,12 @@ public sealed record DataSettings(
 
 /// <summary>The network (see <see cref="ModelSpec"/>); <see cref="Depth"/> and <see cref="Width"/> are null for named architectures.</summary>
 public sealed record ModelSettings(
-    [Opt("Model: mlp (depth × width), lenet300 (784-300-100-10), vcnn (depth 3×3 convs of width channels, global pooling), vgg11|vgg13|vgg16|vgg19 and 3xvgg16 (each optionally -bn), resnetN (CIFAR, N = 6n+2: resnet20, 32, 44, 56, 110, ...)", Cli = "--model", NamesFrom = typeof(ModelRegistry))] string Name = "mlp",
+    [Opt("Model: mlp (depth × width), lenet300 (784-300-100-10), vcnn (depth 3×3 convs of width channels, global pooling), conv2|conv4|conv6|conv8 (Frankle and Carbin's Conv-n, seed 004's edge-popup nets), vgg11|vgg13|vgg16|vgg19 and 3xvgg16 (each optionally -bn), resnetN (CIFAR, N = 6n+2: resnet20, 32, 44, 56, 110, ...)", Cli = "--model", NamesFrom = typeof(ModelRegistry))] string Name = "mlp",
     [Opt("Hidden layers of an mlp, convolutions of a vcnn", Min = 0, For = "mlp vcnn")] int? Depth = 2,
     [Opt("Width of every hidden layer of an mlp, channels of a vcnn", Min = 1, For = "mlp vcnn")] int? Width = 100,
     [Opt("Activation φ: relu, tanh, elu, leaky_relu, selu, gelu, softplus, sigmoid, linear", NamesFrom = typeof(Activations))] string Activation = "relu",
     [Opt("Build layers without biases", Negated = true)] bool Bias = true,
-    [Opt("Padding of the 3×3 convolutions", NamesFrom = typeof(Paddings), Cite = "seed 001 App. (delta-orthogonal, circular)", For = "vcnn vgg* 3xvgg* resnet*")] string Padding = "zeros",
+    [Opt("Padding of the 3×3 convolutions", NamesFrom = typeof(Paddings), Cite = "seed 001 App. (delta-orthogonal, circular)", For = "vcnn conv* vgg* 3xvgg* resnet*")] string Padding = "zeros",
     [Opt("Multiplies every hidden width / channel count (the seeds use 2 for ResNets)", Min = 0, MinOpen = true)] double WidthMultiplier = 1.0,
     [Opt("Stable ResNet: scale every residual branch by 1/sqrt(number of blocks)", Cite = "seed 001 Eq. 9")] bool Stable = false,
     [Opt("ResNet shortcut where the shape changes: A (zero-padded identity) or B (1×1 convolution)", Choices = ["A", "B"], Cite = "He et al. 2016", For = "resnet*")] string Shortcut = "B")
