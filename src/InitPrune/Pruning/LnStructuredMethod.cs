@@ -15,7 +15,7 @@ namespace InitPrune.Pruning;
 public sealed class LnStructuredMethod(int norm) : IMaskMethod
 {
     public static readonly Param Norm = Param.Integer("norm", 2, "L_n norm ranking each output channel/unit (1 or 2)",
-        "torch.nn.utils.prune.ln_structured", min: 1) with { Max = 2 };
+        "torch.nn.utils.prune.ln_structured", min: 1, max: 2);
 
     public static readonly MethodInfo Info = new("ln-structured", "whole output channels/units of smallest L_n norm, round(s·C) per layer, output layer dense (torch ln_structured, dim 0)",
         [Norm], o => new LnStructuredMethod(o.Integer(Norm)), Check: CheckSpec);
