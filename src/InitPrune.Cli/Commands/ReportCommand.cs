@@ -10,26 +10,20 @@ internal static class ReportCommand
     public static Command Create()
     {
         var s = new Shared();
-        var source = new Argument<string?>("SPEC|STORE")
-        {
-            Description = "An experiment spec (YAML: reports that sweep) or a results store (a SQLite file or sqlite:PATH: reports every sweep in it, or --sweep); default: every sweep in --store",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
-        var scale = new Option<string>("--scale") { Description = "With a spec: the scale whose runs to report (full or a scale name such as smoke)", DefaultValueFactory = _ => "full" };
-        var store = new Option<string?>("--store") { Description = $"The results store: a SQLite file path or sqlite:PATH (default {ResultsStores.DefaultIn(Sweep.DefaultOut)})" };
+        var selection = new RunSelection("report");
         var artifacts = new Option<string?>("--artifacts") { Description = $"The sweep's artefact folder (its --artifacts, else its --out; default {Sweep.DefaultOut}): where its final weights are, and the reports go by default" };
-        var sweep = new Option<string?>("--sweep") { Description = "With a store: report only this sweep (name@scale)" };
         var outDir = new Option<string?>("--out") { Description = "Folder for report.md, report.csv, report.html and the plots (default: <artifacts>/reports/<sweep>)" };
         var cmd = new Command("report", "Tables (mean ± std over seeds, methods × sparsities) as Markdown and CSV, plots as PNG and SVG, and one offline HTML page, from a sweep's stored results");
-        cmd.Add(source);
-        foreach (var o in new Option[] { scale, store, artifacts, sweep, outDir }) cmd.Add(o);
+        selection.AddTo(cmd);
+        cmd.Add(artifacts);
+        cmd.Add(outDir);
         cmd.Add(s.Device);
         cmd.Add(s.Json);
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
         {
             bool json = r.GetValue(s.Json);
             var console = Output.Human(json);
-            var reports = SweepReport.Build(new ReportRequest(r.GetValue(source), r.GetValue(scale)!, r.GetValue(store), r.GetValue(sweep), r.GetValue(outDir), r.GetValue(artifacts)));
+            var reports = SweepReport.Build(selection.Read(r, r.GetValue(outDir), r.GetValue(artifacts)));
             if (json)
             {
                 Output.Json(reports);

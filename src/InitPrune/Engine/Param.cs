@@ -100,8 +100,8 @@ public sealed record Param(
         bool minOpen = false, double max = double.PositiveInfinity, bool maxOpen = false) =>
         new(key, ParamKind.Number, @default, help, cite, Min: min, MinOpen: minOpen, Max: max, MaxOpen: maxOpen);
 
-    public static Param Integer(string key, int @default, string help, string? cite = null, int min = int.MinValue) =>
-        new(key, ParamKind.Integer, @default, help, cite, Min: min == int.MinValue ? double.NegativeInfinity : min);
+    public static Param Integer(string key, int @default, string help, string? cite = null, int min = int.MinValue, int max = int.MaxValue) =>
+        new(key, ParamKind.Integer, @default, help, cite, Min: min == int.MinValue ? double.NegativeInfinity : min, Max: max == int.MaxValue ? double.PositiveInfinity : max);
 
     /// <summary>The range as text (<c>(0, 1]</c>, <c>≥ 1</c>, <c>one of a, b</c>), or empty when any value goes.</summary>
     public string Range

@@ -1,5 +1,6 @@
 using InitPrune.Data;
 using InitPrune.Engine;
+using InitPrune.Experiments.Sweeps;
 using InitPrune.Init;
 using InitPrune.IO;
 using InitPrune.Models;
@@ -25,7 +26,10 @@ public sealed record PruneOptions(
     int ScoreBatches = 1,
     SaveFormat SaveFormat = SaveFormat.Safetensors);
 
-/// <summary>What <c>initprune prune</c> reports (summary.json).</summary>
+/// <summary>
+/// What <c>initprune prune</c> reports (summary.json). <see cref="Settings"/> holds every option of the prune
+/// section (<see cref="PruneSettings"/>, as spec fields) and the method's options: how the mask was made.
+/// </summary>
 public sealed record PruneSummary(
     string Dataset,
     string DataSource,
@@ -39,6 +43,7 @@ public sealed record PruneSummary(
     string Model,
     string Init,
     string? Rescale,
+    IReadOnlyDictionary<string, object?> Settings,
     double MaxSparsityWithoutCollapse,
     IReadOnlyList<LayerReport> Layers,
     IReadOnlyDictionary<string, double[]> UnitKeptFractions,
@@ -96,7 +101,8 @@ public static class PruneJob
             if (o.SaveScores) files["scores"] = TensorFile.Save(outDir, "scores", result.Scores, format, meta);
             var summary = new PruneSummary(o.Dataset, data.Source, method, o.Prune.Scope == PruneScope.Global ? "global" : "layer-wise",
                 o.Prune.Sparsity, result.Mask.Sparsity, result.Mask.Kept, result.Mask.Total, o.Seed, o.Model.Name, o.Init.Name,
-                o.Prune.Rescale is { } r ? $"{r.Method} ({r.Target})" : null, result.Mask.MaxSparsityWithoutCollapse, result.Layers,
+                o.Prune.Rescale is { } r ? $"{r.Method} ({r.Target})" : null, PruneSettings.FromSpec(o.Prune, o.ScoreBatchSize, o.ScoreBatches).Declared(),
+                result.Mask.MaxSparsityWithoutCollapse, result.Layers,
                 result.Mask.UnitKeptFractions(), [.. result.Warnings], files);
             foreach (var (key, file) in Reporting.PrunePlots.Write(result.Layers, summary.UnitKeptFractions, outDir, $"{method}, sparsity {o.Prune.Sparsity.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}, {o.Model.Name}"))
                 files[key] = file;

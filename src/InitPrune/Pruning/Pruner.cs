@@ -73,9 +73,10 @@ public static class Pruner
         return scorer;
     }
 
-    /// <summary>Refuses an ablation the method cannot take (one-line error).</summary>
+    /// <summary>Refuses an ablation, or a spec setting (<see cref="MethodInfo.Check"/>), the method cannot take (one-line error).</summary>
     public static void CheckAblation(MethodInfo method, PruneSpec spec)
     {
+        method.Check?.Invoke(spec);
         if (spec.Ablation == Ablation.None) return;
         if (method.Trains)
             throw new Engine.InitPruneException($"ablation {spec.Ablation.ToString().ToLowerInvariant()} applies to methods that prune at initialization, not to '{method.Name}', which trains between rounds");

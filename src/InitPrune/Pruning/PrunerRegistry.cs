@@ -5,8 +5,10 @@ namespace InitPrune.Pruning;
 /// <summary>
 /// A pruning method, declared once: the name users type, a one-line summary with its source, its options, and how to
 /// build it from their values (null for a method that trains, such as IMP, which <see cref="Pruner"/> does not run).
+/// <see cref="Check"/>, when set, refuses spec settings the method cannot take (one-line error).
 /// </summary>
-public sealed record MethodInfo(string Name, string Summary, IReadOnlyList<Param> Options, Func<MethodOptions, IScorer>? Create, bool IgnoresSparsity = false)
+public sealed record MethodInfo(string Name, string Summary, IReadOnlyList<Param> Options, Func<MethodOptions, IScorer>? Create, bool IgnoresSparsity = false,
+    Action<PruneSpec>? Check = null)
 {
     public bool Trains => Create is null;
 }
@@ -26,6 +28,7 @@ public static class PrunerRegistry
         WlthMethod.Info,
         Seed003Method.Random,
         Seed003Method.Magnitude,
+        LnStructuredMethod.Info,
         IterativeMagnitudePruning.Info,
     ];
 

@@ -23,6 +23,12 @@ public enum RescaleTarget { Dense, Unit, SigmaW2 }
 /// </summary>
 public sealed record RescaleSpec(RescaleMethod Method = RescaleMethod.Eoc, RescaleTarget Target = RescaleTarget.Dense, double? SigmaW = null, bool Fixed = false)
 {
+    /// <summary>The names <see cref="Parse"/> takes.</summary>
+    public static readonly IReadOnlyList<string> Names = ["none", "eoc", "eoc-fixed", "eoc-unit", "eoc-sigma-w", "random", "magnitude"];
+
+    /// <summary>The name that parses to this rescaling (with its σ_w), else a description of it.</summary>
+    public string Name => Names.Skip(1).FirstOrDefault(n => Parse(n, SigmaW) == this) ?? ToString();
+
     public static RescaleSpec? Parse(string text, double? sigmaW = null) => text.ToLowerInvariant() switch
     {
         "none" => null,

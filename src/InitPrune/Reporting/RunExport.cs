@@ -3,12 +3,15 @@ using System.Text;
 using System.Text.Json;
 using InitPrune.Engine;
 using InitPrune.Experiments.Sweeps;
+using Parquet;
+using Parquet.Schema;
 
 namespace InitPrune.Reporting;
 
 /// <summary>
 /// What <c>initprune export</c> asks for: a spec (its sweep) or a results store (every sweep, or <see cref="Sweep"/>),
-/// as for <c>report</c>; the table goes to <see cref="Out"/> (default <c>./initprune-results/exports/&lt;sweep&gt;.csv</c>).
+/// as for <c>report</c>; the table goes to <see cref="Out"/> (default <c>./initprune-results/exports/&lt;sweep&gt;.csv</c>,
+/// or <c>.parquet</c>). <see cref="Format"/> null: parquet when <see cref="Out"/> ends in <c>.parquet</c>, else csv.
 /// </summary>
 public sealed record ExportRequest(
     string? Source = null,
@@ -16,9 +19,13 @@ public sealed record ExportRequest(
     string? Store = null,
     string? Sweep = null,
     string? Out = null,
-    string Format = "csv")
+    string? Format = null)
 {
-    public static readonly IReadOnlyList<string> Formats = ["csv"];
+    public static readonly IReadOnlyList<string> Formats = ["csv", "parquet"];
+
+    /// <summary>The format written: <see cref="Format"/>, else told from the extension of <see cref="Out"/>.</summary>
+    public string Resolved => Format?.Trim().ToLowerInvariant()
+        ?? (Out is { } o && o.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? "parquet" : "csv");
 }
 
 /// <summary>What <c>initprune export</c> wrote: the file, its sweeps, how many runs and rows, and its columns in order.</summary>
@@ -45,7 +52,8 @@ public static class RunExport
     /// <summary>Writes the table of the sweeps <paramref name="r"/> selects and says what it wrote.</summary>
     public static ExportResult Export(ExportRequest r)
     {
-        if (!ExportRequest.Formats.Contains(r.Format))
+        var format = r.Resolved;
+        if (!ExportRequest.Formats.Contains(format))
             throw new InitPruneException($"unknown export format '{r.Format}': use {string.Join(" or ", ExportRequest.Formats)}");
         var request = new ReportRequest(r.Source, r.Scale, r.Store, r.Sweep);
         var location = SweepReport.Location(request);
@@ -54,12 +62,13 @@ public static class RunExport
         var keys = SweepReport.Keys(request, store.Sweeps(), location);
         var runs = keys.SelectMany(k => store.Load(k).Select(run => (Sweep: k, Run: run))).ToList();
         var (columns, rows) = Table(runs);
-        var path = r.Out ?? Path.Combine(Experiments.Sweeps.Sweep.DefaultOut, "exports", (keys.Length == 1 ? SweepSpec.FileName(keys[0]) : "sweeps") + ".csv");
-        if (Directory.Exists(path)) throw new InitPruneException($"--out {path} is a folder: give the file to write (e.g. {Path.Combine(path, "runs.csv")})");
+        var path = r.Out ?? Path.Combine(Experiments.Sweeps.Sweep.DefaultOut, "exports", (keys.Length == 1 ? SweepSpec.FileName(keys[0]) : "sweeps") + "." + format);
+        if (Directory.Exists(path)) throw new InitPruneException($"--out {path} is a folder: give the file to write (e.g. {Path.Combine(path, "runs." + format)})");
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        Artifacts.WriteAllTextAtomic(full, Csv(columns, rows));
-        return new ExportResult(full, r.Format, keys, runs.Count, rows.Count, columns);
+        if (format == "parquet") Artifacts.WriteAtomic(full, stream => Parquet(stream, columns, rows));
+        else Artifacts.WriteAllTextAtomic(full, Csv(columns, rows));
+        return new ExportResult(full, format, keys, runs.Count, rows.Count, columns);
     }
 
     /// <summary>The table's columns and rows (null: empty cell) for runs of the given sweeps.</summary>
@@ -145,6 +154,55 @@ public static class RunExport
         var sb = new StringBuilder().AppendLine(string.Join(",", columns.Select(c => SweepReport.CsvField(SweepReport.CsvText(c)))));
         foreach (var row in rows) sb.AppendLine(string.Join(",", row.Select(Cell)));
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Parquet, one row group: a column whose values are all integers is int64, all numbers double, all booleans
+    /// boolean, anything else (text, number arrays as <c>a;b</c>, mixed types) UTF-8 string; every column is optional,
+    /// null where the CSV cell is empty. Text is written as stored (no spreadsheet guard).
+    /// </summary>
+    internal static void Parquet(Stream stream, IReadOnlyList<string> columns, IReadOnlyList<object?[]> rows)
+    {
+        var fields = new List<DataField>();
+        var writes = new List<Func<ParquetRowGroupWriter, Task>>();
+        for (int c = 0; c < columns.Count; c++)
+        {
+            var values = rows.Select(row => row[c]).ToArray();
+            var present = values.Where(v => v is not null).ToArray();
+            if (present.Length > 0 && present.All(v => v is long or int))
+                Add(new DataField<long?>(columns[c]), values.Select(v => v is null ? (long?)null : Convert.ToInt64(v, CultureInfo.InvariantCulture)).ToArray());
+            else if (present.Length > 0 && present.All(v => v is double or float or long or int))
+                Add(new DataField<double?>(columns[c]), values.Select(v => v is null ? (double?)null : Convert.ToDouble(v, CultureInfo.InvariantCulture)).ToArray());
+            else if (present.Length > 0 && present.All(v => v is bool))
+                Add(new DataField<bool?>(columns[c]), values.Select(v => (bool?)v).ToArray());
+            else
+            {
+                var field = new DataField<string>(columns[c], true);
+                var text = values.Select(Text).ToArray();
+                fields.Add(field);
+                writes.Add(g => g.WriteAsync(field, text));
+            }
+        }
+        Task.Run(async () =>
+        {
+            await using var writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), stream);
+            using var group = writer.CreateRowGroup();
+            foreach (var write in writes) await write(group);
+        }).GetAwaiter().GetResult();
+
+        void Add<T>(DataField field, T?[] values) where T : struct
+        {
+            fields.Add(field);
+            writes.Add(g => g.WriteAsync<T>(field, values.AsMemory()));
+        }
+
+        static string? Text(object? value) => value switch
+        {
+            null => null,
+            string s => s,
+            double[] a => string.Join(";", a.Select(x => SweepReport.Number(x))),
+            _ => Cell(value),
+        };
     }
 
     /// <summary>One cell's CSV text.</summary>

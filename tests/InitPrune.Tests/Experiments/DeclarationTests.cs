@@ -36,7 +36,7 @@ public class DeclarationTests
     /// <summary>A value of <paramref name="p"/> other than its default, inside its range.</summary>
     static object Other(Param p) => p.Kind switch
     {
-        ParamKind.Integer => (int)p.Default! + 1,
+        ParamKind.Integer => (int)p.Default! + 1 <= p.Max ? (int)p.Default! + 1 : (int)p.Default! - 1,
         ParamKind.Number => (double)p.Default! / 2,
         _ => throw new InvalidOperationException($"add a case for {p.Kind}"),
     };

@@ -134,6 +134,30 @@ public class SweepCliTests
                 }
             }
         }
+        // The same table as Parquet (told from the extension, or by --format), read back: equal to the CSV cell by cell.
+        var parquet = CliRunner.Run("export", store, "--out", dir.File("runs.parquet"), "--json");
+        Assert.Equal(0, parquet.ExitCode);
+        Assert.Equal("parquet", parquet.Json.GetProperty("format").GetString());
+        var explicitly = CliRunner.Run("export", store, "--format", "parquet", "--out", dir.File("runs.bin"));
+        Assert.Equal(0, explicitly.ExitCode);
+        Assert.Equal(File.ReadAllBytes(dir.File("runs.parquet")), File.ReadAllBytes(dir.File("runs.bin")));
+        var columns = InitPrune.Tests.Reporting.ExportTests.ReadParquet(dir.File("runs.parquet"));
+        Assert.Equal(header, columns.Select(c => c.Name));
+        Assert.Equal(Parquet.Meta.Type.INT64, columns.Single(c => c.Name == "seed").Type);
+        Assert.Equal(Parquet.Meta.Type.DOUBLE, columns.Single(c => c.Name == "test_accuracy").Type);
+        Assert.Equal(Parquet.Meta.Type.BYTE_ARRAY, columns.Single(c => c.Name == "prune.method").Type);
+        for (int c = 0; c < header.Length; c++)
+            for (int r = 1; r < exported.Count; r++)
+            {
+                var value = columns[c].Values[r - 1];
+                var text = value switch
+                {
+                    null => "",
+                    string t => InitPrune.Reporting.SweepReport.CsvText(t),
+                    _ => InitPrune.Reporting.RunExport.Cell(value),
+                };
+                Assert.True(text == exported[r][c], $"{header[c]}, row {r}: parquet {text}, csv {exported[r][c]}");
+            }
         // The dense column is the same shared runs in both rows.
         var dense = table.GetProperty("rows").EnumerateArray().Select(x => x.GetProperty("cells")[0].GetProperty("mean").GetDouble()).ToList();
         Assert.Equal(dense[0], dense[1]);

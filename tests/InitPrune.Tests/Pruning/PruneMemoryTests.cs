@@ -71,7 +71,9 @@ public class PruneMemoryTests(ITestOutputHelper output)
                 var context = stable
                     ? new ScoringContext(images, imageLabels, TaskKind.Classification, round)
                     : new ScoringContext(flat, labels, TaskKind.Classification, round);
-                var spec = new PruneSpec(method, 0.8, round % 2 == 0 ? PruneScope.Global : PruneScope.LayerWise,
+                // ln-structured is layer-wise only.
+                var scope = round % 2 == 0 && method != LnStructuredMethod.Info.Name ? PruneScope.Global : PruneScope.LayerWise;
+                var spec = new PruneSpec(method, 0.8, scope,
                     IncludeBiases: round % 3 == 0, Options: options, Rescale: rescales[round % rescales.Length]);
                 using var result = Pruner.Prune(model, spec, context);
                 Assert.True(result.Mask.Kept > 0, method);

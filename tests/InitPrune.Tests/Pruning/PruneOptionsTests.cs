@@ -363,4 +363,56 @@ public class PruneOptionsTests
         Assert.Equal(200, batch["labels"].shape[0]);
         foreach (var t in batch.Values) t.Dispose();
     }
+    // ---- summary.json records how the mask was made ----
+
+    [Fact]
+    public void FromSpec_inverts_ToSpec_for_every_declared_option_away_from_its_default()
+    {
+        var values = new Dictionary<string, object?>();
+        foreach (var p in Param.Of(typeof(PruneSettings)))
+            values[p.Key] = p.Key switch
+            {
+                "method" => "ln-structured",
+                "rescale" => "eoc-sigma-w",
+                _ when p.Choices is { Count: > 0 } c => c.First(x => x != (string?)p.Default),
+                _ => p.Default switch
+                {
+                    bool b => !b,
+                    int i => i + 2,
+                    double => 0.375,
+                    _ => throw new Xunit.Sdk.XunitException($"no test value for {p.Key}"),
+                },
+            };
+        var settings = (PruneSettings)Param.Build(typeof(PruneSettings), values) with { Options = MethodOptions.Default.With(LnStructuredMethod.Norm, 1) };
+        Assert.All(Param.Of(typeof(PruneSettings)), p => Assert.NotEqual(p.Default, Param.ValuesOf(settings)[p.Key]));
+        var back = PruneSettings.FromSpec(settings.ToSpec(new InitSpec("normal", 1.7)), settings.ScoreBatchSize, settings.ScoreBatches);
+        Assert.Equal(Param.ValuesOf(settings), Param.ValuesOf(back));
+        Assert.Equal(settings, back);
+        Assert.Equal(1, back.Declared()["norm"]);
+    }
+
+    [Fact]
+    public void The_prune_summary_records_every_prune_option_and_the_method_options()
+    {
+        using var temp = new TempDir();
+        var r = CliRunner.Run("prune", "--dataset", "ellipse", "--model", "mlp", "--depth", "3", "--width", "8", "--method", "ln-structured", "--norm", "1",
+            "--scope", "layer-wise", "--sparsity", "0.5", "--no-prune-first", "--ablation", "shuffle", "--rescale", "eoc", "--out", temp.Path);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "summary.json")));
+        var settings = doc.RootElement.GetProperty("settings");
+        Assert.Equal([.. Param.Of(typeof(PruneSettings)).Select(p => p.Key), "norm"], settings.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("ln-structured", settings.GetProperty("method").GetString());
+        Assert.Equal(0.5, settings.GetProperty("sparsity").GetDouble());
+        Assert.Equal("layer-wise", settings.GetProperty("scope").GetString());
+        Assert.Equal("eoc", settings.GetProperty("rescale").GetString());
+        Assert.Equal(100, settings.GetProperty("score_batch_size").GetInt32());
+        Assert.Equal(1, settings.GetProperty("score_batches").GetInt32());
+        Assert.Equal("train", settings.GetProperty("score_bn").GetString());
+        Assert.Equal("stable", settings.GetProperty("keep_rule").GetString());
+        Assert.False(settings.GetProperty("prune_first").GetBoolean());
+        Assert.True(settings.GetProperty("prune_last").GetBoolean());
+        Assert.False(settings.GetProperty("include_biases").GetBoolean());
+        Assert.Equal("shuffle", settings.GetProperty("ablation").GetString());
+        Assert.Equal(1, settings.GetProperty("norm").GetInt32());
+    }
 }

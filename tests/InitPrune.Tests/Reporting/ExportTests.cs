@@ -1,5 +1,7 @@
 using System.Text;
 using InitPrune.Experiments.Sweeps;
+using Parquet;
+using Parquet.Schema;
 using InitPrune.Reporting;
 using InitPrune.Tests.Cli;
 using InitPrune.Tests.Data;
@@ -54,6 +56,69 @@ public class ExportTests
         Assert.Equal(["", "", "-0.05", "false", "", ""], read[2]);
     }
 
+    /// <summary>A Parquet file read back with Parquet.Net: each column's name, physical type and values (null where absent).</summary>
+    public static List<(string Name, Parquet.Meta.Type Type, object?[] Values)> ReadParquet(string path) => Task.Run(async () =>
+    {
+        var bytes = await File.ReadAllBytesAsync(path);
+        Assert.Equal("PAR1PAR1", Encoding.ASCII.GetString(bytes, 0, 4) + Encoding.ASCII.GetString(bytes, bytes.Length - 4, 4));
+        using var stream = new MemoryStream(bytes);
+        await using var reader = await ParquetReader.CreateAsync(stream);
+        Assert.Equal(1, reader.RowGroupCount);
+        using var group = reader.OpenRowGroupReader(0);
+        int n = (int)group.RowCount;
+        var columns = new List<(string, Parquet.Meta.Type, object?[])>();
+        foreach (var field in reader.Schema.GetDataFields())
+        {
+            Assert.True(field.IsNullable, field.Name);
+            object?[] values;
+            if (field.SchemaElement!.Type == Parquet.Meta.Type.BYTE_ARRAY)
+            {
+                var buffer = new string?[n];
+                await group.ReadAsync(field, buffer.AsMemory());
+                values = buffer;
+            }
+            else if (field.ClrType == typeof(long)) values = await Read<long>(group, field, n);
+            else if (field.ClrType == typeof(double)) values = await Read<double>(group, field, n);
+            else if (field.ClrType == typeof(bool)) values = await Read<bool>(group, field, n);
+            else throw new Xunit.Sdk.XunitException($"unexpected column type {field.ClrType} of {field.Name}");
+            columns.Add((field.Name, field.SchemaElement!.Type!.Value, values));
+        }
+        return columns;
+    }).GetAwaiter().GetResult();
+
+    static async Task<object?[]> Read<T>(ParquetRowGroupReader group, DataField field, int n) where T : struct
+    {
+        var buffer = new T?[n];
+        await group.ReadAsync<T>(field, buffer.AsMemory());
+        return [.. buffer.Select(v => v.HasValue ? (object)v.Value : null)];
+    }
+
+    [Fact]
+    public void Parquet_columns_are_typed_and_null_where_absent()
+    {
+        using var dir = new TempDir();
+        string[] columns = ["label", "n", "x", "mixed", "flag", "milestones", "empty"];
+        object?[][] rows =
+        [
+            ["a, \"b\"\nc", 3L, 0.1 + 0.2, 1L, true, new[] { 0.5, 0.75 }, null],
+            ["=HYPERLINK(\"x\")", null, null, 2.5, false, null, null],
+            [null, -7, -0.05, null, null, new[] { 1e-300 }, null],
+        ];
+        var path = dir.File("t.parquet");
+        InitPrune.Engine.Artifacts.WriteAtomic(path, s => RunExport.Parquet(s, columns, rows));
+        var read = ReadParquet(path);
+        Assert.Equal(columns, read.Select(c => c.Name));
+        Assert.Equal([Parquet.Meta.Type.BYTE_ARRAY, Parquet.Meta.Type.INT64, Parquet.Meta.Type.DOUBLE, Parquet.Meta.Type.DOUBLE, Parquet.Meta.Type.BOOLEAN, Parquet.Meta.Type.BYTE_ARRAY, Parquet.Meta.Type.BYTE_ARRAY],
+            read.Select(c => c.Type));
+        Assert.Equal(["a, \"b\"\nc", "=HYPERLINK(\"x\")", null], read[0].Values);
+        Assert.Equal([3L, null, -7L], read[1].Values);
+        Assert.Equal([0.1 + 0.2, null, -0.05], read[2].Values);
+        Assert.Equal([1.0, 2.5, null], read[3].Values);
+        Assert.Equal([true, false, null], read[4].Values);
+        Assert.Equal(["0.5;0.75", null, "1E-300"], read[5].Values);
+        Assert.Equal([null, null, null], read[6].Values);
+    }
+
     [Fact]
     public void Settings_flatten_the_canonical_json_and_fill_in_options_left_out_at_their_default()
     {
@@ -76,6 +141,6 @@ public class ExportTests
     {
         using var dir = new TempDir();
         Assert.Contains("initprune sweep", CliRunner.AssertOneLineError(CliRunner.Run("export", dir.File("missing.sqlite"))));
-        Assert.Contains("csv", CliRunner.AssertOneLineError(CliRunner.Run("export", dir.File("missing.sqlite"), "--format", "xlsx")));
+        Assert.Contains("csv or parquet", CliRunner.AssertOneLineError(CliRunner.Run("export", dir.File("missing.sqlite"), "--format", "xlsx")));
     }
 }

@@ -79,6 +79,29 @@ public sealed record PruneSettings(
             Enum.Parse<Pruning.KeepRule>(KeepRule, ignoreCase: true), Enum.Parse<ScoreBatchNorm>(ScoreBn, ignoreCase: true), PruneFirst, PruneLast,
             Enum.Parse<Pruning.Ablation>(Ablation, ignoreCase: true));
 
+    /// <summary>
+    /// The settings of a library spec (the inverse of <see cref="ToSpec"/>, the method's options as given, without the
+    /// initialization); the score batch size and count travel beside the spec.
+    /// </summary>
+    public static PruneSettings FromSpec(PruneSpec spec, int scoreBatchSize, int scoreBatches) =>
+        new(spec.Method, spec.Sparsity, spec.Scope == PruneScope.LayerWise ? "layer-wise" : "global", spec.Rescale?.Name ?? "none", scoreBatchSize,
+            spec.Options is { } o ? new MethodOptions(o.Values) : null, spec.IncludeBiases, scoreBatches, Lower(spec.ScoreBatchNorm), Lower(spec.KeepRule),
+            spec.PruneFirst, spec.PruneLast, Lower(spec.Ablation));
+
+    static string Lower(Enum value) => value.ToString().ToLowerInvariant();
+
+    /// <summary>
+    /// Every declared option with its value, then the method's options (given or default), keyed as spec fields
+    /// (<c>prune.&lt;key&gt;</c>): how a mask was made.
+    /// </summary>
+    public Dictionary<string, object?> Declared()
+    {
+        var values = Param.ValuesOf(this);
+        if (PrunerRegistry.Names.Contains(Method))
+            foreach (var (key, value) in MethodOptions.Complete(PrunerRegistry.Get(Method)).Values) values.TryAdd(key, value);
+        return values;
+    }
+
     public bool Equals(PruneSettings? other) =>
         other is not null && Method == other.Method && Sparsity.Equals(other.Sparsity) && Scope == other.Scope && Rescale == other.Rescale
         && ScoreBatchSize == other.ScoreBatchSize && IncludeBiases == other.IncludeBiases && MethodOptions.Equals(other.MethodOptions)
