@@ -101,7 +101,7 @@ public static class PruneJob
             if (o.SaveScores) files["scores"] = TensorFile.Save(outDir, "scores", result.Scores, format, meta);
             var summary = new PruneSummary(o.Dataset, data.Source, method, o.Prune.Scope == PruneScope.Global ? "global" : "layer-wise",
                 o.Prune.Sparsity, result.Mask.Sparsity, result.Mask.Kept, result.Mask.Total, o.Seed, o.Model.Name, o.Init.Name,
-                o.Prune.Rescale is { } r ? $"{r.Method} ({r.Target})" : null, PruneSettings.FromSpec(o.Prune, o.ScoreBatchSize, o.ScoreBatches).Declared(),
+                o.Prune.Rescale is { } r ? $"{r.Method} ({r.Target})" : null, Settings(o),
                 result.Mask.MaxSparsityWithoutCollapse, result.Layers,
                 result.Mask.UnitKeptFractions(), [.. result.Warnings], files);
             foreach (var (key, file) in Reporting.PrunePlots.Write(result.Layers, summary.UnitKeptFractions, outDir, $"{method}, sparsity {o.Prune.Sparsity.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}, {o.Model.Name}"))
@@ -118,5 +118,14 @@ public static class PruneJob
                 by.Dispose();
             }
         }
+    }
+
+    /// <summary>The prune section's options as spec fields, the method's options, and pre_epochs (with its recipe when > 0).</summary>
+    static Dictionary<string, object?> Settings(PruneOptions o)
+    {
+        var settings = PruneSettings.FromSpec(o.Prune, o.ScoreBatchSize, o.ScoreBatches).Declared();
+        settings["pre_epochs"] = o.PreTrain?.Epochs ?? 0;
+        if (o.PreTrain is { } pre) settings["pre_train"] = pre;
+        return settings;
     }
 }

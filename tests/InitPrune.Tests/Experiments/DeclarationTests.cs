@@ -92,7 +92,7 @@ public class DeclarationTests
 
     [Theory]
     [InlineData("--model lenet300 --depth 3", "--depth does nothing for --model lenet300: it applies to mlp, vcnn")]
-    [InlineData("--model mlp --padding circular", "--padding does nothing for --model mlp: it applies to vcnn, vgg*, 3xvgg*, resnet*")]
+    [InlineData("--model mlp --padding circular", "--padding does nothing for --model mlp: it applies to vcnn, conv*, vgg*, 3xvgg*, resnet*")]
     [InlineData("--model vgg11 --shortcut A", "--shortcut does nothing for --model vgg11: it applies to resnet*")]
     [InlineData("--init normal --eta 0.5", "--eta does nothing for --init normal: it applies to correlated")]
     public void An_option_of_another_model_or_initialization_is_refused_on_the_command_line(string args, string expected)

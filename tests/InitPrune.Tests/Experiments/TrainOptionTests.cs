@@ -111,6 +111,10 @@ public class PreEpochsTests
             Assert.True(TestNets.Same(saved[name], initial[name]), $"{name}: weights.safetensors is θ₀");
             Assert.False(TestNets.Same(w, initial[name]), $"{name} trained");
         }
+        using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(root.Path, "summary.json")));
+        var settings = summary.RootElement.GetProperty("settings");
+        Assert.Equal(2, settings.GetProperty("pre_epochs").GetInt32());
+        Assert.Equal("adam", settings.GetProperty("pre_train").GetProperty("optimizer").GetString());
     }
 
     [Fact]

@@ -400,7 +400,8 @@ public class PruneOptionsTests
         Assert.True(r.ExitCode == 0, r.Stderr);
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "summary.json")));
         var settings = doc.RootElement.GetProperty("settings");
-        Assert.Equal([.. Param.Of(typeof(PruneSettings)).Select(p => p.Key), "norm"], settings.EnumerateObject().Select(p => p.Name));
+        Assert.Equal([.. Param.Of(typeof(PruneSettings)).Select(p => p.Key), "norm", "pre_epochs"], settings.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(0, settings.GetProperty("pre_epochs").GetInt32());
         Assert.Equal("ln-structured", settings.GetProperty("method").GetString());
         Assert.Equal(0.5, settings.GetProperty("sparsity").GetDouble());
         Assert.Equal("layer-wise", settings.GetProperty("scope").GetString());
