@@ -110,8 +110,9 @@ public sealed class EdgePopup : IDisposable
     {
         var m = CurrentMasks()[t.Name];
         if (!is_grad_enabled()) return t.Value.mul(m);
+        // Scalars that stay reachable through the native call (see Scalars): a − detach(a) and m + it, no temporaries.
         var a = scores[t.Name].abs();
-        return t.Value.mul(m.add(a.sub(a.detach())));
+        return t.Value.mul(m.add(a.add(a.detach(), Scalars.MinusOne), Scalars.One));
     }
 
     /// <summary>The masks (0/1 in each tensor's dtype) at the current kept fraction, recomputed after the scores or the fraction changed.</summary>

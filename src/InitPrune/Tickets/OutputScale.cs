@@ -72,7 +72,8 @@ public static class OutputScale
         double Loss(double t)
         {
             using var inner = NewDisposeScope();
-            return nn.functional.cross_entropy(z.mul(Math.Exp(t)), y).item<double>();
+            using var lambda = Math.Exp(t).ToScalar();
+            return nn.functional.cross_entropy(z.mul(lambda), y).item<double>();
         }
         double bound = Math.Log(CrossEntropyRange);
         return Math.Exp(FindMinimum.OfScalarFunctionConstrained(Loss, -bound, bound, 1e-8));

@@ -75,6 +75,6 @@ public static class Supermask
         long n = magnitudes.numel(), k = KeepCount(keptFraction, n);
         var keep = zeros(n, dtype: dtype, device: magnitudes.device);
         var (_, order) = sort(magnitudes, dim: 0, descending: true, stable: true);
-        return keep.index_fill_(0, order.narrow(0, 0, k), 1);
+        return keep.index_fill_(0, order.narrow(0, 0, k), Scalars.One);
     }
 }
