@@ -1,5 +1,6 @@
 using InitPrune.Data;
 using InitPrune.Engine;
+using InitPrune.Init;
 using InitPrune.Models;
 using InitPrune.Pruning;
 using InitPrune.Tickets;
@@ -146,6 +147,25 @@ public class EdgePopupTests
         }
         // After the last rescaling no λ is left to gain: refitting gives 1.
         Assert.Equal(1.0, OutputScale.Fit(model, data.Train)!.Value, 4);
+    }
+
+    [Fact]
+    public void Convolutions_get_scores_exact_counts_and_frozen_weights_too()
+    {
+        using var model = ModelRegistry.Create(new ModelSpec("vcnn", Depth: 2, Width: 4), [1, 8, 8], 3);
+        Initializers.Apply(model, new InitSpec("normal", Math.Sqrt(2), 0.1), 0);
+        using var before = Network.CloneStateDict(model);
+        using var popup = new EdgePopup(model, new EdgePopupConfig(Sparsity: 0.75), seed: 0);
+        using var gen = new Generator(1);
+        using var x = randn([8, 1, 8, 8], generator: gen);
+        using var y = randint(0, 3, [8], generator: gen);
+        popup.Step(x, y, TaskKind.Classification, 0.1);
+        var conv = Network.Prunable(model, includeBiases: true).Where(t => t.Value.dim() == 4).ToList();
+        Assert.NotEmpty(conv);
+        Assert.All(conv, t => Assert.True(popup.Scores[t.Name].grad!.abs().sum().item<float>() > 0, $"{t.Name} got no gradient"));
+        Assert.All(Network.StateDict(model), kv => Assert.True(TestNets.Same(kv.Value, before[kv.Key]), $"{kv.Key} moved"));
+        using var mask = popup.Mask();
+        foreach (var r in mask.Report()) Assert.Equal(r.Total - (long)Math.Floor(0.75 * r.Total), r.Kept);
     }
 
     [Fact]
