@@ -37,10 +37,11 @@ public sealed class MaskedConv2d : MaskedLayer
 
     public override Tensor forward(Tensor input)
     {
+        var (w, b) = ForwardParameters();
         if (PaddingMode == "zeros" || Padding == 0)
-            return nn.functional.conv2d(input, weight, bias, strides: [Stride, Stride], padding: [Padding, Padding]);
+            return nn.functional.conv2d(input, w, b, strides: [Stride, Stride], padding: [Padding, Padding]);
         using var wrapped = nn.functional.pad(input, [Padding, Padding, Padding, Padding], PaddingModes.Circular);
-        return nn.functional.conv2d(wrapped, weight, bias, strides: [Stride, Stride]);
+        return nn.functional.conv2d(wrapped, w, b, strides: [Stride, Stride]);
     }
 
     static long Positive(long value, string what) =>

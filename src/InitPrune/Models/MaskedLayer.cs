@@ -34,6 +34,15 @@ public abstract class MaskedLayer : nn.Module<Tensor, Tensor>
     /// <summary>Mask of bias's shape (1 kept, 0 pruned), or null when the bias is dense.</summary>
     public Tensor? BiasMask { get; private set; }
 
+    /// <summary>
+    /// Computes the weight and bias the forward pass uses in place of the parameters (edge-popup's W ⊙ m(s),
+    /// <see cref="Tickets.EdgePopup"/>), or null: the parameters themselves.
+    /// </summary>
+    public Func<(Tensor Weight, Tensor? Bias)>? ForwardOverride { get; set; }
+
+    /// <summary>The weight and bias of the forward pass: <see cref="ForwardOverride"/>'s, else the parameters.</summary>
+    protected (Tensor Weight, Tensor? Bias) ForwardParameters() => ForwardOverride?.Invoke() ?? (weight, bias);
+
     /// <summary>Number of inputs feeding one output unit (in_features, or in_channels · kernel area).</summary>
     public long FanIn => weight.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
 

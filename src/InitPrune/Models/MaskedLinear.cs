@@ -9,5 +9,9 @@ public sealed class MaskedLinear(long inFeatures, long outFeatures, bool hasBias
     public long InFeatures { get; } = inFeatures;
     public long OutFeatures { get; } = outFeatures;
 
-    public override Tensor forward(Tensor input) => nn.functional.linear(input, weight, bias);
+    public override Tensor forward(Tensor input)
+    {
+        var (w, b) = ForwardParameters();
+        return nn.functional.linear(input, w, b);
+    }
 }

@@ -14,6 +14,7 @@ public sealed class UsageCliTests
     [InlineData("sweep")]
     [InlineData("report")]
     [InlineData("export")]
+    [InlineData("ticket")]
     [InlineData("theory")]
     [InlineData("theory tn")]
     [InlineData("theory eoc")]
