@@ -7,6 +7,8 @@ namespace InitPrune.Engine;
 /// passes only its handle to native code; a garbage collection during that call can finalize (free) the Scalar while
 /// libtorch still reads it ("Expected false to be true … toFloat", seen in the optimizer step). Hot paths therefore
 /// pass Scalars that stay reachable for the whole call: the constants here, or ones they hold and dispose themselves.
+/// TorchSharp's one-argument overloads hide such a temporary too: <c>t.add_(s)</c> is <c>t.add_(s, 1)</c> with a fresh
+/// Scalar alpha, so hot paths write <c>t.add_(s, Scalars.One)</c> (this was RMSprop's and Adam's GC-stress failure).
 /// </summary>
 public static class Scalars
 {

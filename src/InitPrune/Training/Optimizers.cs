@@ -119,7 +119,7 @@ public sealed class Adam : IOptimizer
             double stepSize = lr / (1 - Math.Pow(beta1, t));
             using var correction = Math.Sqrt(1 - Math.Pow(beta2, t)).ToScalar();
             using var negStep = (-stepSize).ToScalar();
-            var denom = v[i]!.sqrt().div_(correction).add_(epsilon);
+            var denom = v[i]!.sqrt().div_(correction).add_(epsilon, Scalars.One);
             p.addcdiv_(m[i]!, denom, negStep);
         }
     }
@@ -166,7 +166,7 @@ public sealed class RmsProp(IReadOnlyList<Parameter> parameters, double alpha, d
             var g = weightDecay != 0 ? grad.add(p, lambda) : grad;
             square[i] ??= zeros_like(p).DetachFromDisposeScope();
             square[i]!.mul_(a).addcmul_(g, g, oneMinusA);
-            var avg = square[i]!.sqrt().add_(epsilon);
+            var avg = square[i]!.sqrt().add_(epsilon, Scalars.One);
             p.addcdiv_(g, avg, negLr);
         }
     }
