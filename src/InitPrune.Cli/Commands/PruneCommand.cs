@@ -18,7 +18,9 @@ internal sealed class PruneCommand
 
     readonly Shared s = new();
     readonly Declared prune = new(Param.Of(typeof(PruneSettings)), "", "method", "sparsity");
-    readonly Declared methodOptions = new(PrunerRegistry.AllOptions, p => $"{string.Join(", ", PrunerRegistry.Declaring(p).Select(m => m.Name))}: ");
+    readonly Declared methodOptions = new(PrunerRegistry.AllOptions,
+        p => $"{string.Join(", ", PrunerRegistry.Declaring(p).Select(m => m.Name))}: " + (PrunerRegistry.DefaultsByMethod(p.Key) is { } d ? $"(default {d}) " : ""),
+        [.. PrunerRegistry.AllOptions.Where(p => PrunerRegistry.DefaultsByMethod(p.Key) is not null).Select(p => p.Key)]);
     readonly Declared recipe = new(Param.Of(typeof(TrainSettings)).Where(p => RecipeKeys.Contains(p.Key))
         .Concat(Param.Of(typeof(DataSettings)).Where(p => p.Key == "augment")), _ => "imp (training rounds): ");
     readonly Option<bool> saveScores = new("--save-scores") { Description = "Also write the scores (scores.safetensors)" };

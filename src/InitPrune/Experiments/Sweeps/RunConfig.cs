@@ -163,22 +163,41 @@ public sealed record RunConfig(DataSettings Data, ModelSettings Model, InitSetti
 /// not at their default), then the method's options, flat. The five options of store schema ≤ 2 (iterations,
 /// temperature, alpha, rounds, round_epochs) are always written, at their defaults when the method has none, so the
 /// ids of runs stored before stay valid; any later option is written only when it differs from its default, so
-/// declaring a new option changes no existing id (open_lth's rule for new hyper-parameters).
+/// declaring a new option changes no existing id (open_lth's rule for new hyper-parameters). A method that declares an
+/// always-written option later, with a default of its own (multi-shot SNIP/GraSP's iterations, 1), writes the
+/// placeholder at its default and otherwise its value plus <c>"multi_shot": true</c>, which tells the two apart.
 /// </summary>
 internal sealed class PruneSettingsJson : JsonConverter<PruneSettings>
 {
-    static readonly string[] AlwaysWritten = ["iterations", "temperature", "alpha", "rounds", "round_epochs"];
+    static readonly Param[] AlwaysWritten =
+        [SynFlowScorer.Iterations, GraspScorer.Temperature, Seed003Method.Alpha, IterativeMagnitudePruning.Rounds, IterativeMagnitudePruning.RoundEpochs];
 
-    static Param Option(string key) => PrunerRegistry.AllOptions.First(p => p.Key == key);
+    const string MultiShot = "multi_shot";
+
+    /// <summary>The method's own declaration of an always-written option when its default differs from the placeholder.</summary>
+    static Param? OwnDefault(string method, Param legacy) =>
+        PrunerRegistry.Methods.FirstOrDefault(m => m.Name == method)?.Options.FirstOrDefault(p => p.Key == legacy.Key && !Equals(p.Default, legacy.Default));
 
     public override void Write(Utf8JsonWriter writer, PruneSettings value, JsonSerializerOptions options)
     {
         writer.WriteStartObject();
         foreach (var (key, v) in Param.ValuesOf(value))
             if (Fields[key].InId(v)) WriteOption(writer, key, v);
-        foreach (var key in AlwaysWritten) WriteOption(writer, key, value.MethodOptions.Get(Option(key)));
-        foreach (var p in PrunerRegistry.AllOptions.Where(p => !AlwaysWritten.Contains(p.Key)))
+        bool multiShot = false;
+        foreach (var legacy in AlwaysWritten)
+        {
+            var v = value.MethodOptions.Get(legacy);
+            if (OwnDefault(value.Method, legacy) is { } own)
+            {
+                v = value.MethodOptions.Get(own);
+                if (Equals(v, own.Default)) v = legacy.Default;
+                else multiShot = true;
+            }
+            WriteOption(writer, legacy.Key, v);
+        }
+        foreach (var p in PrunerRegistry.AllOptions.Where(p => !AlwaysWritten.Any(a => a.Key == p.Key)))
             if (value.MethodOptions.Values.TryGetValue(p.Key, out var v) && !Equals(v, p.Default)) WriteOption(writer, p.Key, v);
+        if (multiShot) writer.WriteBoolean(MultiShot, true);
         writer.WriteEndObject();
     }
 
@@ -210,6 +229,7 @@ internal sealed class PruneSettingsJson : JsonConverter<PruneSettings>
         var declared = PrunerRegistry.Methods.FirstOrDefault(m => m.Name == method)?.Options ?? (method == "none" ? [] : PrunerRegistry.AllOptions);
         var values = new List<KeyValuePair<string, object>>();
         var fields = new Dictionary<string, object?>();
+        bool multiShot = o.TryGetProperty(MultiShot, out var marker) && marker.ValueKind == JsonValueKind.True;
         foreach (var property in o.EnumerateObject())
         {
             if (Fields.TryGetValue(property.Name, out var field))
@@ -217,8 +237,11 @@ internal sealed class PruneSettingsJson : JsonConverter<PruneSettings>
                 fields[field.Key] = ReadValue(field, property.Value);
                 continue;
             }
-            var p = PrunerRegistry.AllOptions.FirstOrDefault(p => p.Key == property.Name);
-            if (p is not null && declared.Contains(p)) values.Add(new(p.Key, ReadValue(p, property.Value)!));
+            var p = declared.FirstOrDefault(p => p.Key == property.Name);
+            if (p is null) continue;
+            // Without the marker, the slot of an option with the method's own default holds only the placeholder.
+            if (!multiShot && AlwaysWritten.FirstOrDefault(a => a.Key == p.Key) is { } legacy && OwnDefault(method, legacy) is not null) continue;
+            values.Add(new(p.Key, ReadValue(p, property.Value)!));
         }
         return (PruneSettings)Param.Build(typeof(PruneSettings), fields, _ => new MethodOptions(values));
     }
