@@ -5,8 +5,10 @@ namespace InitPrune.Pruning;
 /// <summary>
 /// A pruning method, declared once: the name users type, a one-line summary with its source, its options, and how to
 /// build it from their values (null for a method that trains, such as IMP, which <see cref="Pruner"/> does not run).
+/// <see cref="NoBatchNorm"/>, when set, says why the method cannot score BatchNorm scales (prune_batchnorm is refused).
 /// </summary>
-public sealed record MethodInfo(string Name, string Summary, IReadOnlyList<Param> Options, Func<MethodOptions, IScorer>? Create, bool IgnoresSparsity = false)
+public sealed record MethodInfo(string Name, string Summary, IReadOnlyList<Param> Options, Func<MethodOptions, IScorer>? Create, bool IgnoresSparsity = false,
+    string? NoBatchNorm = null)
 {
     public bool Trains => Create is null;
 }

@@ -65,7 +65,8 @@ public sealed record PruneSettings(
     [Opt("Kept count: stable (exactly round((1 − s)N), ties to the earlier entry) or reference (Synaptic-Flow: prune every score ≤ the int(sN)-th smallest, ties included)", Choices = ["stable", "reference"], Since = 3)] string KeepRule = "stable",
     [Opt("Prune the first masked layer (false: keep it dense, out of the count)", Negated = true, Since = 3)] bool PruneFirst = true,
     [Opt("Prune the last masked layer, the classifier (false: Synaptic-Flow's --dense-classifier)", Negated = true, Since = 3)] bool PruneLast = true,
-    [Opt("Ablation of the mask: none, shuffle (permute each layer's mask, seeded), reinit (kept weights drawn afresh from the initialization), invert (keep the lowest scores)", Choices = ["none", "shuffle", "reinit", "invert"], Cite = "Frankle et al. 2021 §5", Since = 3)] string Ablation = "none")
+    [Opt("Ablation of the mask: none, shuffle (permute each layer's mask, seeded), reinit (kept weights drawn afresh from the initialization), invert (keep the lowest scores)", Choices = ["none", "shuffle", "reinit", "invert"], Cite = "Frankle et al. 2021 §5", Since = 3)] string Ablation = "none",
+    [Opt("Prune every BatchNorm's scale γ too (and its shift β with include_biases), scored by the method like the other tensors", Cite = "Synaptic-Flow --prune-batchnorm", Since = 3)] bool PruneBatchnorm = false)
 {
     /// <summary>The method's options, never null.</summary>
     public MethodOptions MethodOptions => Options ?? MethodOptions.Default;
@@ -77,16 +78,16 @@ public sealed record PruneSettings(
         new(Method, Sparsity, ScopeKind, IncludeBiases,
             (Method == "none" ? MethodOptions : MethodOptions.Complete(PrunerRegistry.Get(Method))).WithInit(init), RescaleSpec.Parse(Rescale, init.SigmaW),
             Enum.Parse<Pruning.KeepRule>(KeepRule, ignoreCase: true), Enum.Parse<ScoreBatchNorm>(ScoreBn, ignoreCase: true), PruneFirst, PruneLast,
-            Enum.Parse<Pruning.Ablation>(Ablation, ignoreCase: true));
+            Enum.Parse<Pruning.Ablation>(Ablation, ignoreCase: true), PruneBatchnorm);
 
     public bool Equals(PruneSettings? other) =>
         other is not null && Method == other.Method && Sparsity.Equals(other.Sparsity) && Scope == other.Scope && Rescale == other.Rescale
         && ScoreBatchSize == other.ScoreBatchSize && IncludeBiases == other.IncludeBiases && MethodOptions.Equals(other.MethodOptions)
         && ScoreBatches == other.ScoreBatches && ScoreBn == other.ScoreBn && KeepRule == other.KeepRule && PruneFirst == other.PruneFirst
-        && PruneLast == other.PruneLast && Ablation == other.Ablation;
+        && PruneLast == other.PruneLast && Ablation == other.Ablation && PruneBatchnorm == other.PruneBatchnorm;
 
     public override int GetHashCode() => HashCode.Combine(HashCode.Combine(Method, Sparsity, Scope, Rescale, ScoreBatchSize, IncludeBiases, MethodOptions),
-        HashCode.Combine(ScoreBatches, ScoreBn, KeepRule, PruneFirst, PruneLast, Ablation));
+        HashCode.Combine(ScoreBatches, ScoreBn, KeepRule, PruneFirst, PruneLast, Ablation, PruneBatchnorm));
 }
 
 /// <summary>
