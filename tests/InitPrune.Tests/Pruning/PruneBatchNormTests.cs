@@ -198,6 +198,21 @@ public class PruneBatchNormTests
         Assert.True(TestNets.Same(result.Mask.Tensors["bn.weight"], gamma.Mask!.ne(0)));
     }
 
+    [Fact]
+    public void A_checkpoint_keeps_the_BatchNorm_masks_for_a_resumed_run()
+    {
+        var (x, y) = Batch(8);
+        using var model = ResNet();
+        using var result = Pruner.Prune(model, new PruneSpec("snip", 0.8, PruneBatchNorm: true), new ScoringContext(x, y, TaskKind.Classification, 0));
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "checkpoint.safetensors");
+        Checkpoint.Save(path, "run", model, new TrainState(0, 0, []));
+        using var fresh = ResNet(seed: 4);
+        Checkpoint.Load(path, "run", fresh);
+        foreach (var t in Network.Prunable(fresh, includeBatchNorm: true).Where(t => t.IsBatchNorm))
+            Assert.True(TestNets.Same(result.Mask.Tensors[t.Name], t.Mask!.ne(0)), $"{t.Name}: mask lost in the checkpoint");
+    }
+
     // ---- command line, specs, run ids ----
 
     [Fact]
