@@ -174,6 +174,9 @@ public class DeclarationTests
     {
         var keys = PrunerRegistry.AllOptions.Select(p => p.Key).ToList();
         Assert.Equal(keys.Distinct().Count(), keys.Count);
+        // Methods that declare the same key (iterations: synflow 100, snip/grasp 1) differ at most in default and help.
+        foreach (var group in PrunerRegistry.Methods.SelectMany(m => m.Options).GroupBy(p => p.Key))
+            Assert.Single(group.Select(p => (p.Kind, p.Min, p.Max, p.Flag, p.Nullable)).Distinct());
         var sectionKeys = Param.Of(typeof(PruneSettings)).Select(p => p.Key);
         Assert.Empty(keys.Intersect(sectionKeys));
     }
