@@ -18,7 +18,9 @@ internal sealed class PruneCommand
 
     readonly Shared s = new();
     readonly Declared prune = new(Param.Of(typeof(PruneSettings)), "", "method", "sparsity");
-    readonly Declared methodOptions = new(PrunerRegistry.AllOptions, p => $"{string.Join(", ", PrunerRegistry.Declaring(p).Select(m => m.Name))}: ");
+    readonly Declared methodOptions = new(PrunerRegistry.AllOptions,
+        p => $"{string.Join(", ", PrunerRegistry.Declaring(p).Select(m => m.Name))}: " + (PrunerRegistry.DefaultsByMethod(p.Key) is { } d ? $"(default {d}) " : ""),
+        [.. PrunerRegistry.AllOptions.Where(p => PrunerRegistry.DefaultsByMethod(p.Key) is not null).Select(p => p.Key)]);
     readonly Declared recipe = new(Param.Of(typeof(TrainSettings)).Where(p => RecipeKeys.Contains(p.Key))
         .Concat(Param.Of(typeof(DataSettings)).Where(p => p.Key == "augment")), p => p.Key == "pre_epochs" ? "" : "imp (training rounds) and --pre-epochs: ");
     readonly Option<bool> saveScores = new("--save-scores") { Description = "Also write the scores (scores.safetensors)" };
@@ -66,7 +68,7 @@ internal sealed class PruneCommand
             throw new InitPruneException($"{unused.Flag} does nothing for method '{method.Name}': it sets the training of methods that train (imp) and of --pre-epochs");
         if (!method.IgnoresSparsity && !prune.Given(r, "sparsity"))
             throw new InitPruneException($"method '{method.Name}' needs --sparsity, the fraction of weights to remove (e.g. --sparsity 0.9)");
-        settings = settings with { Options = new MethodOptions(given.Select(kv => new KeyValuePair<string, object>(kv.Key, kv.Value!))) };
+        settings = settings with { Options = new MethodOptions(given.Select(kv => new KeyValuePair<string, object>(kv.Key, kv.Value!))).Complete(method) };
         var init = s.InitSpec(r);
         var trainSettings = (TrainSettings)Param.Build(typeof(TrainSettings), values);
         var train = trainSettings.ToConfig((string)values["augment"]!);

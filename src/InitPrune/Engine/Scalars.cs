@@ -17,4 +17,7 @@ public static class Scalars
 
     /// <summary>−1, the score of entries an iterative method pruned earlier.</summary>
     public static readonly Scalar MinusOne = (-1.0).ToScalar();
+
+    /// <summary>−∞, the score of entries multi-shot SNIP/GraSP pruned earlier (GraSP's scores have either sign).</summary>
+    public static readonly Scalar MinusInfinity = double.NegativeInfinity.ToScalar();
 }

@@ -66,6 +66,7 @@ public static class Initializers
             if (module is not TorchSharp.Modules.BatchNorm bn) continue;
             bn.weight?.fill_(1.0);
             bn.bias?.zero_();
+            (bn as IMaskedModule)?.EnforceMask();
         }
     }
 

@@ -23,9 +23,9 @@ public enum ShortcutKind
 public sealed class BasicBlock : nn.Module<Tensor, Tensor>
 {
     readonly MaskedConv2d conv1;
-    readonly BatchNorm2d bn1;
+    readonly MaskedBatchNorm2d bn1;
     readonly MaskedConv2d conv2;
-    readonly BatchNorm2d bn2;
+    readonly MaskedBatchNorm2d bn2;
     readonly nn.Module<Tensor, Tensor>? shortcut;
     readonly nn.Module<Tensor, Tensor> act;
     readonly long inChannels;
@@ -38,9 +38,9 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
     {
         long stride = downsample ? 2 : 1;
         conv1 = new MaskedConv2d(inChannels, outChannels, 3, stride, 1, padding, hasBias: false);
-        bn1 = nn.BatchNorm2d(outChannels);
+        bn1 = new MaskedBatchNorm2d(outChannels);
         conv2 = new MaskedConv2d(outChannels, outChannels, 3, 1, 1, padding, hasBias: false);
-        bn2 = nn.BatchNorm2d(outChannels);
+        bn2 = new MaskedBatchNorm2d(outChannels);
         register_module("conv1", conv1);
         register_module("bn1", bn1);
         register_module("conv2", conv2);
@@ -49,7 +49,7 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
         {
             shortcut = nn.Sequential(
                 ("0", new MaskedConv2d(inChannels, outChannels, 1, stride, 0, "zeros", hasBias: false)),
-                ("1", nn.BatchNorm2d(outChannels)));
+                ("1", new MaskedBatchNorm2d(outChannels)));
             register_module("shortcut", shortcut);
         }
         act = Activations.Create(activation);

@@ -11,7 +11,7 @@ namespace InitPrune.Models;
 public sealed class ConvModule : nn.Module<Tensor, Tensor>
 {
     readonly MaskedConv2d conv;
-    readonly BatchNorm2d? bn;
+    readonly MaskedBatchNorm2d? bn;
     readonly nn.Module<Tensor, Tensor> act;
 
     public ConvModule(long inChannels, long outChannels, bool batchNorm, string activation, string padding, bool bias)
@@ -21,7 +21,7 @@ public sealed class ConvModule : nn.Module<Tensor, Tensor>
         register_module("conv", conv);
         if (batchNorm)
         {
-            bn = nn.BatchNorm2d(outChannels);
+            bn = new MaskedBatchNorm2d(outChannels);
             register_module("bn", bn);
         }
         act = Activations.Create(activation);

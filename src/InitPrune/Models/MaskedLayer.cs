@@ -5,12 +5,77 @@ using static TorchSharp.torch;
 namespace InitPrune.Models;
 
 /// <summary>
+/// A module whose weight (and bias) can carry a mask: every <see cref="MaskedLayer"/>, and BatchNorm
+/// (<see cref="MaskedBatchNorm2d"/>) when its scale and shift are pruned too. A mask zeroes the pruned entries and
+/// <see cref="MaskGradients"/> (the trainer calls it after every backward pass) zeroes their gradients, so they stay 0.
+/// </summary>
+public interface IMaskedModule
+{
+    /// <summary>The prunable weight (a BatchNorm's scale γ).</summary>
+    Tensor Weight { get; }
+
+    /// <summary>The bias (a BatchNorm's shift β), or null.</summary>
+    Tensor? Bias { get; }
+
+    /// <summary>Mask of the weight's shape (1 kept, 0 pruned, in the weight's dtype), or null when dense.</summary>
+    Tensor? WeightMask { get; }
+
+    /// <summary>Mask of the bias's shape, or null when the bias is dense.</summary>
+    Tensor? BiasMask { get; }
+
+    /// <summary>Per-entry factor of the weight's gradient instead of the mask (fixed rescaling), or null.</summary>
+    Tensor? GradientScale => null;
+
+    /// <summary>Sets (or with null clears) a mask and zeroes the pruned entries in place.</summary>
+    void SetMask(Tensor? mask, bool forBias = false);
+
+    /// <summary>Zeroes the gradients of pruned entries (in place).</summary>
+    void MaskGradients();
+
+    /// <summary>Zeroes the pruned entries again (after weights were overwritten, e.g. loaded from a file).</summary>
+    void EnforceMask();
+}
+
+/// <summary>The mask operations <see cref="IMaskedModule"/>s share.</summary>
+internal static class Masking
+{
+    /// <summary>The stored form of <paramref name="mask"/> for <paramref name="target"/> (0/1 in its dtype), after zeroing the pruned entries; null clears.</summary>
+    public static Tensor? Install(Tensor target, Tensor? mask)
+    {
+        if (mask is null) return null;
+        if (!mask.shape.SequenceEqual(target.shape))
+            throw new ArgumentException($"mask shape [{string.Join(",", mask.shape)}] does not match [{string.Join(",", target.shape)}]");
+        // Stored in the target's dtype (0/1) so that masking gradients is one in-place multiply.
+        var m = mask.to(target.dtype, target.device).ne(0).to(target.dtype).detach();
+        using var _ = no_grad();
+        using var pruned = m.eq(0);
+        target.masked_fill_(pruned, 0.0);
+        return m;
+    }
+
+    /// <summary>Multiplies the gradient of <paramref name="target"/> by <paramref name="scale"/> when both exist.</summary>
+    public static void Gradient(Tensor? target, Tensor? scale)
+    {
+        if (scale is not null && target?.grad is { } g) g.mul_(scale);
+    }
+
+    /// <summary>Zeroes the entries of <paramref name="target"/> that <paramref name="mask"/> prunes.</summary>
+    public static void Enforce(Tensor? target, Tensor? mask)
+    {
+        if (target is null || mask is null) return;
+        using var _ = no_grad();
+        using var pruned = mask.eq(0);
+        target.masked_fill_(pruned, 0.0);
+    }
+}
+
+/// <summary>
 /// A layer with a prunable weight (and bias) that can carry a mask. Setting a mask zeroes the pruned entries;
 /// <see cref="MaskGradients"/> (called by the trainer after every backward pass) zeroes their gradients, so no
 /// optimizer step can move them: they stay exactly 0 and contribute nothing to the forward pass, which
 /// therefore runs on the plain weight at dense cost.
 /// </summary>
-public abstract class MaskedLayer : nn.Module<Tensor, Tensor>
+public abstract class MaskedLayer : nn.Module<Tensor, Tensor>, IMaskedModule
 {
     protected MaskedLayer(string name, Tensor weight, Tensor? bias) : base(name)
     {
@@ -27,6 +92,9 @@ public abstract class MaskedLayer : nn.Module<Tensor, Tensor>
     public Parameter weight;
     public Parameter? bias;
 #pragma warning restore IDE1006, CA1051
+
+    Tensor IMaskedModule.Weight => weight;
+    Tensor? IMaskedModule.Bias => bias;
 
     /// <summary>Mask of weight's shape (1 kept, 0 pruned, in the weight's dtype), or null when dense.</summary>
     public Tensor? WeightMask { get; private set; }
@@ -51,17 +119,7 @@ public abstract class MaskedLayer : nn.Module<Tensor, Tensor>
     {
         var target = forBias ? bias ?? throw new InvalidOperationException($"{GetName()} has no bias") : weight;
         var old = forBias ? BiasMask : WeightMask;
-        Tensor? m = null;
-        if (mask is not null)
-        {
-            if (!mask.shape.SequenceEqual(target.shape))
-                throw new ArgumentException($"mask shape [{string.Join(",", mask.shape)}] does not match [{string.Join(",", target.shape)}]");
-            // Stored in the weight's dtype (0/1) so that masking gradients is one in-place multiply.
-            m = mask.to(target.dtype, target.device).ne(0).to(target.dtype).detach();
-            using var _ = no_grad();
-            using var pruned = m.eq(0);
-            target.masked_fill_(pruned, 0.0);
-        }
+        var m = Masking.Install(target, mask);
         if (forBias) BiasMask = m; else WeightMask = m;
         old?.Dispose();
     }
@@ -84,16 +142,15 @@ public abstract class MaskedLayer : nn.Module<Tensor, Tensor>
     /// <summary>Zeroes the gradients of pruned entries (in place), scaling the kept ones by <see cref="GradientScale"/> when set.</summary>
     public void MaskGradients()
     {
-        if ((GradientScale ?? WeightMask) is { } scale && weight.grad is { } gw) gw.mul_(scale);
-        if (BiasMask is not null && bias?.grad is { } gb) gb.mul_(BiasMask);
+        Masking.Gradient(weight, GradientScale ?? WeightMask);
+        Masking.Gradient(bias, BiasMask);
     }
 
     /// <summary>Zeroes the pruned entries again (after weights were overwritten, e.g. loaded from a file).</summary>
     public void EnforceMask()
     {
-        using var _ = no_grad();
-        if (WeightMask is not null) using (var pruned = WeightMask.eq(0)) weight.masked_fill_(pruned, 0.0);
-        if (BiasMask is not null) using (var pruned = BiasMask.eq(0)) bias!.masked_fill_(pruned, 0.0);
+        Masking.Enforce(weight, WeightMask);
+        Masking.Enforce(bias, BiasMask);
     }
 
     protected override void Dispose(bool disposing)

@@ -55,6 +55,10 @@ public static partial class ModelRegistry
         return null;
     }
 
+    /// <summary>True for a model with BatchNorm layers (the -bn VGGs and the ResNets), by its canonical name.</summary>
+    public static bool HasBatchNorm(string name) =>
+        (VggName().Match(name) is { Success: true } vgg && vgg.Groups["bn"].Success) || ResNetName().IsMatch(name);
+
     /// <summary>Builds a model for flat inputs of <paramref name="inputSize"/> features (fully-connected models).</summary>
     public static nn.Module<Tensor, Tensor> Create(ModelSpec spec, long inputSize, long outputs) =>
         Create(spec, [inputSize], outputs);

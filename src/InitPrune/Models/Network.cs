@@ -5,31 +5,52 @@ using static TorchSharp.torch;
 namespace InitPrune.Models;
 
 /// <summary>
-/// One prunable tensor of a network: a masked layer's weight (or bias) and its PyTorch-style name. A borrowed view:
-/// <see cref="Value"/> and <see cref="Mask"/> belong to the layer and must not be disposed.
+/// One prunable tensor of a network: a masked layer's weight (or bias), or a BatchNorm's scale (or shift), and its
+/// PyTorch-style name. A borrowed view: <see cref="Value"/> and <see cref="Mask"/> belong to the module and must not
+/// be disposed.
 /// </summary>
-public sealed record PrunableTensor(string Name, MaskedLayer Layer, bool IsBias)
+public sealed record PrunableTensor(string Name, IMaskedModule Layer, bool IsBias)
 {
-    public Tensor Value => IsBias ? Layer.bias! : Layer.weight;
+    public Tensor Value => IsBias ? Layer.Bias! : Layer.Weight;
     public Tensor? Mask => IsBias ? Layer.BiasMask : Layer.WeightMask;
     public long Count => Value.numel();
+
+    /// <summary>True for a BatchNorm's scale or shift (pruned only with prune_batchnorm).</summary>
+    public bool IsBatchNorm => Layer is MaskedBatchNorm2d;
     public void SetMask(Tensor? mask) => Layer.SetMask(mask, IsBias);
 }
 
 /// <summary>Helpers over any module built from <see cref="MaskedLayer"/>s.</summary>
 public static class Network
 {
-    /// <summary>Prunable tensors in forward order (borrowed views of the layers): every masked layer's weight, and its bias when <paramref name="includeBiases"/>.</summary>
-    public static List<PrunableTensor> Prunable(nn.Module model, bool includeBiases = false)
+    /// <summary>
+    /// Prunable tensors in forward order (borrowed views of the modules): every masked layer's weight, and its bias
+    /// when <paramref name="includeBiases"/>; with <paramref name="includeBatchNorm"/> also every BatchNorm's scale γ
+    /// (and shift β with <paramref name="includeBiases"/>), as Synaptic-Flow's <c>masked_parameters</c> with
+    /// <c>batchnorm=True</c>.
+    /// </summary>
+    public static List<PrunableTensor> Prunable(nn.Module model, bool includeBiases = false, bool includeBatchNorm = false)
     {
         var list = new List<PrunableTensor>();
-        foreach (var (name, layer) in Layers(model))
+        foreach (var (name, module) in MaskedModules(model))
         {
-            list.Add(new PrunableTensor(Join(name, "weight"), layer, false));
-            if (includeBiases && layer.bias is not null) list.Add(new PrunableTensor(Join(name, "bias"), layer, true));
+            if (module is MaskedBatchNorm2d && !includeBatchNorm) continue;
+            list.Add(new PrunableTensor(Join(name, "weight"), module, false));
+            if (includeBiases && module.Bias is not null) list.Add(new PrunableTensor(Join(name, "bias"), module, true));
         }
         return list;
     }
+
+    /// <summary>Every tensor that carries a mask now (weights, biases, BatchNorm scales and shifts), in forward order.</summary>
+    public static List<PrunableTensor> Masked(nn.Module model) =>
+        [.. Prunable(model, includeBiases: true, includeBatchNorm: true).Where(t => t.Mask is not null)];
+
+    /// <summary>Every module that can carry masks (masked layers and BatchNorms) with its module name, in forward order.</summary>
+    public static IEnumerable<(string Name, IMaskedModule Module)> MaskedModules(nn.Module model) =>
+        Modules(model).Prepend(("", model)).Where(m => m.Item2 is IMaskedModule).Select(m => (m.Item1, (IMaskedModule)m.Item2));
+
+    /// <summary>True when the model has a BatchNorm whose scale and shift can be pruned.</summary>
+    public static bool HasBatchNorm(nn.Module model) => MaskedModules(model).Any(m => m.Module is MaskedBatchNorm2d);
 
     /// <summary>All masked layers with their module names, in forward (registration) order; a bare layer is named "".</summary>
     public static IEnumerable<(string Name, MaskedLayer Layer)> Layers(nn.Module model) =>

@@ -13,7 +13,7 @@ namespace InitPrune.Models;
 public sealed class ResNet : nn.Module<Tensor, Tensor>, Pruning.IStableResNet
 {
     readonly MaskedConv2d conv;
-    readonly BatchNorm2d bn;
+    readonly MaskedBatchNorm2d bn;
     readonly nn.Module<Tensor, Tensor> act;
     readonly Sequential blocks;
     readonly MaskedLinear fc;
@@ -32,7 +32,7 @@ public sealed class ResNet : nn.Module<Tensor, Tensor>, Pruning.IStableResNet
         double scale = stable ? 1.0 / Math.Sqrt(count) : 1.0;
         Stable = stable;
         conv = new MaskedConv2d(inChannels, baseWidth, 3, 1, 1, padding, hasBias: false);
-        bn = nn.BatchNorm2d(baseWidth);
+        bn = new MaskedBatchNorm2d(baseWidth);
         act = Activations.Create(activation);
         var list = new List<(string, nn.Module<Tensor, Tensor>)>();
         long current = baseWidth;

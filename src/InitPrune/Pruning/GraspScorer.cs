@@ -22,7 +22,7 @@ public sealed class GraspScorer(double temperature) : IScorer
         "Wang et al. 2020, reference code", min: 0, minOpen: true);
 
     public static readonly MethodInfo Info = new("grasp", "θ ⊙ Hg, keeping the weights whose removal most reduces gradient flow (Wang et al. 2020; seeds 000/001)",
-        [Temperature], o => new GraspScorer(o.Number(Temperature)));
+        [Temperature, MultiShotScorer.Iterations], o => MultiShotScorer.Of(new GraspScorer(o.Number(Temperature)), o.Integer(MultiShotScorer.Iterations)));
 
     public string Name => "grasp";
     public bool NeedsData => true;

@@ -44,6 +44,7 @@ public static class IterativeMagnitudePruning
         var options = spec.Options ?? MethodOptions.Default;
         options.Validate(Info);
         Pruner.CheckAblation(Info, spec);
+        Pruner.CheckBatchNorm(Info, spec, model);
         var train = RoundRecipe(recipe, options.Integer(RoundEpochs));
         train.Validate();
         return Run(model, data, train, spec with { Method = MagnitudeScorer.Info.Name, Options = null }, options.Integer(Rounds), seed, configure, options.Integer(RewindStep));

@@ -18,7 +18,8 @@ public sealed class LnStructuredMethod(int norm) : IMaskMethod
         "torch.nn.utils.prune.ln_structured", min: 1, max: 2);
 
     public static readonly MethodInfo Info = new("ln-structured", "whole output channels/units of smallest L_n norm, round(s·C) per layer, output layer dense (torch ln_structured, dim 0)",
-        [Norm], o => new LnStructuredMethod(o.Integer(Norm)), Check: CheckSpec);
+        [Norm], o => new LnStructuredMethod(o.Integer(Norm)), Check: CheckSpec,
+        NoBatchNorm: "it ranks the output channels of conv and linear layers by their filters' norms, and a BatchNorm scale has no filter");
 
     public string Name => "ln-structured";
     public bool NeedsData => false;
@@ -41,7 +42,7 @@ public sealed class LnStructuredMethod(int norm) : IMaskMethod
         return targets.ToTensorDict(t => t.Name, t =>
         {
             using var scope = NewDisposeScope();
-            var rows = t.Layer.weight.flatten(1).to(ScalarType.Float64);
+            var rows = t.Layer.Weight.flatten(1).to(ScalarType.Float64);
             var perUnit = (norm == 1 ? rows.abs().sum(1) : rows.square().sum(1).sqrt()).to(t.Value.dtype);
             var shape = t.Value.shape;
             var broadcast = t.IsBias ? perUnit : perUnit.reshape([shape[0], .. Enumerable.Repeat(1L, shape.Length - 1)]).expand(shape);

@@ -48,11 +48,11 @@ public sealed class Mask(TensorDict masks) : IDisposable
 
     /// <summary>
     /// Installs the masks on the model's layers (pruned weights become exactly zero). Every mask must name a prunable
-    /// tensor of the model (a weight, or a bias) and have its shape; all are checked before any is installed.
+    /// tensor of the model (a weight or a bias, a BatchNorm's scale or shift) and have its shape; all are checked before any is installed.
     /// </summary>
     public void ApplyTo(nn.Module model)
     {
-        var prunable = Network.Prunable(model, includeBiases: true).ToDictionary(p => p.Name);
+        var prunable = Network.Prunable(model, includeBiases: true, includeBatchNorm: true).ToDictionary(p => p.Name);
         var from = Source is null ? "the mask" : $"the mask file {Source}";
         foreach (var (name, m) in masks)
         {

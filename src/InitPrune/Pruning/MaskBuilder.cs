@@ -1,4 +1,5 @@
 using InitPrune.Engine;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace InitPrune.Pruning;
@@ -66,6 +67,44 @@ public static class MaskBuilder
     /// </summary>
     public static double ExponentialSparsity(double sparsity, int k, int n) =>
         k == n ? sparsity : 1 - Math.Pow(1 - sparsity, (double)k / n);
+
+    /// <summary>
+    /// Iterative pruning on the exponential schedule, the one round loop of SynFlow and multi-shot SNIP/GraSP: round k
+    /// of n calls <paramref name="score"/> with the mask of round k − 1 (null in round 1), which scores the network with
+    /// that mask applied; entries pruned in an earlier round then score <paramref name="pruned"/>, below every score, so
+    /// they stay pruned (the masks only shrink); the round keeps the top entries at sparsity
+    /// <see cref="ExponentialSparsity"/>, the last one exactly at the spec's. Returns the last round's scores and
+    /// mask, both the caller's; nothing stays allocated when a round throws.
+    /// </summary>
+    public static (TensorDict Scores, Mask Mask) Iterate(IReadOnlyList<string> names, PruneSpec spec, int n, Scalar pruned, Func<Mask?, TensorDict> score)
+    {
+        Mask? keep = null;
+        TensorDict? scores = null;
+        try
+        {
+            for (int k = 1; k <= n; k++)
+            {
+                var current = score(keep);
+                scores?.Dispose();
+                scores = current;
+                if (keep is not null)
+                    using (no_grad())
+                        foreach (var name in names)
+                            using (var gone = keep.Tensors[name].logical_not())
+                                current[name].masked_fill_(gone, pruned);
+                var mask = FromScores([.. names.Select(name => (name, current[name]))], ExponentialSparsity(spec.Sparsity, k, n), spec.Scope, spec.KeepRule);
+                keep?.Dispose();
+                keep = mask;
+            }
+            return (scores!, keep!);
+        }
+        catch
+        {
+            keep?.Dispose();
+            scores?.Dispose();
+            throw;
+        }
+    }
 
     public static void CheckSparsity(double sparsity)
     {

@@ -17,6 +17,8 @@ public enum Ablation { None, Shuffle, Reinit, Invert }
 /// <summary>
 /// Which method, how sparse, over what. <see cref="PruneFirst"/>/<see cref="PruneLast"/> false leave the first/last
 /// masked layer dense and out of the count (Synaptic-Flow's <c>--dense-classifier</c> is <c>PruneLast: false</c>).
+/// <see cref="PruneBatchNorm"/> adds every BatchNorm's scale γ (and shift β with <see cref="IncludeBiases"/>) to the
+/// prunable tensors (Synaptic-Flow's <c>--prune-batchnorm</c>).
 /// </summary>
 public sealed record PruneSpec(
     string Method,
@@ -29,7 +31,8 @@ public sealed record PruneSpec(
     ScoreBatchNorm ScoreBatchNorm = ScoreBatchNorm.Train,
     bool PruneFirst = true,
     bool PruneLast = true,
-    Ablation Ablation = Ablation.None);
+    Ablation Ablation = Ablation.None,
+    bool PruneBatchNorm = false);
 
 /// <summary>
 /// The mask, the scores it came from, the per-layer report and any layer-collapse warnings. The result owns the
@@ -65,12 +68,25 @@ public static class Pruner
     static IScorer Checked(nn.Module<Tensor, Tensor> model, PruneSpec spec)
     {
         MaskBuilder.CheckSparsity(spec.Sparsity);
+        CheckBatchNorm(PrunerRegistry.Get(spec.Method), spec, model);
         var scorer = PrunerRegistry.Create(spec.Method, spec.Options);
         scorer.CheckModel(model);
         spec.Rescale?.Check();
         CheckAblation(PrunerRegistry.Get(spec.Method), spec);
         Targets(model, spec);
         return scorer;
+    }
+
+    /// <summary>Refuses prune_batchnorm where it means nothing: a method or rescaling defined for weight matrices only, a <paramref name="model"/> without BatchNorm (one-line error).</summary>
+    public static void CheckBatchNorm(MethodInfo method, PruneSpec spec, nn.Module? model = null)
+    {
+        if (!spec.PruneBatchNorm) return;
+        if (method.NoBatchNorm is { } why)
+            throw new Engine.InitPruneException($"prune_batchnorm: method '{method.Name}' cannot prune BatchNorm: {why}");
+        if (spec.Rescale is not null)
+            throw new Engine.InitPruneException("prune_batchnorm: rescaling multiplies the kept entries of weight matrices by factors of their rows (EOC) or layer counts (seed 002), which are not defined for BatchNorm scales; use rescale none or leave BatchNorm unpruned");
+        if (model is not null && !Network.HasBatchNorm(model))
+            throw new Engine.InitPruneException("prune_batchnorm: this model has no BatchNorm to prune (use a -bn VGG or a ResNet, or leave prune_batchnorm off)");
     }
 
     /// <summary>Refuses an ablation, or a spec setting (<see cref="MethodInfo.Check"/>), the method cannot take (one-line error).</summary>
@@ -86,13 +102,13 @@ public static class Pruner
             throw new Engine.InitPruneException("ablation reinit draws the kept weights from the run's initialization, but the spec carries none (PruneSpec.Options.WithInit)");
     }
 
-    /// <summary>The tensors the spec prunes: every prunable tensor, less those of the first/last masked layer when they stay dense.</summary>
+    /// <summary>The tensors the spec prunes: every prunable tensor (BatchNorm's too with prune_batchnorm), less those of the first/last masked layer (never a BatchNorm) when they stay dense.</summary>
     public static List<PrunableTensor> Targets(nn.Module<Tensor, Tensor> model, PruneSpec spec)
     {
-        var all = Network.Prunable(model, spec.IncludeBiases);
+        var all = Network.Prunable(model, spec.IncludeBiases, spec.PruneBatchNorm);
         if (spec.PruneFirst && spec.PruneLast) return all;
-        var first = all.Count > 0 ? all[0].Layer : null;
-        var last = all.Count > 0 ? all[^1].Layer : null;
+        var first = all.FirstOrDefault(t => !t.IsBatchNorm)?.Layer;
+        var last = all.LastOrDefault(t => !t.IsBatchNorm)?.Layer;
         var targets = all.Where(t => (spec.PruneFirst || t.Layer != first) && (spec.PruneLast || t.Layer != last)).ToList();
         if (targets.Count == 0)
             throw new Engine.InitPruneException("prune_first false and prune_last false leave this model no layer to prune: it has only one or two masked layers");

@@ -76,7 +76,9 @@ public static class Rescaler
     {
         using var square = rho.square();
         using var scale = target.Mask is { } m ? square * m : square.alias();
-        target.Layer.SetGradientScale(scale);
+        if (target.Layer is not MaskedLayer layer)
+            throw new InitPruneException($"'{target.Name}' is a BatchNorm tensor: fixed rescaling applies to weight matrices only");
+        layer.SetGradientScale(scale);
     }
 
     /// <summary>

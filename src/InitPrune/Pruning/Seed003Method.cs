@@ -18,10 +18,12 @@ public sealed class Seed003Method(bool magnitude, double alpha) : IMaskMethod
         "seed 003 §4, Theorems 1/2", min: 0, minOpen: true, max: 1);
 
     public static readonly MethodInfo Random = new("seed003-random", "⌊D^(1−α)⌋ weights per hidden layer drawn with replacement; ignores the sparsity (seed 003 §4)",
-        [Alpha], o => new Seed003Method(magnitude: false, o.Number(Alpha)), IgnoresSparsity: true);
+        [Alpha], o => new Seed003Method(magnitude: false, o.Number(Alpha)), IgnoresSparsity: true, NoBatchNorm: NoBatchNorm);
 
     public static readonly MethodInfo Magnitude = new("seed003-magnitude", "the ⌊D^(1−α)⌋ smallest |W| per hidden layer; ignores the sparsity (seed 003 §4)",
-        [Alpha], o => new Seed003Method(magnitude: true, o.Number(Alpha)), IgnoresSparsity: true);
+        [Alpha], o => new Seed003Method(magnitude: true, o.Number(Alpha)), IgnoresSparsity: true, NoBatchNorm: NoBatchNorm);
+
+    const string NoBatchNorm = "its counts ⌊D^(1−α)⌋ come from the fan-in D of hidden weight matrices (seed 003 §4), which a BatchNorm scale has not";
 
     public string Name => magnitude ? "seed003-magnitude" : "seed003-random";
     public bool NeedsData => false;

@@ -12,7 +12,8 @@ namespace InitPrune.Pruning;
 /// </summary>
 public sealed class SnipScorer : IScorer
 {
-    public static readonly MethodInfo Info = new("snip", "|W ⊙ ∂L/∂W| on one mini-batch (Lee et al. 2019; seed 001 §2)", [], _ => new SnipScorer());
+    public static readonly MethodInfo Info = new("snip", "|W ⊙ ∂L/∂W| on one mini-batch (Lee et al. 2019; seed 001 §2); multi-shot with iterations > 1",
+        [MultiShotScorer.Iterations], o => MultiShotScorer.Of(new SnipScorer(), o.Integer(MultiShotScorer.Iterations)));
 
     public string Name => "snip";
     public bool NeedsData => true;

@@ -9,7 +9,8 @@ namespace InitPrune.Pruning;
 /// SynFlow (Tanaka et al. 2020), data-free: every parameter and buffer replaced by its absolute value, BatchNorm in
 /// eval mode, an all-ones input (the batch's shape only), R = Σ outputs, score |θ ⊙ ∂R/∂θ|. Iterated n times with
 /// the exponential schedule: after iteration k the kept fraction is (1 − s)^{k/n}; entries pruned earlier stay
-/// pruned (score −1). Runs in float64, where R of deep nets overflows float32. Signs and values are restored.
+/// pruned (score −1; the rounds are <see cref="MaskBuilder.Iterate"/>'s). Runs in float64, where R of deep nets overflows
+/// float32. Signs and values are restored.
 /// </summary>
 public sealed class SynFlowScorer(int iterations) : IMaskMethod
 {
@@ -40,36 +41,18 @@ public sealed class SynFlowScorer(int iterations) : IMaskMethod
         bool training = model.training;
         model.eval();
         model.to(ScalarType.Float64);
-        Mask? keep = null;
-        TensorDict? scores = null;
         try
         {
             using var input = ones([1, .. x.shape.Skip(1)], dtype: ScalarType.Float64, device: x.device);
-            for (int k = 1; k <= n; k++)
+            return MaskBuilder.Iterate([.. targets.Select(t => t.Name)], spec, n, Scalars.MinusOne, keep =>
             {
                 using (no_grad())
                     foreach (var (name, t) in model.state_dict())
                         if (t.is_floating_point())
                             using (var magnitude = state[name].abs())
                                 t.copy_(magnitude);
-                var current = ScoreOnce(model, targets, input, keep);
-                scores?.Dispose();
-                scores = current;
-                double s = MaskBuilder.ExponentialSparsity(spec.Sparsity, k, n);
-                var mask = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, current[t.Name]))], s, spec.Scope);
-                keep?.Dispose();
-                keep = mask;
-            }
-            keep?.Dispose();
-            keep = null;
-            var final = MaskBuilder.FromScores([.. targets.Select(t => (t.Name, scores![t.Name]))], spec.Sparsity, spec.Scope);
-            return (scores!, final);
-        }
-        catch
-        {
-            keep?.Dispose();
-            scores?.Dispose();
-            throw;
+                return ScoreOnce(model, targets, input, keep);
+            });
         }
         finally
         {
@@ -80,7 +63,7 @@ public sealed class SynFlowScorer(int iterations) : IMaskMethod
         }
     }
 
-    /// <summary>One SynFlow pass on the linearized network with the current mask; pruned entries score −1.</summary>
+    /// <summary>One SynFlow pass on the linearized network with the current mask applied.</summary>
     static TensorDict ScoreOnce(nn.Module<Tensor, Tensor> model, IReadOnlyList<PrunableTensor> targets, Tensor input, Mask? keep)
     {
         if (keep is not null)
@@ -91,9 +74,8 @@ public sealed class SynFlowScorer(int iterations) : IMaskMethod
         using var _ = no_grad();
         var scores = targets.ToTensorDict(t => t.Name, t =>
         {
-            using var scope = NewDisposeScope();
-            var s = (t.Value * t.Value.grad!).abs_();
-            return (keep is null ? s : s.masked_fill_(keep.Tensors[t.Name].logical_not(), Scalars.MinusOne)).MoveToOuterDisposeScope();
+            using var grad = t.Value.grad!;
+            return (t.Value * grad).abs_();
         });
         model.zero_grad();
         return scores;

@@ -23,7 +23,8 @@ public sealed class WlthMethod : IMaskMethod
     }
 
     public static readonly MethodInfo Info = new("wlth", "Bernoulli keep p = σ²_w,EOC/σ²_w, onto the Edge of Chaos; ignores the sparsity (seed 001 Theorems 3/4)",
-        [], o => new WlthMethod(o), IgnoresSparsity: true);
+        [], o => new WlthMethod(o), IgnoresSparsity: true,
+        NoBatchNorm: "its keep probability σ²_w,EOC/σ²_w is that of weight matrices at the Edge of Chaos (seed 001 Theorem 3), not of BatchNorm scales");
 
     public string Name => "wlth";
     public bool NeedsData => false;

@@ -100,7 +100,7 @@ public sealed class EdgePopup : IDisposable
             using var view = s.detach();
             return view.to(t.Value.dtype, t.Value.device).clone().DetachFromDisposeScope();
         }
-        double bound = 1 / Math.Sqrt(t.Layer.FanIn);
+        double bound = 1 / Math.Sqrt(((MaskedLayer)t.Layer).FanIn);
         using var u = rand(t.Value.shape, dtype: t.Value.dtype, generator: g);
         return u.mul(2 * bound).sub_(bound).to(t.Value.device).DetachFromDisposeScope();
     }

@@ -90,7 +90,7 @@ public sealed class TensorBoardWriter : IDisposable
     public void AddSparsity(nn.Module model, long step)
     {
         var layers = new List<double>();
-        foreach (var t in Models.Network.Prunable(model, includeBiases: true))
+        foreach (var t in Models.Network.Masked(model))
         {
             if (t.Mask is not { } mask) continue;
             using var scope = NewDisposeScope();

@@ -45,7 +45,7 @@ public sealed class Trainer(TrainConfig config)
         Config.Validate();
         data.Train.RequireSamples("training");
         data.Test.RequireSamples("test");
-        var masked = Models.Network.Layers(model).Select(l => l.Layer).Where(l => l.WeightMask is not null || l.BiasMask is not null || l.GradientScale is not null).ToArray();
+        var masked = Models.Network.MaskedModules(model).Select(l => l.Module).Where(l => l.WeightMask is not null || l.BiasMask is not null || l.GradientScale is not null).ToArray();
         var loader = new DataLoader(data.Train, Config.BatchSize, shuffle: true, seed: seed);
         bool augment = Config.Augment == "crop-flip";
         if (augment && data.Train.SampleShape.Length != 3)

@@ -190,7 +190,7 @@ public class SpecLoaderTests
         Assert.Equal(dense[0].Config.Id, spec.DistinctRuns[0].Id);
 
         var grasp = spec.Entries.Single(e => e.Label.StartsWith("grasp", StringComparison.Ordinal) && e.Config.Prune.Sparsity == 0.5).Config.Prune;
-        Assert.Equal(new PruneSettings("grasp", 0.5, "layer-wise", "eoc", Options: MethodOptions.Default.With(GraspScorer.Temperature, 50.0)), grasp);
+        Assert.Equal(new PruneSettings("grasp", 0.5, "layer-wise", "eoc", Options: MethodOptions.Default.With(GraspScorer.Temperature, 50.0).With(MultiShotScorer.Iterations, 3)), grasp);
         var synflow = spec.Entries.Single(e => e.Label.StartsWith("synflow", StringComparison.Ordinal) && e.Config.Prune.Sparsity == 0.5).Config.Prune;
         Assert.Equal(new PruneSettings("synflow", 0.5, "layer-wise", "eoc", Options: MethodOptions.Default.With(SynFlowScorer.Iterations, 3)), synflow);
     }
@@ -206,7 +206,8 @@ public class SpecLoaderTests
     [Fact]
     public void OnlyOptionsTheMethodReadsChangeItsId()
     {
-        Assert.Equal(IdOf("snip", 100), IdOf("snip", 10));
+        Assert.Equal(IdOf("random", 100), IdOf("random", 10));
+        Assert.NotEqual(IdOf("snip", 1), IdOf("snip", 10));
         Assert.NotEqual(IdOf("synflow", 100), IdOf("synflow", 10));
         Assert.NotEqual(IdOf("snip", 100, 100), IdOf("snip", 100, 50));
         Assert.Equal(IdOf("synflow", 100, 100), IdOf("synflow", 100, 50));
@@ -246,7 +247,8 @@ public class SpecLoaderTests
         var model = new ModelSettings("mlp", 4, 32, "tanh");
         var init = new InitSettings("normal", 1.2, 0.1);
         var train = new TrainSettings(Lr: 0.01, Momentum: 0, Epochs: 3, BatchSize: 50);
-        var snip = new RunConfig(data, model, init, new PruneSettings("snip", 0.75, "layer-wise"), train, 5);
+        // iterations reaches snip (multi-shot) and is normalized away for imp, which does not read it.
+        var snip = new RunConfig(data, model, init, new PruneSettings("snip", 0.75, "layer-wise", Options: MethodOptions.Default.With(MultiShotScorer.Iterations, 9)), train, 5);
         var imp = new RunConfig(data, model, init, new PruneSettings("imp", 0.75, "layer-wise", Options: MethodOptions.Default.With(IterativeMagnitudePruning.Rounds, 2).Complete(IterativeMagnitudePruning.Info)), train, 5);
         Assert.Equal([snip.Id, imp.Id], spec.Entries.Select(e => e.Config.Id));
         Assert.Equal([snip, imp], spec.Entries.Select(e => e.Config));

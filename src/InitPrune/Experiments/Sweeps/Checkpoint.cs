@@ -20,7 +20,7 @@ public static class Checkpoint
     {
         var tensors = new Dictionary<string, Tensor>();
         foreach (var (name, t) in model.state_dict()) tensors["model." + name] = t;
-        foreach (var (name, layer) in Network.Layers(model))
+        foreach (var (name, layer) in Network.MaskedModules(model))
         {
             var prefix = name.Length == 0 ? "" : name + ".";
             if (layer.WeightMask is { } m) tensors[$"mask.{prefix}weight"] = m;
@@ -80,12 +80,12 @@ public static class Checkpoint
                     t.copy_(saved);
                 }
             }
-            foreach (var (name, layer) in Network.Layers(model))
+            foreach (var (name, layer) in Network.MaskedModules(model))
             {
                 var prefix = name.Length == 0 ? "" : name + ".";
                 layer.SetMask(tensors.GetValueOrDefault($"mask.{prefix}weight"));
-                if (layer.bias is not null) layer.SetMask(tensors.GetValueOrDefault($"mask.{prefix}bias"), forBias: true);
-                layer.SetGradientScale(tensors.GetValueOrDefault($"gradient_scale.{prefix}weight"));
+                if (layer.Bias is not null) layer.SetMask(tensors.GetValueOrDefault($"mask.{prefix}bias"), forBias: true);
+                if (layer is MaskedLayer masked) masked.SetGradientScale(tensors.GetValueOrDefault($"gradient_scale.{prefix}weight"));
             }
             int count = int.Parse(meta["momentum_buffers"], CultureInfo.InvariantCulture);
             var momentum = Enumerable.Range(0, count).Select(i => tensors.TryGetValue($"momentum.{i}", out var m) ? m.detach().clone() : null).ToList();

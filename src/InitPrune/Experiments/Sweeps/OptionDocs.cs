@@ -11,7 +11,11 @@ public static class OptionDocs
 {
     /// <summary>Every spec field: section, key, default, allowed values, command-line option, help and source.</summary>
     public static string SpecFields() => Table(["field", "default", "values", "CLI", "meaning"],
-        SpecSchema.Fields.Select(f => new[] { $"`{f.Path}`", Default(f.Param), Values(f.Param), Cli(f.Param), Meaning(f.Param) }));
+        SpecSchema.Fields.Select(f => new[]
+        {
+            $"`{f.Path}`", f.Section == "prune" && PrunerRegistry.DefaultsByMethod(f.Key) is { } d ? Escape(d) : Default(f.Param),
+            Values(f.Param), Cli(f.Param), Meaning(f.Param),
+        }));
 
     /// <summary>Every pruning method with its options.</summary>
     public static string MethodOptions() => Table(["method", "option", "default", "values", "meaning"],

@@ -65,7 +65,8 @@ public sealed record PruneSettings(
     [Opt("Kept count: stable (exactly round((1 − s)N), ties to the earlier entry) or reference (Synaptic-Flow: prune every score ≤ the int(sN)-th smallest, ties included)", Choices = ["stable", "reference"], Since = 3)] string KeepRule = "stable",
     [Opt("Prune the first masked layer (false: keep it dense, out of the count)", Negated = true, Since = 3)] bool PruneFirst = true,
     [Opt("Prune the last masked layer, the classifier (false: Synaptic-Flow's --dense-classifier)", Negated = true, Since = 3)] bool PruneLast = true,
-    [Opt("Ablation of the mask: none, shuffle (permute each layer's mask, seeded), reinit (kept weights drawn afresh from the initialization), invert (keep the lowest scores)", Choices = ["none", "shuffle", "reinit", "invert"], Cite = "Frankle et al. 2021 §5", Since = 3)] string Ablation = "none")
+    [Opt("Ablation of the mask: none, shuffle (permute each layer's mask, seeded), reinit (kept weights drawn afresh from the initialization), invert (keep the lowest scores)", Choices = ["none", "shuffle", "reinit", "invert"], Cite = "Frankle et al. 2021 §5", Since = 3)] string Ablation = "none",
+    [Opt("Prune every BatchNorm's scale γ too (and its shift β with include_biases), scored by the method like the other tensors", Cite = "Synaptic-Flow --prune-batchnorm", Since = 3)] bool PruneBatchnorm = false)
 {
     /// <summary>The method's options, never null.</summary>
     public MethodOptions MethodOptions => Options ?? MethodOptions.Default;
@@ -77,7 +78,7 @@ public sealed record PruneSettings(
         new(Method, Sparsity, ScopeKind, IncludeBiases,
             (Method == "none" ? MethodOptions : MethodOptions.Complete(PrunerRegistry.Get(Method))).WithInit(init), RescaleSpec.Parse(Rescale, init.SigmaW),
             Enum.Parse<Pruning.KeepRule>(KeepRule, ignoreCase: true), Enum.Parse<ScoreBatchNorm>(ScoreBn, ignoreCase: true), PruneFirst, PruneLast,
-            Enum.Parse<Pruning.Ablation>(Ablation, ignoreCase: true));
+            Enum.Parse<Pruning.Ablation>(Ablation, ignoreCase: true), PruneBatchnorm);
 
     /// <summary>
     /// The settings of a library spec (the inverse of <see cref="ToSpec"/>, the method's options as given, without the
@@ -86,7 +87,7 @@ public sealed record PruneSettings(
     public static PruneSettings FromSpec(PruneSpec spec, int scoreBatchSize, int scoreBatches) =>
         new(spec.Method, spec.Sparsity, spec.Scope == PruneScope.LayerWise ? "layer-wise" : "global", spec.Rescale?.Name ?? "none", scoreBatchSize,
             spec.Options is { } o ? new MethodOptions(o.Values) : null, spec.IncludeBiases, scoreBatches, Lower(spec.ScoreBatchNorm), Lower(spec.KeepRule),
-            spec.PruneFirst, spec.PruneLast, Lower(spec.Ablation));
+            spec.PruneFirst, spec.PruneLast, Lower(spec.Ablation), spec.PruneBatchNorm);
 
     static string Lower(Enum value) => value.ToString().ToLowerInvariant();
 
@@ -106,10 +107,10 @@ public sealed record PruneSettings(
         other is not null && Method == other.Method && Sparsity.Equals(other.Sparsity) && Scope == other.Scope && Rescale == other.Rescale
         && ScoreBatchSize == other.ScoreBatchSize && IncludeBiases == other.IncludeBiases && MethodOptions.Equals(other.MethodOptions)
         && ScoreBatches == other.ScoreBatches && ScoreBn == other.ScoreBn && KeepRule == other.KeepRule && PruneFirst == other.PruneFirst
-        && PruneLast == other.PruneLast && Ablation == other.Ablation;
+        && PruneLast == other.PruneLast && Ablation == other.Ablation && PruneBatchnorm == other.PruneBatchnorm;
 
     public override int GetHashCode() => HashCode.Combine(HashCode.Combine(Method, Sparsity, Scope, Rescale, ScoreBatchSize, IncludeBiases, MethodOptions),
-        HashCode.Combine(ScoreBatches, ScoreBn, KeepRule, PruneFirst, PruneLast, Ablation));
+        HashCode.Combine(ScoreBatches, ScoreBn, KeepRule, PruneFirst, PruneLast, Ablation, PruneBatchnorm));
 }
 
 /// <summary>
@@ -201,22 +202,41 @@ public sealed record RunConfig(DataSettings Data, ModelSettings Model, InitSetti
 /// not at their default), then the method's options, flat. The five options of store schema ≤ 2 (iterations,
 /// temperature, alpha, rounds, round_epochs) are always written, at their defaults when the method has none, so the
 /// ids of runs stored before stay valid; any later option is written only when it differs from its default, so
-/// declaring a new option changes no existing id (open_lth's rule for new hyper-parameters).
+/// declaring a new option changes no existing id (open_lth's rule for new hyper-parameters). A method that declares an
+/// always-written option later, with a default of its own (multi-shot SNIP/GraSP's iterations, 1), writes the
+/// placeholder at its default and otherwise its value plus <c>"multi_shot": true</c>, which tells the two apart.
 /// </summary>
 internal sealed class PruneSettingsJson : JsonConverter<PruneSettings>
 {
-    static readonly string[] AlwaysWritten = ["iterations", "temperature", "alpha", "rounds", "round_epochs"];
+    static readonly Param[] AlwaysWritten =
+        [SynFlowScorer.Iterations, GraspScorer.Temperature, Seed003Method.Alpha, IterativeMagnitudePruning.Rounds, IterativeMagnitudePruning.RoundEpochs];
 
-    static Param Option(string key) => PrunerRegistry.AllOptions.First(p => p.Key == key);
+    const string MultiShot = "multi_shot";
+
+    /// <summary>The method's own declaration of an always-written option when its default differs from the placeholder.</summary>
+    static Param? OwnDefault(string method, Param legacy) =>
+        PrunerRegistry.Methods.FirstOrDefault(m => m.Name == method)?.Options.FirstOrDefault(p => p.Key == legacy.Key && !Equals(p.Default, legacy.Default));
 
     public override void Write(Utf8JsonWriter writer, PruneSettings value, JsonSerializerOptions options)
     {
         writer.WriteStartObject();
         foreach (var (key, v) in Param.ValuesOf(value))
             if (Fields[key].InId(v)) WriteOption(writer, key, v);
-        foreach (var key in AlwaysWritten) WriteOption(writer, key, value.MethodOptions.Get(Option(key)));
-        foreach (var p in PrunerRegistry.AllOptions.Where(p => !AlwaysWritten.Contains(p.Key)))
+        bool multiShot = false;
+        foreach (var legacy in AlwaysWritten)
+        {
+            var v = value.MethodOptions.Get(legacy);
+            if (OwnDefault(value.Method, legacy) is { } own)
+            {
+                v = value.MethodOptions.Get(own);
+                if (Equals(v, own.Default)) v = legacy.Default;
+                else multiShot = true;
+            }
+            WriteOption(writer, legacy.Key, v);
+        }
+        foreach (var p in PrunerRegistry.AllOptions.Where(p => !AlwaysWritten.Any(a => a.Key == p.Key)))
             if (value.MethodOptions.Values.TryGetValue(p.Key, out var v) && !Equals(v, p.Default)) WriteOption(writer, p.Key, v);
+        if (multiShot) writer.WriteBoolean(MultiShot, true);
         writer.WriteEndObject();
     }
 
@@ -248,6 +268,7 @@ internal sealed class PruneSettingsJson : JsonConverter<PruneSettings>
         var declared = PrunerRegistry.Methods.FirstOrDefault(m => m.Name == method)?.Options ?? (method == "none" ? [] : PrunerRegistry.AllOptions);
         var values = new List<KeyValuePair<string, object>>();
         var fields = new Dictionary<string, object?>();
+        bool multiShot = o.TryGetProperty(MultiShot, out var marker) && marker.ValueKind == JsonValueKind.True;
         foreach (var property in o.EnumerateObject())
         {
             if (Fields.TryGetValue(property.Name, out var field))
@@ -255,8 +276,11 @@ internal sealed class PruneSettingsJson : JsonConverter<PruneSettings>
                 fields[field.Key] = ReadValue(field, property.Value);
                 continue;
             }
-            var p = PrunerRegistry.AllOptions.FirstOrDefault(p => p.Key == property.Name);
-            if (p is not null && declared.Contains(p)) values.Add(new(p.Key, ReadValue(p, property.Value)!));
+            var p = declared.FirstOrDefault(p => p.Key == property.Name);
+            if (p is null) continue;
+            // Without the marker, the slot of an option with the method's own default holds only the placeholder.
+            if (!multiShot && AlwaysWritten.FirstOrDefault(a => a.Key == p.Key) is { } legacy && OwnDefault(method, legacy) is not null) continue;
+            values.Add(new(p.Key, ReadValue(p, property.Value)!));
         }
         // An option left out at its default (declared after the first store schema) reads back as its default, as a spec gives it.
         if (PrunerRegistry.Methods.Any(m => m.Name == method))

@@ -263,7 +263,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         Directory.CreateDirectory(dir);
         var meta = new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "initprune", ["run"] = id };
         Safetensors.Save(folders.FinalWeightsOf(id), Network.FullStateDict(model), meta);
-        var masks = Network.Prunable(model).Where(t => t.Mask is not null).ToDictionary(t => t.Name, t => t.Mask!.ne(0));
+        var masks = Network.Masked(model).ToDictionary(t => t.Name, t => t.Mask!.ne(0));
         if (masks.Count > 0) Safetensors.Save(Path.Combine(dir, "mask.safetensors"), masks, meta);
         foreach (var m in masks.Values) m.Dispose();
     }

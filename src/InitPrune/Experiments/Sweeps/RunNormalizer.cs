@@ -126,6 +126,8 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
         model = Relevant(model, model.Name);
         init = Relevant(init, init.Name);
         prune = NormalizePrune(prune);
+        // A model without BatchNorm prunes the same tensors with or without prune_batchnorm.
+        if (prune.PruneBatchnorm && !ModelRegistry.HasBatchNorm(model.Name)) prune = prune with { PruneBatchnorm = false };
 
         if (prune.Method == Dense) train = train with { PreEpochs = 0 };
         bool trains = train.Epochs >= 1 || Trains(prune.Method) || train.PreEpochs >= 1;
@@ -177,7 +179,7 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
             ScoreBatchSize = scoresOnData ? p.ScoreBatchSize : d.ScoreBatchSize,
             ScoreBatches = scoresOnData ? p.ScoreBatches : d.ScoreBatches,
             ScoreBn = scoresOnData ? p.ScoreBn : d.ScoreBn,
-            Options = p.MethodOptions.For(method),
+            Options = p.MethodOptions.Complete(method),
         };
     }
 
@@ -188,6 +190,7 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
         {
             if (config.Prune.Method != Dense && !Trains(config.Prune.Method)) PrunerRegistry.Create(config.Prune.Method, config.ToPruneSpec().Options);
             if (config.Prune.Method != Dense) Pruner.CheckAblation(PrunerRegistry.Get(config.Prune.Method), config.ToPruneSpec());
+            if (config.Prune.Method != Dense) Pruner.CheckBatchNorm(PrunerRegistry.Get(config.Prune.Method), config.ToPruneSpec());
         }
         catch (InitPruneException e)
         {

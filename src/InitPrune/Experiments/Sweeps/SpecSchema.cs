@@ -67,7 +67,9 @@ internal static class SpecSchema
             yield return new SpecField(section, p);
             if (section == "data" && p.Key == "name") yield return new SpecField(section, FallbackParam);
         }
+        // An option whose default depends on the method (iterations) defaults to null here: not given, so each method takes its own.
         if (record == typeof(PruneSettings))
-            foreach (var p in PrunerRegistry.AllOptions) yield return new SpecField(section, p);
+            foreach (var p in PrunerRegistry.AllOptions)
+                yield return new SpecField(section, PrunerRegistry.DefaultsByMethod(p.Key) is null ? p : p with { Default = null, Nullable = true });
     }
 }
