@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using InitPrune.Engine;
 using InitPrune.IO;
@@ -17,22 +16,9 @@ namespace InitPrune.Tests.IO;
 /// </summary>
 public class PyTorchInteropTests
 {
-    const string Python = "/usr/bin/python3";
     static readonly string[] Mlp = ["--dataset", "ellipse", "--model", "mlp", "--depth", "2", "--width", "16"];
 
-    static string Torch(params string[] args)
-    {
-        var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pytorch", "interop.py"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.False(stderr.Contains("No module named 'torch'"), "PyTorch is missing: sudo apt-get install python3-torch (./test installs it)");
-        Assert.True(p.ExitCode == 0, $"interop.py {string.Join(' ', args)} failed: {stdout.Result} {stderr}");
-        return stdout.Result;
-    }
+    static string Torch(params string[] args) => PyTorchScript.Run("interop.py", args);
 
     static CliRunner.Result Ok(params string[] args)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using InitPrune.Cli.Commands;
 using InitPrune.Data;
 using InitPrune.Engine;
@@ -20,7 +19,6 @@ namespace InitPrune.Tests.Pruning;
 /// </summary>
 public class LnStructuredTests
 {
-    const string Python = "/usr/bin/python3";
 
     static nn.Module<Tensor, Tensor> Model(string kind)
     {
@@ -31,19 +29,7 @@ public class LnStructuredTests
         return model;
     }
 
-    static string Torch(params string[] args)
-    {
-        var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pytorch", "structured.py"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.False(stderr.Contains("No module named 'torch'"), "PyTorch is missing: sudo apt-get install python3-torch (./test installs it)");
-        Assert.True(p.ExitCode == 0, $"structured.py {string.Join(' ', args)}: {stdout.Result} {stderr}");
-        return stdout.Result;
-    }
+    static string Torch(params string[] args) => PyTorchScript.Run("structured.py", args);
 
     /// <summary>Kept flag of each slice along dim 0, asserting every slice is kept or pruned whole.</summary>
     static bool[] Slices(Tensor mask)

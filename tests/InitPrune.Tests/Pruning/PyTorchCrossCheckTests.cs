@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using InitPrune.Tests.Cli;
 using InitPrune.Tests.Data;
 
@@ -11,7 +10,6 @@ namespace InitPrune.Tests.Pruning;
 /// </summary>
 public class PyTorchCrossCheckTests
 {
-    const string Python = "/usr/bin/python3";
 
     [Theory]
     [InlineData("magnitude", "relu", "0.9")]
@@ -24,17 +22,7 @@ public class PyTorchCrossCheckTests
         var prune = CliRunner.Run("prune", "--model", "lenet300", "--activation", activation, "--method", method, "--sparsity", sparsity, "--seed", "3", "--out", dir);
         Assert.True(prune.ExitCode == 0, prune.Stderr);
 
-        var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pytorch", "crosscheck.py"));
-        psi.ArgumentList.Add(dir);
-        psi.ArgumentList.Add(activation);
-        using var p = Process.Start(psi)!;
-        var stdoutTask = p.StandardOutput.ReadToEndAsync();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        var stdout = await stdoutTask;
-        await p.WaitForExitAsync();
-        Assert.False(stderr.Contains("No module named 'torch'"), "PyTorch is missing: sudo apt-get install python3-torch (.ci/run installs it)");
-        Assert.True(p.ExitCode == 0, $"crosscheck failed: {stdout} {stderr}");
+        var stdout = await PyTorchScript.RunAsync("crosscheck.py", dir, activation);
         Assert.Contains($"\"method\": \"{method}\"", stdout);
     }
 }

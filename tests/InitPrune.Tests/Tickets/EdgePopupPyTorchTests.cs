@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using InitPrune.Data;
 using InitPrune.IO;
@@ -18,7 +17,6 @@ namespace InitPrune.Tests.Tickets;
 /// </summary>
 public class EdgePopupPyTorchTests
 {
-    const string Python = "/usr/bin/python3";
 
     [Fact]
     public async Task Steps_match_pytorch_for_every_scope_and_bias_ranking()
@@ -28,16 +26,7 @@ public class EdgePopupPyTorchTests
             [(PruneScope.LayerWise, BiasRanking.Separate, 0.3), (PruneScope.LayerWise, BiasRanking.Joint, 0.5), (PruneScope.Global, BiasRanking.Separate, 0.2), (PruneScope.Global, BiasRanking.Joint, 0.1)];
         var folders = cases.Select((c, i) => Export(temp.Sub($"case{i}"), c.Item1, c.Item2, c.Item3, seed: i)).ToList();
 
-        var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pytorch", "edge_popup.py"));
-        foreach (var f in folders) psi.ArgumentList.Add(f);
-        using var p = Process.Start(psi)!;
-        var stdoutTask = p.StandardOutput.ReadToEndAsync();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        var stdout = await stdoutTask;
-        await p.WaitForExitAsync();
-        Assert.False(stderr.Contains("No module named 'torch'"), "PyTorch is missing: sudo apt-get install python3-torch");
-        Assert.True(p.ExitCode == 0, $"edge_popup.py disagrees: {stdout} {stderr}");
+        var stdout = await PyTorchScript.RunAsync("edge_popup.py", [.. folders]);
         Assert.Equal(cases.Length, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.Contains("\"steps\": 4") && l.Contains("\"differing_mask_entries\": 0")));
     }
 

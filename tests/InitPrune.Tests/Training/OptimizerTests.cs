@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using InitPrune.Data;
 using InitPrune.Engine;
 using InitPrune.IO;
@@ -17,23 +16,13 @@ namespace InitPrune.Tests.Training;
 /// </summary>
 public class OptimizerTests
 {
-    const string Python = "/usr/bin/python3";
 
     static TensorDict RunPyTorch(Dictionary<string, Tensor> input, Dictionary<string, string> meta)
     {
         using var temp = new TempDir();
         string src = Path.Combine(temp.Path, "in.safetensors"), dst = Path.Combine(temp.Path, "out.safetensors");
         Safetensors.Save(src, input, meta);
-        var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pytorch", "optim_step.py"));
-        psi.ArgumentList.Add(src);
-        psi.ArgumentList.Add(dst);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.False(stderr.Contains("No module named 'torch'"), "PyTorch is missing: sudo apt-get install python3-torch");
-        Assert.True(p.ExitCode == 0, $"optim_step.py failed: {stdout.Result} {stderr}");
+        PyTorchScript.Run("optim_step.py", src, dst);
         return Safetensors.Load(dst);
     }
 
