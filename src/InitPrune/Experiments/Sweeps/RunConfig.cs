@@ -105,11 +105,14 @@ public sealed record PruneSettings(
 
     public bool Equals(PruneSettings? other) =>
         other is not null && Method == other.Method && Sparsity.Equals(other.Sparsity) && Scope == other.Scope && Rescale == other.Rescale
-        && ScoreBatchSize == other.ScoreBatchSize && IncludeBiases == other.IncludeBiases && MethodOptions.Equals(other.MethodOptions)
+        && ScoreBatchSize == other.ScoreBatchSize && IncludeBiases == other.IncludeBiases && CompleteOptions.Equals(other.CompleteOptions)
         && ScoreBatches == other.ScoreBatches && ScoreBn == other.ScoreBn && KeepRule == other.KeepRule && PruneFirst == other.PruneFirst
         && PruneLast == other.PruneLast && Ablation == other.Ablation && PruneBatchnorm == other.PruneBatchnorm;
 
-    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(Method, Sparsity, Scope, Rescale, ScoreBatchSize, IncludeBiases, MethodOptions),
+    /// <summary>Every option of a known method (an option left out equals it at its default); the given ones otherwise.</summary>
+    MethodOptions CompleteOptions => PrunerRegistry.Names.Contains(Method) ? MethodOptions.Complete(PrunerRegistry.Get(Method)) : MethodOptions;
+
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(Method, Sparsity, Scope, Rescale, ScoreBatchSize, IncludeBiases, CompleteOptions),
         HashCode.Combine(ScoreBatches, ScoreBn, KeepRule, PruneFirst, PruneLast, Ablation, PruneBatchnorm));
 }
 
