@@ -26,6 +26,9 @@ public interface IMaskedModule
     /// <summary>Per-entry factor of the weight's gradient instead of the mask (fixed rescaling), or null.</summary>
     Tensor? GradientScale => null;
 
+    /// <summary>Number of inputs feeding one output unit (in_features, in_channels · kernel area; 1 for a BatchNorm scale).</summary>
+    long FanIn => Weight.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+
     /// <summary>Sets (or with null clears) a mask and zeroes the pruned entries in place.</summary>
     void SetMask(Tensor? mask, bool forBias = false);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using InitPrune.Data;
 using InitPrune.Engine;
 using InitPrune.Models;
@@ -34,11 +35,18 @@ public sealed class EdgePopup : IDisposable
 {
     readonly nn.Module<Tensor, Tensor> model;
     readonly List<PrunableTensor> tensors;
-    readonly OrderedDictionary<string, Parameter> scores = new(StringComparer.Ordinal);
+    // All scores live in one flat parameter (forward order), so a step costs a handful of native calls, not a few per tensor.
+    readonly Parameter flat;
+    readonly Tensor masks;
+    readonly OrderedDictionary<string, (int Offset, int Length)> segments = new(StringComparer.Ordinal);
+    readonly OrderedDictionary<string, Tensor> scoreViews = new(StringComparer.Ordinal);
     readonly List<IReadOnlyList<string>> groups;
+    readonly List<IReadOnlyList<(int Offset, int Length)>> segmentGroups;
+    readonly long[] lengths;
     readonly List<(Parameter Parameter, bool RequiresGrad)> frozen = [];
     readonly Sgd sgd;
-    TensorDict? masks;
+    bool masksCurrent;
+    Tensor[]? straightThrough;
     double keptFraction;
 
     /// <summary>
@@ -55,16 +63,37 @@ public sealed class EdgePopup : IDisposable
         if (tensors.Count == 0) throw new InitPruneException("edge-popup needs a model with linear or convolutional layers");
         if (tensors.Any(t => t.Mask is not null))
             throw new InitPruneException("edge-popup starts from a dense network, but this model already carries a mask");
-        groups = [.. Supermask.Groups(tensors, config.Scope, config.Biases)];
+        long total = tensors.Sum(t => t.Count);
+        if (total > Array.MaxLength) throw new InitPruneException($"edge-popup holds at most {Array.MaxLength} scores, this model has {total}");
+        var value = tensors[0].Value;
+        Tensor joined;
+        using (var scope = NewDisposeScope())
         using (var g = new Generator((ulong)Seeds.For(seed, "edge-popup scores")))
+        {
+            int offset = 0;
             foreach (var t in tensors)
-                scores[t.Name] = new Parameter(InitialScore(t, g, initialScores), requires_grad: true);
+            {
+                segments[t.Name] = (offset, (int)t.Count);
+                offset += (int)t.Count;
+            }
+            joined = cat(tensors.Select(t => InitialScore(t, g, initialScores).flatten()).ToArray()).to(value.dtype, value.device).MoveToOuterDisposeScope();
+        }
+        using (joined)
+            flat = new Parameter(joined.clone(), requires_grad: true);
+        flat.DetachFromDisposeScope();
+        lengths = [.. tensors.Select(t => t.Count)];
+        masks = zeros(total, dtype: value.dtype, device: value.device).DetachFromDisposeScope();
+        using (no_grad())
+            foreach (var t in tensors)
+                scoreViews[t.Name] = View(flat.detach(), t).DetachFromDisposeScope();
+        groups = [.. Supermask.Groups(tensors, config.Scope, config.Biases)];
+        segmentGroups = [.. groups.Select(g => (IReadOnlyList<(int, int)>)[.. g.Select(name => segments[name])])];
         foreach (var p in model.parameters())
         {
             frozen.Add((p, p.requires_grad));
             p.requires_grad = false;
         }
-        sgd = new Sgd([.. scores.Values], config.Momentum, config.WeightDecay, nesterov: false);
+        sgd = new Sgd([flat], config.Momentum, config.WeightDecay, nesterov: false);
         keptFraction = config.KeptFractionAt(1);
         foreach (var (_, layer) in Network.Layers(model))
         {
@@ -76,8 +105,11 @@ public sealed class EdgePopup : IDisposable
 
     public EdgePopupConfig Config { get; }
 
-    /// <summary>The scores by PyTorch name (borrowed: they belong to this object).</summary>
-    public IReadOnlyDictionary<string, Parameter> Scores => scores;
+    /// <summary>The scores by PyTorch name (borrowed views of one flat parameter: they belong to this object).</summary>
+    public IReadOnlyDictionary<string, Tensor> Scores => scoreViews;
+
+    /// <summary>The gradient of the last <see cref="Step"/> with respect to the scores of <paramref name="name"/> (a borrowed view), or null before the first step.</summary>
+    public Tensor? GradientOf(string name) => flat.grad is { } g ? View(g, tensors.Single(t => t.Name == name)) : null;
 
     /// <summary>The kept fraction the supermask uses now (<see cref="EdgePopupConfig.KeptFractionAt"/> of the current epoch).</summary>
     public double KeptFraction
@@ -87,8 +119,14 @@ public sealed class EdgePopup : IDisposable
         {
             if (!(value > 0 && value <= 1)) throw new InitPruneException($"kept fraction {value} is impossible: it must be in (0, 1]");
             keptFraction = value;
-            Invalidate();
+            masksCurrent = false;
         }
+    }
+
+    Tensor View(Tensor flatTensor, PrunableTensor t)
+    {
+        var (offset, length) = segments[t.Name];
+        return flatTensor.narrow(0, offset, length).view(t.Value.shape);
     }
 
     static Tensor InitialScore(PrunableTensor t, Generator g, IReadOnlyDictionary<string, Tensor>? given)
@@ -98,43 +136,48 @@ public sealed class EdgePopup : IDisposable
             if (!given.TryGetValue(t.Name, out var s) || !s.shape.SequenceEqual(t.Value.shape))
                 throw new InitPruneException($"the scores must hold '{t.Name}' with shape [{string.Join(",", t.Value.shape)}]");
             using var view = s.detach();
-            return view.to(t.Value.dtype, t.Value.device).clone().DetachFromDisposeScope();
+            return view.to(t.Value.dtype, t.Value.device).clone();
         }
-        double bound = 1 / Math.Sqrt(((MaskedLayer)t.Layer).FanIn);
+        double bound = 1 / Math.Sqrt(t.Layer.FanIn);
         using var u = rand(t.Value.shape, dtype: t.Value.dtype, generator: g);
-        return u.mul(2 * bound).sub_(bound).to(t.Value.device).DetachFromDisposeScope();
+        return u.mul(2 * bound).sub_(bound).to(t.Value.device);
     }
 
-    /// <summary>The tensor of the forward pass: value ⊙ m, with the straight-through term |s| − detach(|s|) (exactly 0) carrying the gradient to s.</summary>
+    /// <summary>
+    /// The tensor of the forward pass: value ⊙ m; in a <see cref="Step"/> value ⊙ (m + |s| − detach(|s|)), the
+    /// straight-through term (exactly 0) carrying the gradient to s.
+    /// </summary>
     Tensor Masked(PrunableTensor t)
     {
-        var m = CurrentMasks()[t.Name];
-        if (!is_grad_enabled()) return t.Value.mul(m);
-        // Scalars that stay reachable through the native call (see Scalars): a − detach(a) and m + it, no temporaries.
-        var a = scores[t.Name].abs();
-        return t.Value.mul(m.add(a.add(a.detach(), Scalars.MinusOne), Scalars.One));
+        UpdateMasks();
+        if (straightThrough is { } m && is_grad_enabled()) return t.Value.mul(m[tensors.IndexOf(t)].view(t.Value.shape));
+        if (!is_grad_enabled()) return t.Value.mul(View(masks, t));
+        var a = View(flat, t).abs();
+        return t.Value.mul(View(masks, t).add(a.add(a.detach(), Scalars.MinusOne), Scalars.One));
     }
 
-    /// <summary>The masks (0/1 in each tensor's dtype) at the current kept fraction, recomputed after the scores or the fraction changed.</summary>
-    TensorDict CurrentMasks()
+    /// <summary>Recomputes the masks (0/1 in the weights' dtype) after the scores or the kept fraction changed.</summary>
+    void UpdateMasks()
     {
-        if (masks is not null) return masks;
-        masks = Supermask.Select(scores.ToDictionary(kv => kv.Key, kv => (Tensor)kv.Value), groups, keptFraction, tensors[0].Value.dtype);
-        foreach (var m in masks.Values) m.DetachFromDisposeScope();
-        return masks;
-    }
-
-    void Invalidate()
-    {
-        masks?.Dispose();
-        masks = null;
+        if (masksCurrent) return;
+        using var _ = no_grad();
+        if (flat.device_type == TorchSharp.DeviceType.CPU && flat.dtype == ScalarType.Float32)
+            Supermask.SelectInto(MemoryMarshal.Cast<byte, float>(flat.bytes), MemoryMarshal.Cast<byte, float>(masks.bytes), segmentGroups, keptFraction);
+        else
+        {
+            using var selected = Supermask.Select(scoreViews, groups, keptFraction, masks.dtype);
+            foreach (var t in tensors)
+                using (var target = View(masks, t))
+                    target.copy_(selected[t.Name]);
+        }
+        masksCurrent = true;
     }
 
     /// <summary>The supermask at the current kept fraction as an ordinary <see cref="Pruning.Mask"/> (weights and biases), owned by the caller.</summary>
     public Mask Mask()
     {
         using var scope = NewDisposeScope();
-        var selected = Supermask.Select(scores.ToDictionary(kv => kv.Key, kv => (Tensor)kv.Value), groups, keptFraction);
+        var selected = Supermask.Select(scoreViews, groups, keptFraction);
         foreach (var t in selected.Values) t.DetachFromDisposeScope();
         return new Mask(selected);
     }
@@ -143,15 +186,27 @@ public sealed class EdgePopup : IDisposable
     public double Step(Tensor x, Tensor y, TaskKind kind, double lr)
     {
         using var scope = NewDisposeScope();
-        foreach (var s in scores.Values) s.grad?.zero_();
+        flat.grad?.zero_();
         model.train();
-        var loss = Trainer.Loss(model.forward(x), y, kind);
-        double value = loss.item<float>();
-        if (!double.IsFinite(value))
-            throw new DivergenceException($"edge-popup diverged: loss is {value} (learning rate {lr:g4}); lower --lr or check the initialization");
-        loss.backward();
+        UpdateMasks();
+        var a = flat.abs();
+        // split, not narrow: its backward assembles the gradient once instead of padding every part to the full length.
+        straightThrough = masks.add(a.add(a.detach(), Scalars.MinusOne), Scalars.One).split(lengths);
+        double value;
+        try
+        {
+            var loss = Trainer.Loss(model.forward(x), y, kind);
+            value = loss.item<float>();
+            if (!double.IsFinite(value))
+                throw new DivergenceException($"edge-popup diverged: loss is {value} (learning rate {lr:g4}); lower --lr or check the initialization");
+            loss.backward();
+        }
+        finally
+        {
+            straightThrough = null;
+        }
         sgd.Step(lr);
-        Invalidate();
+        masksCurrent = false;
         return value;
     }
 
@@ -208,8 +263,9 @@ public sealed class EdgePopup : IDisposable
     {
         foreach (var (_, layer) in Network.Layers(model)) layer.ForwardOverride = null;
         foreach (var (p, requiresGrad) in frozen) p.requires_grad = requiresGrad;
-        Invalidate();
         sgd.Dispose();
-        foreach (var s in scores.Values) s.Dispose();
+        foreach (var v in scoreViews.Values) v.Dispose();
+        masks.Dispose();
+        flat.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using InitPrune.Engine;
 using InitPrune.Models;
 using InitPrune.Pruning;
@@ -69,12 +70,104 @@ public static class Supermask
         return ordered.MoveToOuterDisposeScope();
     }
 
-    /// <summary>1 at the <see cref="KeepCount"/> largest entries of a 1-D tensor, the earlier entry winning ties (stable sort).</summary>
+    /// <summary>
+    /// 1 at the <see cref="KeepCount"/> largest entries of a 1-D tensor, the earlier entry winning ties (what a stable
+    /// descending sort keeps). Selection, not sorting: on the CPU <see cref="SelectInto"/>; elsewhere the k-th largest
+    /// value t (kthvalue), every entry above t, then the first entries equal to t until k.
+    /// </summary>
     static Tensor TopK(Tensor magnitudes, double keptFraction, ScalarType dtype)
     {
         long n = magnitudes.numel(), k = KeepCount(keptFraction, n);
-        var keep = zeros(n, dtype: dtype, device: magnitudes.device);
-        var (_, order) = sort(magnitudes, dim: 0, descending: true, stable: true);
-        return keep.index_fill_(0, order.narrow(0, 0, k), Scalars.One);
+        if (k == n) return ones(n, dtype: dtype, device: magnitudes.device);
+        if (magnitudes.device_type == TorchSharp.DeviceType.CPU && magnitudes.dtype == ScalarType.Float32 && n <= Array.MaxLength)
+        {
+            var source = magnitudes.contiguous();
+            var keep = zeros(n, dtype: ScalarType.Float32);
+            SelectInto(MemoryMarshal.Cast<byte, float>(source.bytes), MemoryMarshal.Cast<byte, float>(keep.bytes), [[(0, (int)n)]], keptFraction);
+            return dtype == ScalarType.Float32 ? keep : keep.to(dtype);
+        }
+        var (threshold, _) = magnitudes.kthvalue(n - k + 1, 0, false);
+        var kept = magnitudes.gt(threshold);
+        long ties = k - kept.sum().item<long>();
+        if (ties > 0)
+            kept.index_fill_(0, magnitudes.eq(threshold).nonzero().flatten().narrow(0, 0, ties), Scalars.One);
+        return kept.to(dtype);
+    }
+
+    [ThreadStatic] static float[]? scratch;
+
+    /// <summary>
+    /// The selection in managed code, for edge-popup's every step: <paramref name="scores"/> and <paramref name="mask"/>
+    /// are flat, each group a list of (offset, length) segments ranked as one (in segment order, then index). Per group
+    /// the k-th largest |s| (quickselect), then 1 in <paramref name="mask"/> at every |s| above it and at the first
+    /// entries equal to it until k; 0 elsewhere. Entries in no group are left as they are.
+    /// </summary>
+    public static void SelectInto(ReadOnlySpan<float> scores, Span<float> mask, IReadOnlyList<IReadOnlyList<(int Offset, int Length)>> groups, double keptFraction)
+    {
+        foreach (var group in groups)
+        {
+            int n = group.Sum(g => g.Length);
+            if (scratch is null || scratch.Length < n) scratch = new float[n];
+            var work = scratch.AsSpan(0, n);
+            int at = 0;
+            foreach (var (offset, length) in group)
+                for (int i = 0; i < length; i++)
+                {
+                    float v = MathF.Abs(scores[offset + i]);
+                    if (float.IsNaN(v)) throw new DivergenceException("edge-popup's scores hold NaN: the score training diverged; lower --lr");
+                    work[at++] = v;
+                }
+            long k = KeepCount(keptFraction, n);
+            float threshold = KthLargest(work, (int)k);
+            long kept = 0;
+            foreach (var (offset, length) in group)
+                for (int i = offset; i < offset + length; i++)
+                {
+                    bool above = MathF.Abs(scores[i]) > threshold;
+                    mask[i] = above ? 1f : 0f;
+                    if (above) kept++;
+                }
+            foreach (var (offset, length) in group)
+                for (int i = offset; i < offset + length && kept < k; i++)
+                {
+                    if (MathF.Abs(scores[i]) != threshold) continue;
+                    mask[i] = 1f;
+                    kept++;
+                }
+        }
+    }
+
+    /// <summary>The k-th largest of <paramref name="v"/> (1-based; reorders it): quickselect with a three-way partition, pivots from a fixed sequence.</summary>
+    static float KthLargest(Span<float> v, int k)
+    {
+        int lo = 0, hi = v.Length - 1, target = k - 1;
+        uint state = 2463534242;
+        while (lo < hi)
+        {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            float pivot = v[lo + (int)(state % (uint)(hi - lo + 1))];
+            int above = lo, i = lo, below = hi;
+            while (i <= below)
+            {
+                float x = v[i];
+                if (x > pivot)
+                {
+                    v[i++] = v[above];
+                    v[above++] = x;
+                }
+                else if (x < pivot)
+                {
+                    v[i] = v[below];
+                    v[below--] = x;
+                }
+                else i++;
+            }
+            if (target < above) hi = above - 1;
+            else if (target > below) lo = below + 1;
+            else return pivot;
+        }
+        return v[lo];
     }
 }

@@ -83,7 +83,7 @@ public class EdgePopupTests
         {
             // Straight-through: dL/ds = dL/d(W ⊙ m) ⊙ W ⊙ sign(s), for kept and pruned entries alike.
             var expected = dEff.Select((g, i) => g * p[name][i] * Math.Sign(s[name][i])).ToArray();
-            var actual = D(popup.Scores[name].grad!);
+            var actual = D(popup.GradientOf(name)!);
             for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 + 1e-4 * Math.Abs(expected[i]), $"{name}[{i}]: {actual[i]} vs {expected[i]}");
             var after = D(popup.Scores[name]);
             for (int i = 0; i < expected.Length; i++) Assert.Equal(s[name][i] - lr * actual[i], after[i], 6);
@@ -162,7 +162,7 @@ public class EdgePopupTests
         popup.Step(x, y, TaskKind.Classification, 0.1);
         var conv = Network.Prunable(model, includeBiases: true).Where(t => t.Value.dim() == 4).ToList();
         Assert.NotEmpty(conv);
-        Assert.All(conv, t => Assert.True(popup.Scores[t.Name].grad!.abs().sum().item<float>() > 0, $"{t.Name} got no gradient"));
+        Assert.All(conv, t => Assert.True(popup.GradientOf(t.Name)!.abs().sum().item<float>() > 0, $"{t.Name} got no gradient"));
         Assert.All(Network.StateDict(model), kv => Assert.True(TestNets.Same(kv.Value, before[kv.Key]), $"{kv.Key} moved"));
         using var mask = popup.Mask();
         foreach (var r in mask.Report()) Assert.Equal(r.Total - (long)Math.Floor(0.75 * r.Total), r.Kept);

@@ -1,3 +1,4 @@
+using InitPrune.Engine;
 using InitPrune.Models;
 using InitPrune.Pruning;
 using InitPrune.Tickets;
@@ -22,14 +23,17 @@ public class SupermaskTests
     [InlineData(PruneScope.LayerWise, BiasRanking.Joint)]
     [InlineData(PruneScope.Global, BiasRanking.Separate)]
     [InlineData(PruneScope.Global, BiasRanking.Joint)]
-    public void Each_group_keeps_exactly_its_count_and_ties_go_to_the_earlier_entry(PruneScope scope, BiasRanking biases)
+    // float64 takes the kthvalue path (the one other devices use), float32 the managed selection.
+    [InlineData(PruneScope.LayerWise, BiasRanking.Separate, ScalarType.Float64)]
+    [InlineData(PruneScope.Global, BiasRanking.Joint, ScalarType.Float64)]
+    public void Each_group_keeps_exactly_its_count_and_ties_go_to_the_earlier_entry(PruneScope scope, BiasRanking biases, ScalarType dtype = ScalarType.Float32)
     {
         using var model = TestNets.Mlp(5, [7, 6], 3);
         var tensors = Network.Prunable(model, includeBiases: true);
         var groups = Supermask.Groups(tensors, scope, biases);
         // Scores rounded to one decimal (many ties) with random signs: the ranking is by |s|.
         using var g = new TorchSharp.torch.Generator(11);
-        var scores = tensors.ToDictionary(t => t.Name, t => randn(t.Value.shape, generator: g).mul(3).round().div(10));
+        var scores = tensors.ToDictionary(t => t.Name, t => randn(t.Value.shape, generator: g).mul(3).round().div(10).to(dtype));
         const double rho = 0.3;
         using var masks = Supermask.Select(scores, [.. groups], rho);
 
@@ -67,7 +71,17 @@ public class SupermaskTests
     public void All_equal_scores_keep_the_first_entries_in_row_major_order()
     {
         using var s = full(3, 4, -0.5f);
+        using var masks64 = Supermask.Select(new Dictionary<string, Tensor> { ["w"] = s.to(ScalarType.Float64) }, [["w"]], 0.25);
+        Assert.Equal([1f, 1f, 1f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f], TestNets.Values(masks64["w"].to(ScalarType.Float32)));
         using var masks = Supermask.Select(new Dictionary<string, Tensor> { ["w"] = s }, [["w"]], 0.25);
         Assert.Equal([1f, 1f, 1f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f], TestNets.Values(masks["w"].to(ScalarType.Float32)));
+    }
+
+    [Fact]
+    public void Scores_holding_nan_are_a_divergence_not_a_wrong_mask()
+    {
+        using var s = tensor(new[] { 0.3f, float.NaN, 0.1f, 0.2f });
+        var e = Assert.Throws<DivergenceException>(() => Supermask.Select(new Dictionary<string, Tensor> { ["w"] = s }, [["w"]], 0.5));
+        Assert.Contains("NaN", e.Message);
     }
 }
