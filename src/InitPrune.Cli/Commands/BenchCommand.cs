@@ -15,13 +15,15 @@ internal static class BenchCommand
         var sparsity = new Option<double>("--sparsity") { Description = "Sparsity of the masked network", DefaultValueFactory = _ => 0.9 };
         var scoring = new Option<bool>("--scoring") { Description = "Instead: time every pruning method's scoring on vgg16 and resnet32 (batch 128, 3×32×32) beside one training step; writes scoring.json" };
         var synflowIterations = new Option<int>("--synflow-iterations") { Description = "SynFlow iterations in the scoring benchmark", DefaultValueFactory = _ => 100 };
+        var edgePopup = new Option<bool>("--edge-popup") { Description = "Instead: time one edge-popup step (seed 004's 5×100 MLP and Conv-4, batch 32, 5% kept) beside one SGD step of the same network; --batches steps per repetition; writes edge-popup.json" };
         var outDir = s.Out("./initprune-out/bench");
         var cmd = new Command("bench", "Training throughput of LeNet-300-100 (batch 100, Fashion-MNIST-shaped data): masked InitPrune trainer vs a bare TorchSharp loop, medians and ratio; writes bench.json");
-        foreach (var o in new Option[] { batches, reps, batch, sparsity, scoring, synflowIterations, outDir }) cmd.Add(o);
+        foreach (var o in new Option[] { batches, reps, batch, sparsity, scoring, synflowIterations, edgePopup, outDir }) cmd.Add(o);
         s.AddRun(cmd);
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
         {
             bool json = r.GetValue(s.Json);
+            if (r.GetValue(edgePopup)) return EdgePopup(r.GetValue(batches), r.GetValue(reps), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
             if (r.GetValue(scoring)) return Scoring(r.GetValue(synflowIterations), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
             var report = ThroughputBenchmark.RunInto(r.GetValue(outDir)!, r.GetValue(batches), r.GetValue(reps), r.GetValue(batch), r.GetValue(sparsity), r.GetValue(s.Seed));
             if (json)
@@ -36,6 +38,19 @@ internal static class BenchCommand
             return 0;
         }));
         return cmd;
+    }
+
+    static int EdgePopup(int steps, int repetitions, long seed, string outDir, bool json)
+    {
+        var console = Output.Human(json);
+        var table = new Table().AddColumns("model", "scores", "edge-popup step (ms)", "SGD step (ms)", "ratio");
+        var timings = TicketBenchmark.RunInto(outDir, steps, repetitions, seed,
+            progress: t => console.WriteLine($"{t.Model}: edge-popup {t.EdgePopupStepSeconds * 1e3:0.000} ms, SGD {t.TrainStepSeconds * 1e3:0.000} ms per step"));
+        foreach (var t in timings)
+            table.AddRow(Markup.Escape(t.Model), $"{t.Scores:N0}", $"{t.EdgePopupStepSeconds * 1e3:0.000}", $"{t.TrainStepSeconds * 1e3:0.000}", $"{t.Ratio:0.00}");
+        if (json) Output.Json(timings);
+        else console.Write(table);
+        return 0;
     }
 
     static int Scoring(int synflowIterations, long seed, string outDir, bool json)

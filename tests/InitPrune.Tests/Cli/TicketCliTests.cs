@@ -54,4 +54,25 @@ public sealed class TicketCliTests : IDisposable
         var e = CliRunner.AssertOneLineError(CliRunner.Run("ticket", "--dataset", "ellipse", "--sparsity", "0.9", "--epochs", "2", "--anneal-epochs", "3", "--out", root.Sub("b")));
         Assert.Contains("--anneal-epochs 3", e);
     }
+
+    [Fact]
+    public void Bench_edge_popup_times_both_nets_and_counts_their_scores()
+    {
+        var dir = root.Sub("bench");
+        var r = CliRunner.Run("bench", "--edge-popup", "--batches", "1", "--repetitions", "1", "--out", dir, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var rows = r.Json;
+        Assert.Equal(2, rows.GetArrayLength());
+        // Scores = weights + biases: 2→100→100→100→100→4, and Conv-4 (3→64→64, 64→128→128 convs 3×3, 8192→256→256→10).
+        Assert.Equal(2 * 100 + 3 * 100 * 100 + 100 * 4 + 4 * 100 + 4, rows[0].GetProperty("scores").GetInt64());
+        Assert.Equal(3 * 64 * 9 + 64 * 64 * 9 + 64 * 128 * 9 + 128 * 128 * 9 + 8192 * 256 + 256 * 256 + 256 * 10 + 64 + 64 + 128 + 128 + 256 + 256 + 10,
+            rows[1].GetProperty("scores").GetInt64());
+        foreach (var row in rows.EnumerateArray())
+        {
+            double popup = row.GetProperty("edge_popup_step_seconds").GetDouble(), train = row.GetProperty("train_step_seconds").GetDouble();
+            Assert.True(popup > 0 && train > 0);
+            Assert.Equal(popup / train, row.GetProperty("ratio").GetDouble(), 9);
+        }
+        Assert.True(File.Exists(Path.Combine(dir, "edge-popup.json")));
+    }
 }
