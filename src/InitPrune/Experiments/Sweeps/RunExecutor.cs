@@ -210,7 +210,8 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
     /// Edge-popup (<see cref="EdgePopupMethod"/>): searches the ticket from <paramref name="from"/> (null: from the
     /// start), recording each epoch in the store as epoch k − P − 1 (−P … −1, with its kept fraction and λ) and writing a
     /// checkpoint after it; then installs the mask (weights and biases) on the model, whose weights are the
-    /// initialization (rescaled by Lemma 2 when scaled), and records the pruning.
+    /// initialization (rescaled by Lemma 2 when scaled), records the pruning and writes the final scores to
+    /// <c>runs/&lt;run id&gt;/scores.safetensors</c>.
     /// </summary>
     void FindTicket(string id, RunConfig c, RunData run, nn.Module<Tensor, Tensor> model, Checkpoints saved, TicketState? from)
     {
@@ -234,6 +235,10 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
             popup.Run(run.Split, Seeds.For(c.Seed, "train"), c.Model.Name, (from?.Epoch ?? 0) + 1, from?.Scale ?? 1);
             popup.KeptFraction = config.KeptFractionAt(total);
             mask = popup.Mask();
+            var dir = folders.RunFolder(id);
+            Directory.CreateDirectory(dir);
+            Safetensors.Save(Path.Combine(dir, "scores.safetensors"), popup.Scores.ToDictionary(kv => kv.Key, kv => (Tensor)kv.Value),
+                new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "initprune", ["run"] = id });
         }
         using (mask)
         {
