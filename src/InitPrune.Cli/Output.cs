@@ -1,6 +1,7 @@
 using System.CommandLine;
 using InitPrune.Engine;
 using InitPrune.Pruning;
+using InitPrune.Tickets;
 using InitPrune.Training;
 using Spectre.Console;
 
@@ -68,6 +69,35 @@ internal static class Output
     public static string EpochLine(EpochMetrics m, int epochs) =>
         $"epoch {m.Epoch}/{epochs} lr {m.LearningRate:g3} loss {m.TrainLoss:0.0000} test {m.TestLoss:0.0000}" +
         (m.TestAccuracy is { } a ? $" {100 * a:0.0}%" : "") + $" {m.SamplesPerSecond:N0}/s {m.Seconds:0.0}s";
+
+    /// <summary>One line per edge-popup epoch: epoch 3/10 ρ 0.1 λ 1.52 lr 0.0905 loss 0.3761 test 0.4012 88.1% 5.2s.</summary>
+    public static string TicketLine(TicketEpoch e, int epochs) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"epoch {e.Epoch}/{epochs} ρ {e.KeptFraction:g4} λ {e.Lambda:g4} lr {e.LearningRate:g3} loss {e.TrainLoss:0.0000} test {e.TestLoss:0.0000}{(e.TestAccuracy is { } a ? $" {100 * a:0.0}%" : "")} {e.Seconds:0.0}s");
+
+    /// <summary>
+    /// Shows edge-popup's progress: a live bar over its <paramref name="epochs"/> epochs (with ETA) and one line per
+    /// epoch on a terminal, else the lines only. <paramref name="run"/> receives the per-epoch callback.
+    /// </summary>
+    public static T WithTicketProgress<T>(IAnsiConsole console, bool interactive, int epochs, Func<Action<TicketEpoch>, T> run)
+    {
+        if (!interactive) return run(e => console.WriteLine(TicketLine(e, epochs)));
+        T result = default!;
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn { Width = 20 }, new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask($"edge-popup epoch 1/{epochs}", maxValue: epochs);
+                result = run(e =>
+                {
+                    console.MarkupLine(Markup.Escape(TicketLine(e, epochs)));
+                    task.Value = e.Epoch;
+                    task.Description = $"edge-popup epoch {Math.Min(e.Epoch + 1, epochs)}/{epochs}";
+                    if (e.Epoch == epochs) task.StopTask();
+                });
+            });
+        return result;
+    }
 
     /// <summary>
     /// Shows training progress: a live bar with throughput and ETA on a terminal, else one line per epoch.

@@ -64,8 +64,10 @@ internal sealed class PruneCommand
         }
         var values = recipe.Values(r);
         bool preTrains = (int)values["pre_epochs"]! > 0;
-        if (!method.Trains && !preTrains && recipe.Params.FirstOrDefault(p => p.Key != "pre_epochs" && recipe.Given(r, p.Key)) is { } unused)
-            throw new InitPruneException($"{unused.Flag} does nothing for method '{method.Name}': it sets the training of methods that train (imp) and of --pre-epochs");
+        bool ticket = Tickets.EdgePopupMethod.Is(method.Name);
+        if ((!method.Trains || ticket) && !preTrains && recipe.Params.FirstOrDefault(p => p.Key != "pre_epochs" && recipe.Given(r, p.Key)) is { } unused)
+            throw new InitPruneException($"{unused.Flag} does nothing for method '{method.Name}': it sets the training of methods that train (imp) and of --pre-epochs" +
+                (ticket ? "; edge-popup's own are --popup-epochs, --anneal-epochs, --popup-lr, --popup-batch-size, --popup-momentum, --popup-weight-decay" : ""));
         if (!method.IgnoresSparsity && !prune.Given(r, "sparsity"))
             throw new InitPruneException($"method '{method.Name}' needs --sparsity, the fraction of weights to remove (e.g. --sparsity 0.9)");
         settings = settings with { Options = new MethodOptions(given.Select(kv => new KeyValuePair<string, object>(kv.Key, kv.Value!))).Complete(method) };
@@ -73,7 +75,7 @@ internal sealed class PruneCommand
         var trainSettings = (TrainSettings)Param.Build(typeof(TrainSettings), values);
         var train = trainSettings.ToConfig((string)values["augment"]!);
         return new PruneOptions(s.DatasetName(r), s.ModelSpec(r), init, settings.ToSpec(init), r.GetValue(s.Seed), settings.ScoreBatchSize,
-            r.GetValue(s.DataDir), r.GetValue(s.InitFrom), r.GetValue(saveScores), method.Trains ? train : null,
+            r.GetValue(s.DataDir), r.GetValue(s.InitFrom), r.GetValue(saveScores), method.Trains && !ticket ? train : null,
             PreTrain: trainSettings.PreTrainConfig((string)values["augment"]!), ScoreBatches: settings.ScoreBatches, SaveFormat: s.Format(r));
     }
 
@@ -83,7 +85,9 @@ internal sealed class PruneCommand
         var options = Read(r);
         var dir = r.GetValue(outDir)!;
         var console = Output.Human(json);
-        var summary = Output.WithProgress(console, Output.Interactive(json), hook => PruneJob.Run(options, dir, hook));
+        var summary = Tickets.EdgePopupMethod.Is(options.Prune.Method)
+            ? Output.WithTicketProgress(console, Output.Interactive(json), Tickets.EdgePopupMethod.Config(options.Prune).Epochs, hook => PruneJob.Run(options, dir, ticketEpoch: hook))
+            : Output.WithProgress(console, Output.Interactive(json), hook => PruneJob.Run(options, dir, hook));
         foreach (var w in summary.Warnings) Output.Warn(console, w);
         if (json)
         {

@@ -16,23 +16,26 @@ internal static class TicketCommand
         var ticket = new Declared(Param.Of(typeof(TicketSettings)), "", "sparsity");
         ticket.Options.First().Required = true;
         var outDir = s.Out("./initprune-out/ticket");
+        var tensorboard = new Option<string?>("--tensorboard") { Description = "Write TensorBoard event files to this folder (per epoch: kept fraction, λ, scale, train and test loss, test accuracy, lr)" };
         var cmd = new Command("ticket", "Find a strong lottery ticket with edge-popup (scores for weights and biases, annealing, optional Lemma 2 rescaling; seed 004): only scores are trained, the weights stay at their initialization. Writes mask.safetensors (weights and biases), weights.safetensors, scores.safetensors and summary.json");
         s.AddData(cmd);
         s.AddModel(cmd);
         ticket.AddTo(cmd);
         cmd.Add(outDir);
+        cmd.Add(tensorboard);
         s.AddRun(cmd);
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
         {
             bool json = r.GetValue(s.Json);
             var config = ticket.Build<TicketSettings>(r).ToConfig();
             config.Validate();
-            var options = new TicketOptions(s.DatasetName(r), s.ModelSpec(r), s.InitSpec(r), config, r.GetValue(s.Seed), r.GetValue(s.DataDir), r.GetValue(s.InitFrom));
+            var options = new TicketOptions(s.DatasetName(r), s.ModelSpec(r), s.InitSpec(r), config, r.GetValue(s.Seed), r.GetValue(s.DataDir), r.GetValue(s.InitFrom),
+                r.GetValue(tensorboard));
             var console = Output.Human(json);
             var dir = r.GetValue(outDir)!;
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"edge-popup{(config.Scaled ? "-scaled" : "")}: --sparsity {config.Sparsity:g4} removes that fraction, so seed 004's ρ (fraction kept) is {config.KeptFraction:g4}"));
-            var summary = TicketJob.Run(options, dir, e => console.WriteLine(EpochLine(e, config.Epochs)));
+            var summary = Output.WithTicketProgress(console, Output.Interactive(json), config.Epochs, hook => TicketJob.Run(options, dir, hook));
             if (json)
             {
                 Output.Json(summary);
@@ -46,8 +49,4 @@ internal static class TicketCommand
         }));
         return cmd;
     }
-
-    /// <summary>One line per epoch: epoch 3/10 ρ 0.1 λ 1.52 loss 0.3761 test 0.4012 88.1% 5.2s.</summary>
-    static string EpochLine(TicketEpoch e, int epochs) => string.Create(CultureInfo.InvariantCulture,
-        $"epoch {e.Epoch}/{epochs} ρ {e.KeptFraction:g4} λ {e.Lambda:g4} lr {e.LearningRate:g3} loss {e.TrainLoss:0.0000} test {e.TestLoss:0.0000}{(e.TestAccuracy is { } a ? $" {100 * a:0.0}%" : "")} {e.Seconds:0.0}s");
 }

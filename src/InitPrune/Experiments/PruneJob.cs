@@ -5,6 +5,7 @@ using InitPrune.Init;
 using InitPrune.IO;
 using InitPrune.Models;
 using InitPrune.Pruning;
+using InitPrune.Tickets;
 using InitPrune.Training;
 using static TorchSharp.torch;
 
@@ -59,10 +60,12 @@ public static class PruneJob
     /// With <see cref="PruneOptions.PreTrain"/> the network first trains with that recipe and is pruned trained
     /// (weights.safetensors stays θ₀; weights.pruned.safetensors holds the trained weights ⊙ mask).
     /// </summary>
-    public static PruneSummary Run(PruneOptions o, string outDir, Action<Trainer>? configure = null)
+    /// <param name="ticketEpoch">Called after every edge-popup epoch (methods edge-popup and edge-popup-scaled).</param>
+    public static PruneSummary Run(PruneOptions o, string outDir, Action<Trainer>? configure = null, Action<TicketEpoch>? ticketEpoch = null)
     {
         MaskBuilder.CheckSparsity(o.Prune.Sparsity);
         var info = PrunerRegistry.Get(o.Prune.Method);
+        if (EdgePopupMethod.Is(info.Name)) return Ticket(o, outDir, ticketEpoch);
         var options = o.Prune.Options ?? MethodOptions.Default;
         options.Validate(info);
         o.PreTrain?.Validate();
@@ -118,6 +121,24 @@ public static class PruneJob
                 by.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// Edge-popup (<see cref="EdgePopupMethod"/>): exactly <see cref="TicketJob.Run"/> with the options of the spec, so
+    /// the folder holds what <c>initprune ticket</c> writes (mask, weights, scores, summary.json as a ticket summary).
+    /// </summary>
+    static PruneSummary Ticket(PruneOptions o, string outDir, Action<TicketEpoch>? epochEnd = null)
+    {
+        var info = PrunerRegistry.Get(o.Prune.Method);
+        Pruner.CheckAblation(info, o.Prune);
+        Pruner.CheckBatchNorm(info, o.Prune);
+        if (o.PreTrain is not null)
+            throw new InitPruneException("--pre-epochs does not apply to edge-popup: it finds a ticket in the network at initialization");
+        var config = EdgePopupMethod.Config(o.Prune);
+        var t = TicketJob.Run(new TicketOptions(o.Dataset, o.Model, o.Init, config, o.Seed, o.DataDir, o.InitFrom), outDir, epochEnd);
+        long kept = t.KeptWeights + t.KeptBiases, total = t.TotalWeights + t.TotalBiases;
+        return new PruneSummary(o.Dataset, t.DataSource, info.Name, t.Scope, o.Prune.Sparsity, 1 - (double)kept / total, kept, total, o.Seed,
+            o.Model.Name, o.Init.Name, null, Settings(o), 1 - (double)t.Layers.Count / total, t.Layers, new Dictionary<string, double[]>(), [], t.Files);
     }
 
     /// <summary>The prune section's options as spec fields, the method's options, and pre_epochs (with its recipe when > 0).</summary>

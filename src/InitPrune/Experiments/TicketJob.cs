@@ -5,6 +5,7 @@ using InitPrune.IO;
 using InitPrune.Models;
 using InitPrune.Pruning;
 using InitPrune.Tickets;
+using InitPrune.Training;
 
 namespace InitPrune.Experiments;
 
@@ -16,7 +17,8 @@ public sealed record TicketOptions(
     EdgePopupConfig EdgePopup,
     long Seed = 0,
     string? DataDir = null,
-    string? InitFrom = null);
+    string? InitFrom = null,
+    string? TensorBoardDir = null);
 
 /// <summary>What <c>initprune ticket</c> reports (summary.json). Sparsity is InitPrune's (removed); KeptFraction is seed 004's ρ = 1 − sparsity.</summary>
 public sealed record TicketSummary(
@@ -55,13 +57,16 @@ public static class TicketJob
         o.EdgePopup.Validate();
         Setup.Check(o.Dataset, o.Model, o.Init, o.InitFrom);
         outDir = Artifacts.PrepareOutput(outDir);
+        if (o.TensorBoardDir is { } boardDir) Artifacts.PrepareOutput(boardDir, "--tensorboard");
         using var data = DatasetRegistry.Load(o.Dataset, o.DataDir, (int)o.Seed);
         using var model = Setup.Model(data, o.Model, o.Init, o.Seed, o.InitFrom);
+        using var board = o.TensorBoardDir is { } dir ? new TensorBoardWriter(dir) : null;
         List<TicketEpoch> history;
         TensorDict scores;
         Mask mask;
         using (var popup = new EdgePopup(model, o.EdgePopup, Seeds.For(o.Seed, "edge-popup")))
         {
+            if (board is not null) popup.EpochEnd += e => Log(board, e);
             if (epochEnd is not null) popup.EpochEnd += epochEnd;
             history = popup.Run(data, Seeds.For(o.Seed, "train"), o.Model.Name);
             scores = TensorDict.CloneOf(popup.Scores.Select(kv => KeyValuePair.Create(kv.Key, (TorchSharp.torch.Tensor)kv.Value)));
@@ -90,5 +95,21 @@ public static class TicketJob
             Artifacts.WriteJson(Path.Combine(outDir, "summary.json"), summary);
             return summary;
         }
+    }
+
+    /// <summary>
+    /// The epoch's scalars, step = epoch: <c>ticket/kept_fraction</c> (ρ_i), <c>ticket/lambda</c> (λ fitted after it, 1
+    /// unscaled), <c>ticket/scale</c> (their product so far), <c>train/loss</c>, <c>test/loss</c>, <c>test/accuracy</c>
+    /// (classification) and <c>lr</c>, the tags training uses where they mean the same.
+    /// </summary>
+    static void Log(TensorBoardWriter board, TicketEpoch e)
+    {
+        board.AddScalar("ticket/kept_fraction", e.KeptFraction, e.Epoch);
+        board.AddScalar("ticket/lambda", e.Lambda, e.Epoch);
+        board.AddScalar("ticket/scale", e.Scale, e.Epoch);
+        board.AddScalar("train/loss", e.TrainLoss, e.Epoch);
+        board.AddScalar("test/loss", e.TestLoss, e.Epoch);
+        if (e.TestAccuracy is { } a) board.AddScalar("test/accuracy", a, e.Epoch);
+        board.AddScalar("lr", e.LearningRate, e.Epoch);
     }
 }

@@ -31,6 +31,8 @@ public static class PrunerRegistry
         Seed003Method.Magnitude,
         LnStructuredMethod.Info,
         IterativeMagnitudePruning.Info,
+        Tickets.EdgePopupMethod.Plain,
+        Tickets.EdgePopupMethod.Scaled,
     ];
 
     public static IReadOnlyCollection<string> Names { get; } = [.. Methods.Select(m => m.Name)];

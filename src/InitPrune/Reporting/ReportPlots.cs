@@ -55,29 +55,48 @@ internal static class ReportPlots
             }
             var plot = new Plot();
             var palette = new ScottPlot.Palettes.Category10();
+            // Log axes plot log10 of the values (ticks labelled with the values); a column or mean ≤ 0 has no place on them.
+            var columnValues = g.Columns.Select(c => SweepAnalysis.TryNumber(c, out var v) ? v : double.NaN).ToArray();
+            bool logX = layout.LogX && columnValues.All(v => v > 0);
+            bool logY = layout.LogY;
             for (var i = 0; i < g.Rows.Count; i++)
             {
-                var points = Enumerable.Range(0, g.Columns.Count).Where(j => g.Cells[i, j].Mean is not null).ToArray();
+                var points = Enumerable.Range(0, g.Columns.Count).Where(j => g.Cells[i, j].Mean is { } m && (!logY || m > 0)).ToArray();
                 if (points.Length == 0) continue;
-                var xs = points.Select(j => (double)j).ToArray();
+                var xs = points.Select(j => logX ? Math.Log10(columnValues[j]) : j).ToArray();
                 var means = points.Select(j => g.Cells[i, j].Mean!.Value).ToArray();
                 var stds = points.Select(j => g.Cells[i, j].Std ?? 0).ToArray();
+                Func<double, double> y = logY ? Math.Log10 : v => v;
                 var color = palette.GetColor(i);
                 if (stds.Any(s => s > 0))
                 {
-                    var band = plot.Add.FillY(xs, [.. means.Zip(stds, (m, s) => m - s)], [.. means.Zip(stds, (m, s) => m + s)]);
+                    // On a log axis the band's lower edge stops at a tenth of the mean when mean − std ≤ 0.
+                    var band = plot.Add.FillY(xs, [.. means.Zip(stds, (m, s) => y(logY && m - s <= 0 ? m / 10 : m - s))], [.. means.Zip(stds, (m, s) => y(m + s))]);
                     band.FillColor = color.WithAlpha(0.2);
                     band.LineWidth = 0;
                 }
-                var line = plot.Add.Scatter(xs, means, color);
+                var line = plot.Add.Scatter(xs, [.. means.Select(y)], color);
                 line.LegendText = g.Rows[i];
                 line.LineWidth = 2;
                 line.MarkerSize = 7;
             }
-            CategoricalX(plot, [.. g.Columns.Select(c => SweepAnalysis.Display(layout.Columns, c))]);
+            if (logX)
+            {
+                plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. g.Columns.Select((c, j) => new Tick(Math.Log10(columnValues[j]), SweepAnalysis.Display(layout.Columns, c)))]);
+                var (low, high) = (Math.Log10(columnValues.Min()), Math.Log10(columnValues.Max()));
+                plot.Axes.SetLimitsX(low - 0.1 * Math.Max(high - low, 1), high + 0.1 * Math.Max(high - low, 1));
+            }
+            else CategoricalX(plot, [.. g.Columns.Select(c => SweepAnalysis.Display(layout.Columns, c))]);
+            if (logY)
+                plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+                {
+                    IntegerTicksOnly = true,
+                    LabelFormatter = v => Math.Pow(10, v).ToString("G3", CultureInfo.InvariantCulture),
+                    MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+                };
             plot.Title(title);
             plot.XLabel(Short(layout.Columns));
-            plot.YLabel(a.Metric.Title + (layout.SelectOver is { } over ? $", best {Short(over)}" : ""));
+            plot.YLabel(a.Metric.Title + (layout.SelectOver is { } over ? $", best {Short(over)}" : "") + (logY ? " (log scale)" : ""));
             plot.ShowLegend(Edge.Right);
             yield return Save(plot, outDir, $"{Slug(metric)}_vs_{Slug(Short(layout.Columns))}{Suffix(g.Fixed)}", title, Width, Height);
         }

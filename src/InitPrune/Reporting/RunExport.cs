@@ -47,6 +47,7 @@ public static class RunExport
         "pruning.actual_sparsity", "pruning.kept", "pruning.total",
         "result.test_accuracy", "result.test_loss", "result.validation_accuracy", "result.epochs",
         "epoch", "lr", "train_loss", "test_loss", "test_accuracy", "validation_loss", "validation_accuracy", "seconds", "samples_per_second",
+        "kept_fraction", "lambda",
     ];
 
     /// <summary>Writes the table of the sweeps <paramref name="r"/> selects and says what it wrote.</summary>
@@ -93,9 +94,9 @@ public static class RunExport
                 run.Pruning?.ActualSparsity, run.Pruning?.Kept, run.Pruning?.Total,
                 run.Result?.TestAccuracy, run.Result?.TestLoss, run.Result?.ValidationAccuracy, run.Result?.Epochs,
             ];
-            if (run.Epochs.Count == 0) rows.Add([.. head, null, null, null, null, null, null, null, null, null]);
+            if (run.Epochs.Count == 0) rows.Add([.. head, null, null, null, null, null, null, null, null, null, null, null]);
             foreach (var e in run.Epochs)
-                rows.Add([.. head, e.Epoch, e.LearningRate, e.TrainLoss, e.TestLoss, e.TestAccuracy, e.ValidationLoss, e.ValidationAccuracy, e.Seconds, e.SamplesPerSecond]);
+                rows.Add([.. head, e.Epoch, e.LearningRate, e.TrainLoss, e.TestLoss, e.TestAccuracy, e.ValidationLoss, e.ValidationAccuracy, e.Seconds, e.SamplesPerSecond, e.KeptFraction, e.Lambda]);
         }
         return (columns, rows);
     }

@@ -159,6 +159,12 @@ internal sealed class SweepAnalysis
     /// </summary>
     static string FieldValue(Dictionary<string, JsonElement> configs, Point point, string field)
     {
+        if (field.Contains('+', StringComparison.Ordinal))
+            return string.Join(" · ", ReportLayout.Parts(field).Select(part => FieldValue(configs, point, part) is var v && v is "true" or "false"
+                ? $"{part[(part.LastIndexOf('.') + 1)..]}={v}" : FieldValue(configs, point, part)));
+        if (field == ReportLayout.KeptFraction)
+            return decimal.TryParse(FieldValue(configs, point, "prune.sparsity"), NumberStyles.Float, CultureInfo.InvariantCulture, out var s)
+                ? (1 - s).ToString(CultureInfo.InvariantCulture) : "";
         if (field == "label") return point.Label;
         if (point.Coordinates.TryGetValue(field, out var v)) return v;
         if (!configs.TryGetValue(point.Run.Id, out var json))

@@ -122,7 +122,7 @@ public static class SweepReport
             var grid = layout.SelectOver is { } over ? $" at the {over} with the best mean {layout.SelectBy}" : "";
             tables.Add(new ReportTable($"{a.Metric.Title}, mean ± std over seeds{grid}{suffix}", columns,
                 [.. g.Rows.Select((r, i) => new ReportRow(r, [.. Enumerable.Range(0, g.Columns.Count).Select(j => Cell(g.Cells[i, j]))]))])
-            { NumberFormat = a.Metric.NumberFormat });
+            { NumberFormat = layout.LogY && !a.Metric.IsPercent ? "G4" : a.Metric.NumberFormat });
             if (layout.SelectOver is { } selected)
             {
                 tables.Add(new ReportTable($"Chosen {selected} (best mean {layout.SelectBy}){suffix}", columns,

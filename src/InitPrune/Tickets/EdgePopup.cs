@@ -210,6 +210,12 @@ public sealed class EdgePopup : IDisposable
         return value;
     }
 
+    /// <summary>The scores' SGD momentum buffers, one per score in <see cref="Scores"/> order (null before the first step); borrowed.</summary>
+    public IReadOnlyList<Tensor?> Momentum => sgd.State;
+
+    /// <summary>Replaces the momentum buffers by copies of <paramref name="momentum"/> (a resumed search; see <see cref="Momentum"/>).</summary>
+    public void RestoreMomentum(IReadOnlyList<Tensor?> momentum) => sgd.Restore(momentum);
+
     /// <summary>Raised after every epoch, once λ is applied and the test set evaluated.</summary>
     public event Action<TicketEpoch>? EpochEnd;
 
@@ -217,9 +223,14 @@ public sealed class EdgePopup : IDisposable
     /// Runs the recipe on <paramref name="data"/>: epoch i at kept fraction <see cref="EdgePopupConfig.KeptFractionAt"/>(i)
     /// and learning rate <see cref="EdgePopupConfig.LearningRateAt"/>(i); with <see cref="EdgePopupConfig.Scaled"/>, after each
     /// epoch λ = <see cref="OutputScale.Fit"/> is spread over the layers (<see cref="OutputScale.Distribute"/>; no rescaling when no λ > 0 fits).
+    /// To resume a search stopped after epoch k, build this object with the saved scores (its constructor's
+    /// initialScores), the saved weights in the model and <see cref="RestoreMomentum"/>, then pass
+    /// <paramref name="fromEpoch"/> k + 1 and <paramref name="scale"/> the cumulative λ after epoch k: batches are drawn
+    /// from (seed, epoch), so the resumed epochs equal those of an uninterrupted run bit for bit.
     /// </summary>
-    public List<TicketEpoch> Run(DatasetSplit data, long seed, string modelName = "the model")
+    public List<TicketEpoch> Run(DatasetSplit data, long seed, string modelName = "the model", int fromEpoch = 1, double scale = 1)
     {
+        if (fromEpoch < 1) throw new InitPruneException($"edge-popup cannot start at epoch {fromEpoch}: epochs count from 1");
         data.Train.RequireSamples("training");
         data.Test.RequireSamples("test");
         var loader = new Data.DataLoader(data.Train, Config.BatchSize, shuffle: true, seed: seed);
@@ -229,8 +240,7 @@ public sealed class EdgePopup : IDisposable
             OutputScale.CheckHomogeneous(model, probe, modelName);
         }
         var history = new List<TicketEpoch>();
-        double scale = 1;
-        for (int epoch = 1; epoch <= Config.Epochs; epoch++)
+        for (int epoch = fromEpoch; epoch <= Config.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
             KeptFraction = Config.KeptFractionAt(epoch);

@@ -48,6 +48,33 @@ public sealed class TicketCliTests : IDisposable
     }
 
     [Fact]
+    public void Ticket_with_tensorboard_writes_every_epochs_scalars()
+    {
+        var tb = root.Sub("tb");
+        var r = CliRunner.Run("ticket", "--dataset", "ellipse", "--model", "mlp", "--depth", "1", "--width", "8", "--init", "slt-he", "--sparsity", "0.5",
+            "--epochs", "3", "--anneal-epochs", "2", "--scaled", "--batch-size", "256", "--out", root.Sub("t"), "--tensorboard", tb, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var epochs = r.Json.GetProperty("epochs").EnumerateArray().ToList();
+        var events = Training.EventFile.Read(Assert.Single(Directory.GetFiles(tb, "events.out.tfevents.*")));
+        foreach (var (tag, field) in new[] { ("ticket/kept_fraction", "kept_fraction"), ("ticket/lambda", "lambda"), ("ticket/scale", "scale"),
+                     ("train/loss", "train_loss"), ("test/loss", "test_loss"), ("test/accuracy", "test_accuracy"), ("lr", "learning_rate") })
+        {
+            var scalars = Training.EventFile.Scalars(events, tag);
+            Assert.Equal([1L, 2L, 3L], scalars.Select(s => s.Step));
+            Assert.Equal(epochs.Select(e => (float)e.GetProperty(field).GetDouble()), scalars.Select(s => (float)s.Value));
+        }
+        Assert.Equal(Math.Sqrt(0.5), Training.EventFile.Scalars(events, "ticket/kept_fraction")[0].Value, 6);
+    }
+
+    [Fact]
+    public void Ticket_refuses_a_tensorboard_folder_that_is_a_file()
+    {
+        var file = Path.Combine(root.Sub("f"), "x");
+        File.WriteAllText(file, "");
+        CliRunner.AssertOneLineError(CliRunner.Run("ticket", "--dataset", "ellipse", "--sparsity", "0.5", "--epochs", "1", "--out", root.Sub("o"), "--tensorboard", file));
+    }
+
+    [Fact]
     public void Ticket_needs_sparsity_and_refuses_more_annealing_than_epochs()
     {
         CliRunner.AssertOneLineError(CliRunner.Run("ticket", "--dataset", "ellipse", "--out", root.Sub("a")));

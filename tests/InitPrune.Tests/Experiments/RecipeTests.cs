@@ -39,6 +39,10 @@ public class RecipeTests
         ["seed001-table9-activations"] = (3 * 4 * 5 * 3, 4 * 2),
         // 2 variants × 5 depths × 5 sparsities × 3 seeds; smoke 2 × 2 × 2 × 1.
         ["seed002-fig13-random-pruning"] = (2 * 5 * 5 * 3, 2 * 2 * 2),
+        // 2 methods × 2 inits × 2 biases × 5 kept fractions × 5 seeds; smoke 2 × 2 × 2 × 2 fractions × 1 seed.
+        ["seed004-fig1-shifted-relu"] = (2 * 2 * 2 * 5 * 5, 2 * 2 * 2 * 2),
+        // (2 + 3 kept fractions in two variants) × 2 methods × 2 inits × 2 biases × 5 seeds; smoke 1 seed.
+        ["seed004-fig1-ellipse"] = (5 * 2 * 2 * 2 * 5, 5 * 2 * 2 * 2),
     };
 
     public static TheoryData<string> Recipes() => [.. Counts.Keys];

@@ -42,12 +42,12 @@ public class SqliteResultsStoreTests
             store.Claim("old@full", WorkerInfo.Current, Hour);
             store.RecordEpoch(run.Id, Epoch(1, 0.5));
         }
-        // Schema 1 is schema 2 without runs.checkpoints_json.
+        // Schema 1 is schema 3 without runs.checkpoints_json (2) and epochs.kept_fraction, epochs.lambda (3).
         using (var db = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             db.Open();
             using var downgrade = db.CreateCommand();
-            downgrade.CommandText = "ALTER TABLE runs DROP COLUMN checkpoints_json; PRAGMA user_version = 1";
+            downgrade.CommandText = "ALTER TABLE runs DROP COLUMN checkpoints_json; ALTER TABLE epochs DROP COLUMN kept_fraction; ALTER TABLE epochs DROP COLUMN lambda; PRAGMA user_version = 1";
             downgrade.ExecuteNonQuery();
         }
 
@@ -59,12 +59,16 @@ public class SqliteResultsStoreTests
             Assert.Empty(store.Checkpoints(run.Id));
             store.RecordCheckpoints(run.Id, [new CheckpointRecord(1, 36, "ab"), new CheckpointRecord(2, 72, "cd")]);
             Assert.Equal([new CheckpointRecord(1, 36, "ab"), new CheckpointRecord(2, 72, "cd")], store.Checkpoints(run.Id));
+            Assert.Null(loaded.Epochs[0].KeptFraction);
+            store.RecordEpoch(run.Id, new EpochMetrics(-1, 0.1, 0.4, 0.3, null, 1, 0, KeptFraction: 0.05, Lambda: 1.5));
+            var popup = store.Epochs(run.Id)[0];
+            Assert.Equal((-1, 0.05, 1.5), (popup.Epoch, popup.KeptFraction, popup.Lambda));
         }
         using var check = new SqliteConnection($"Data Source={path};Pooling=False");
         check.Open();
         using var version = check.CreateCommand();
         version.CommandText = "PRAGMA user_version";
-        Assert.Equal(2L, version.ExecuteScalar());
+        Assert.Equal(3L, version.ExecuteScalar());
     }
 
     [Fact]

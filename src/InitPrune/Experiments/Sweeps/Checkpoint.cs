@@ -12,11 +12,13 @@ namespace InitPrune.Experiments.Sweeps;
 /// A run's per-epoch checkpoint: one safetensors file, replaced atomically after each epoch, holding the model's
 /// state (<c>model.*</c>: parameters and buffers such as BatchNorm statistics), the masks (<c>mask.*</c>), fixed
 /// multipliers (<c>gradient_scale.*</c>), SGD momentum (<c>momentum.i</c>) and, in its metadata, the run id, epoch and step.
-/// Epoch 0 is the pruned network before training, so a crash never repeats pruning.
+/// Epoch 0 is the pruned network before training, so a crash never repeats pruning. While edge-popup searches a
+/// ticket, the checkpoint after its epoch k of P has epoch k − P − 1 (negative) and also holds the scores
+/// (<c>score.*</c>), their momentum (<c>score_momentum.i</c>) and, in its metadata, k and the cumulative output scale.
 /// </summary>
 public static class Checkpoint
 {
-    public static void Save(string path, string runId, nn.Module model, TrainState state)
+    public static void Save(string path, string runId, nn.Module model, TrainState state, TicketState? ticket = null)
     {
         var tensors = new Dictionary<string, Tensor>();
         foreach (var (name, t) in model.state_dict()) tensors["model." + name] = t;
@@ -29,13 +31,41 @@ public static class Checkpoint
         }
         for (int i = 0; i < state.Momentum.Count; i++)
             if (state.Momentum[i] is { } buffer) tensors[$"momentum.{i}"] = buffer;
-        Safetensors.Save(path, tensors, new Dictionary<string, string>
+        var meta = new Dictionary<string, string>
         {
             ["run"] = runId,
             ["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture),
             ["steps"] = state.Steps.ToString(CultureInfo.InvariantCulture),
             ["momentum_buffers"] = state.Momentum.Count.ToString(CultureInfo.InvariantCulture),
-        });
+        };
+        if (ticket is not null)
+        {
+            foreach (var (name, t) in ticket.Scores) tensors["score." + name] = t;
+            for (int i = 0; i < ticket.Momentum.Count; i++)
+                if (ticket.Momentum[i] is { } buffer) tensors[$"score_momentum.{i}"] = buffer;
+            meta["ticket_epoch"] = ticket.Epoch.ToString(CultureInfo.InvariantCulture);
+            meta["ticket_scale"] = ticket.Scale.ToString("R", CultureInfo.InvariantCulture);
+            meta["score_momentum_buffers"] = ticket.Momentum.Count.ToString(CultureInfo.InvariantCulture);
+        }
+        Safetensors.Save(path, tensors, meta);
+    }
+
+    /// <summary>
+    /// The edge-popup state of a checkpoint written during the search (null for one written after it), owned by the
+    /// caller; the model's weights are restored by <see cref="Load"/>.
+    /// </summary>
+    public static TicketState? LoadTicket(string path, string runId)
+    {
+        var (tensors, meta) = Read(path, runId);
+        using (tensors)
+        {
+            if (!meta.TryGetValue("ticket_epoch", out var epoch)) return null;
+            var scores = new TensorDict(tensors.Keys.Where(k => k.StartsWith("score.", StringComparison.Ordinal)).ToList()
+                .Select(k => KeyValuePair.Create(k["score.".Length..], tensors.Take(k))));
+            int count = int.Parse(meta["score_momentum_buffers"], CultureInfo.InvariantCulture);
+            var momentum = Enumerable.Range(0, count).Select(i => tensors.TryGetValue($"score_momentum.{i}", out var m) ? m.detach().clone() : null).ToList();
+            return new TicketState(int.Parse(epoch, CultureInfo.InvariantCulture), double.Parse(meta["ticket_scale"], CultureInfo.InvariantCulture), scores, momentum);
+        }
     }
 
     /// <summary>The SHA-256 of the file's bytes, as lowercase hex: what the results store records for each checkpoint.</summary>
@@ -95,5 +125,19 @@ public static class Checkpoint
         {
             tensors.Dispose();
         }
+    }
+}
+
+/// <summary>
+/// Edge-popup's state after its epoch <see cref="Epoch"/> (1-based): the scores by PyTorch name, their SGD momentum
+/// buffers and the cumulative output scale (1 unscaled). With the model's weights (Lemma-2-rescaled so far) it resumes the
+/// search bit for bit, because batches are drawn from (seed, epoch). Disposing it disposes the tensors it owns.
+/// </summary>
+public sealed record TicketState(int Epoch, double Scale, IReadOnlyDictionary<string, Tensor> Scores, IReadOnlyList<Tensor?> Momentum) : IDisposable
+{
+    public void Dispose()
+    {
+        if (Scores is TensorDict owned) owned.Dispose();
+        foreach (var m in Momentum) m?.Dispose();
     }
 }

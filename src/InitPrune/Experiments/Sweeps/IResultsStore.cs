@@ -14,7 +14,10 @@ public sealed record SweepEntry(RunConfig Config, string Label, IReadOnlyDiction
 /// How a sweep's report is laid out: table rows and columns and the heat map axes are field paths of the
 /// entries' coordinates (<c>label</c>, <c>prune.method</c>, <c>prune.sparsity</c>, <c>model.depth</c>, <c>init.name</c>, ...).
 /// With <see cref="SelectOver"/> set (e.g. <c>train.lr</c>, the seeds' "lr grid"), each cell reports the value of
-/// that field with the best mean <see cref="SelectBy"/> over seeds.
+/// that field with the best mean <see cref="SelectBy"/> over seeds. <see cref="Rows"/> may join several paths with
+/// <c> + </c> (one row per combination, e.g. seed 004's method × init × bias); <see cref="Columns"/> may also be
+/// <see cref="KeptFraction"/>, 1 − <c>prune.sparsity</c> (seed 004's ρ). <see cref="LogX"/> and <see cref="LogY"/> put the
+/// metric plot's axes on a log scale (numeric columns; positive values).
 /// </summary>
 public sealed record ReportLayout(
     string Rows = "label",
@@ -23,7 +26,19 @@ public sealed record ReportLayout(
     string? HeatmapY = null,
     string? SelectOver = null,
     string SelectBy = "validation_accuracy",
-    string Metric = "test_accuracy");
+    string Metric = "test_accuracy",
+    bool LogX = false,
+    bool LogY = false)
+{
+    /// <summary>The derived coordinate ρ = 1 − prune.sparsity, the fraction kept (seed 004 calls it the sparsity).</summary>
+    public const string KeptFraction = "prune.kept_fraction";
+
+    /// <summary>Joins the paths of a composite row field.</summary>
+    public const string Join = " + ";
+
+    /// <summary>The paths of <paramref name="field"/>: one, or those a composite field joins.</summary>
+    public static string[] Parts(string field) => [.. field.Split('+', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
+}
 
 /// <summary>
 /// A sweep as registered: <see cref="Key"/> is <c>name@scale</c>; <see cref="Notes"/> holds what the report must

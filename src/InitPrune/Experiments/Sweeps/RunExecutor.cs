@@ -3,6 +3,7 @@ using InitPrune.Engine;
 using InitPrune.IO;
 using InitPrune.Models;
 using InitPrune.Pruning;
+using InitPrune.Tickets;
 using InitPrune.Training;
 using static TorchSharp.torch;
 
@@ -101,9 +102,20 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
             var saved = new Checkpoints(store, id, checkpoint);
             DiscardRejected(checkpoint);
             TrainState? resume = File.Exists(checkpoint) ? saved.Resume(model) : null;
-            if (resume is null)
+            bool resumed = resume is not null;
+            if (resume is { Epoch: < 0 })
             {
-                Prune(id, c, run, model);
+                // Stopped while edge-popup searched the ticket: resume the search after its last saved epoch.
+                using var ticket = Checkpoint.LoadTicket(checkpoint, id)
+                    ?? throw new InitPruneException($"the checkpoint of run {id} has epoch {resume.Epoch} but no edge-popup state: it is damaged; rerun the run from scratch with sweep --retry-failed");
+                FindTicket(id, c, run, model, saved, ticket);
+                saved.Save(model, new TrainState(0, 0, []));
+                resume = null;
+            }
+            else if (resume is null)
+            {
+                if (EdgePopupMethod.Is(c.Prune.Method)) FindTicket(id, c, run, model, saved, null);
+                else Prune(id, c, run, model);
                 saved.Save(model, new TrainState(0, 0, []));
             }
             int fromEpoch = (resume?.Epoch ?? 0) + 1;
@@ -111,15 +123,16 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
                 Train(id, c, run, model, resume is { Epoch: 0 } ? null : resume, saved);
 
             // The last epoch already evaluated the final network; a prune-only run is evaluated here.
+            // An edge-popup run's last search epoch evaluated the ticket (the epochs before 1 are the search's).
             var epochs = store.Epochs(id);
-            var (testLoss, testAccuracy, validationAccuracy) = epochs.Count > 0
+            var (testLoss, testAccuracy, validationAccuracy) = epochs.Count > 0 && (epochs[^1].Epoch > 0 || run.Validation is null)
                 ? (epochs[^1].TestLoss, epochs[^1].TestAccuracy, epochs[^1].ValidationAccuracy)
                 : Evaluate(model, run);
             WriteArtifacts(id, model);
-            store.Complete(id, new RunResult(testAccuracy, testLoss, validationAccuracy, epochs.Count, epochs.Sum(e => e.Seconds),
+            store.Complete(id, new RunResult(testAccuracy, testLoss, validationAccuracy, epochs.Count(e => e.Epoch > 0), epochs.Sum(e => e.Seconds),
                 clock.Elapsed.TotalSeconds, EnvironmentProbe.Current()));
             File.Delete(checkpoint);
-            return new RunOutcome(id, true, null, testAccuracy, resume is not null, fromEpoch);
+            return new RunOutcome(id, true, null, testAccuracy, resumed, fromEpoch);
         }
         catch (InitPruneException e)
         {
@@ -187,6 +200,53 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         }
     }
 
+    /// <summary>
+    /// Raised after each edge-popup epoch's checkpoint is in place, with the epoch (1-based): a hook for tests that stop
+    /// a run there (by throwing) and resume it.
+    /// </summary>
+    public Action<int>? TicketCheckpointed { get; init; }
+
+    /// <summary>
+    /// Edge-popup (<see cref="EdgePopupMethod"/>): searches the ticket from <paramref name="from"/> (null: from the
+    /// start), recording each epoch in the store as epoch k − P − 1 (−P … −1, with its kept fraction and λ) and writing a
+    /// checkpoint after it; then installs the mask (weights and biases) on the model, whose weights are the
+    /// initialization (rescaled by Lemma 2 when scaled), records the pruning and writes the final scores to
+    /// <c>runs/&lt;run id&gt;/scores.safetensors</c>.
+    /// </summary>
+    void FindTicket(string id, RunConfig c, RunData run, nn.Module<Tensor, Tensor> model, Checkpoints saved, TicketState? from)
+    {
+        var clock = Stopwatch.StartNew();
+        var config = EdgePopupMethod.Config(c.ToPruneSpec());
+        int total = config.Epochs;
+        Mask mask;
+        using (var popup = new EdgePopup(model, config, Seeds.For(c.Seed, "edge-popup"), from?.Scores))
+        {
+            if (from is not null) popup.RestoreMomentum(from.Momentum);
+            popup.EpochEnd += e =>
+            {
+                int stored = e.Epoch - total - 1;
+                long samples = run.Split.Train.Count;
+                store.RecordEpoch(id, new EpochMetrics(stored, e.LearningRate, e.TrainLoss, e.TestLoss, e.TestAccuracy, e.Seconds,
+                    e.Seconds > 0 ? samples / e.Seconds : 0, KeptFraction: e.KeptFraction, Lambda: e.Lambda));
+                saved.Save(model, new TrainState(stored, 0, []), new TicketState(e.Epoch, e.Scale, popup.Scores.ToDictionary(kv => kv.Key, kv => (Tensor)kv.Value), popup.Momentum));
+                CrashPoint.AfterCheckpoint(stored);
+                TicketCheckpointed?.Invoke(e.Epoch);
+            };
+            popup.Run(run.Split, Seeds.For(c.Seed, "train"), c.Model.Name, (from?.Epoch ?? 0) + 1, from?.Scale ?? 1);
+            popup.KeptFraction = config.KeptFractionAt(total);
+            mask = popup.Mask();
+            var dir = folders.RunFolder(id);
+            Directory.CreateDirectory(dir);
+            Safetensors.Save(Path.Combine(dir, "scores.safetensors"), popup.Scores.ToDictionary(kv => kv.Key, kv => (Tensor)kv.Value),
+                new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "initprune", ["run"] = id });
+        }
+        using (mask)
+        {
+            mask.ApplyTo(model);
+            store.RecordPruning(id, new PruningRecord(mask.Sparsity, mask.Kept, mask.Total, mask.Report(), mask.UnitKeptFractions(), [], clock.Elapsed.TotalSeconds));
+        }
+    }
+
     void Train(string id, RunConfig c, RunData run, nn.Module<Tensor, Tensor> model, TrainState? resume, Checkpoints saved)
     {
         var trainer = new Trainer(c.ToTrainConfig(folders.TensorBoardOf(id, c))) { HParams = Reporting.RunExport.Settings(c) };
@@ -216,12 +276,12 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
     {
         CheckpointRecord? current;
 
-        public void Save(nn.Module model, TrainState state)
+        public void Save(nn.Module model, TrainState state, TicketState? ticket = null)
         {
             var staging = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
             try
             {
-                Checkpoint.Save(staging, id, model, state);
+                Checkpoint.Save(staging, id, model, state, ticket);
                 var next = new CheckpointRecord(state.Epoch, state.Steps, Checkpoint.Sha256(staging));
                 store.RecordCheckpoints(id, current is null ? [next] : [current, next]);
                 File.Move(staging, path, overwrite: true);
@@ -271,7 +331,8 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
 
 /// <summary>
 /// A crash at a point tests choose: with <c>INITPRUNE_KILL_AFTER_EPOCH=N</c> a sweep worker kills itself (SIGKILL,
-/// no clean-up) right after writing a run's checkpoint of epoch N, as a power cut or the OOM killer would.
+/// no clean-up) right after writing a run's checkpoint of epoch N, as a power cut or the OOM killer would (N ≤ −1: an
+/// edge-popup epoch, numbered as the store numbers them).
 /// </summary>
 public static class CrashPoint
 {

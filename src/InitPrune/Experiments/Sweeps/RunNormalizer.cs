@@ -163,8 +163,11 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
         return (T)Param.Build(typeof(T), values);
     }
 
-    /// <summary>True for a method that trains between pruning rounds (IMP): the training recipe then matters even with 0 epochs.</summary>
-    static bool Trains(string method) => method != Dense && PrunerRegistry.Get(method).Trains;
+    /// <summary>
+    /// True for a method that trains between pruning rounds (IMP): the training recipe then matters even with 0 epochs.
+    /// Edge-popup trains scores with its own options (popup_*), so the recipe matters only when the ticket trains after.
+    /// </summary>
+    static bool Trains(string method) => method != Dense && PrunerRegistry.Get(method).Trains && !Tickets.EdgePopupMethod.Is(method);
 
     /// <summary>A dense run (sparsity 0 or method none) is method none with every option at its default; only the options the method declares are kept.</summary>
     static PruneSettings NormalizePrune(PruneSettings p)
@@ -188,7 +191,13 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
     {
         try
         {
-            if (config.Prune.Method != Dense && !Trains(config.Prune.Method)) PrunerRegistry.Create(config.Prune.Method, config.ToPruneSpec().Options);
+            if (config.Prune.Method != Dense && !PrunerRegistry.Get(config.Prune.Method).Trains) PrunerRegistry.Create(config.Prune.Method, config.ToPruneSpec().Options);
+            if (Tickets.EdgePopupMethod.Is(config.Prune.Method))
+            {
+                Tickets.EdgePopupMethod.Config(config.ToPruneSpec());
+                if (config.Train.PreEpochs > 0)
+                    throw new InitPruneException("pre_epochs does not apply to edge-popup: it finds a ticket in the network at initialization (train.epochs > 0 trains the ticket afterwards)");
+            }
             if (config.Prune.Method != Dense) Pruner.CheckAblation(PrunerRegistry.Get(config.Prune.Method), config.ToPruneSpec());
             if (config.Prune.Method != Dense) Pruner.CheckBatchNorm(PrunerRegistry.Get(config.Prune.Method), config.ToPruneSpec());
         }

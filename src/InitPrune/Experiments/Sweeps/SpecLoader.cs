@@ -84,16 +84,37 @@ public static class SpecLoader
             return allowed.Contains(f.Value) ? f.Value
                 : throw SpecError.In(file, $"report.{key} = '{f.Value}' is not {what} (line {f.Line}): use one of {string.Join(", ", allowed)}");
         }
+        string? Rows()
+        {
+            if (!doc.Report.TryGetValue("rows", out var f)) return null;
+            var parts = ReportLayout.Parts(f.Value);
+            foreach (var part in parts)
+                if (!RunNormalizer.CoordinatePaths.Contains(part))
+                    throw SpecError.In(file, $"report.rows = '{f.Value}' names '{part}', which is not a coordinate path (line {f.Line}): use one of {string.Join(", ", RunNormalizer.CoordinatePaths)}, or several joined by ' + '");
+            return parts.Length == 0 ? null : string.Join(ReportLayout.Join, parts);
+        }
+        bool Flag(string key)
+        {
+            if (!doc.Report.TryGetValue(key, out var f)) return false;
+            return f.Value.Trim().ToLowerInvariant() switch
+            {
+                "true" => true,
+                "false" => false,
+                _ => throw SpecError.In(file, $"report.{key} = '{f.Value}' is not true or false (line {f.Line})"),
+            };
+        }
         var paths = RunNormalizer.CoordinatePaths;
         var defaults = new ReportLayout();
         var layout = new ReportLayout(
-            Field("rows", paths, "a coordinate path") ?? defaults.Rows,
-            Field("columns", paths, "a coordinate path") ?? defaults.Columns,
+            Rows() ?? defaults.Rows,
+            Field("columns", [.. paths, ReportLayout.KeptFraction], "a coordinate path") ?? defaults.Columns,
             Field("heatmap.x", paths, "a coordinate path"),
             Field("heatmap.y", paths, "a coordinate path"),
             Field("select.over", paths, "a coordinate path"),
             Field("select.by", Metrics, "a metric") ?? defaults.SelectBy,
-            Field("metric", Metrics, "a metric") ?? defaults.Metric);
+            Field("metric", Metrics, "a metric") ?? defaults.Metric,
+            Flag("log_x"),
+            Flag("log_y"));
         bool gridVaries = layout.SelectOver is { } over && entries.Select(e => e.Coordinates[over]).Distinct().Skip(1).Any();
         bool needsValidation = layout.Metric == "validation_accuracy" || (gridVaries && layout.SelectBy == "validation_accuracy");
         if (needsValidation && entries.Any(e => e.Config.Data.Validation == 0))

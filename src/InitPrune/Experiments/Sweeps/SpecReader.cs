@@ -11,7 +11,7 @@ internal sealed partial class SpecReader(string file)
 {
     static readonly string[] TopLevel = ["name", "description", "reproduces", .. SpecSchema.Sections, "seeds", "variants", "scales", "report"];
     static readonly string[] LayerKeys = [.. SpecSchema.Sections, "seeds"];
-    static readonly string[] ReportKeys = ["rows", "columns", "heatmap", "select", "metric"];
+    static readonly string[] ReportKeys = ["rows", "columns", "heatmap", "select", "metric", "log_x", "log_y"];
 
     /// <summary>The longest sweep name: <c>name@scale</c> names the sweep's report folder and summary file.</summary>
     public const int MaxNameLength = 64;

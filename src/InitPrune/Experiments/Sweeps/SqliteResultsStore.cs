@@ -185,13 +185,13 @@ public sealed class SqliteResultsStore : IResultsStore
         RequireRun(runId);
         return Run("""
             INSERT OR REPLACE INTO epochs(run_id, epoch, learning_rate, train_loss, test_loss, test_accuracy, seconds, samples_per_second,
-                validation_loss, validation_accuracy, recorded_at)
-            VALUES($id, $epoch, $lr, $trainLoss, $testLoss, $testAccuracy, $seconds, $samplesPerSecond, $validationLoss, $validationAccuracy, $now)
+                validation_loss, validation_accuracy, recorded_at, kept_fraction, lambda)
+            VALUES($id, $epoch, $lr, $trainLoss, $testLoss, $testAccuracy, $seconds, $samplesPerSecond, $validationLoss, $validationAccuracy, $now, $kept, $lambda)
             """,
             ("$id", runId), ("$epoch", metrics.Epoch), ("$lr", metrics.LearningRate), ("$trainLoss", metrics.TrainLoss),
             ("$testLoss", metrics.TestLoss), ("$testAccuracy", metrics.TestAccuracy), ("$seconds", metrics.Seconds),
             ("$samplesPerSecond", metrics.SamplesPerSecond), ("$validationLoss", metrics.ValidationLoss),
-            ("$validationAccuracy", metrics.ValidationAccuracy), ("$now", Now()));
+            ("$validationAccuracy", metrics.ValidationAccuracy), ("$now", Now()), ("$kept", metrics.KeptFraction), ("$lambda", metrics.Lambda));
     });
 
     public void RecordPruning(string runId, PruningRecord record) =>
@@ -223,13 +223,14 @@ public sealed class SqliteResultsStore : IResultsStore
     {
         var list = new List<EpochMetrics>();
         using var command = Command("""
-            SELECT run_id, epoch, learning_rate, train_loss, test_loss, test_accuracy, seconds, samples_per_second, validation_loss, validation_accuracy
+            SELECT run_id, epoch, learning_rate, train_loss, test_loss, test_accuracy, seconds, samples_per_second, validation_loss, validation_accuracy,
+                kept_fraction, lambda
             FROM epochs WHERE run_id = $id ORDER BY epoch
             """, ("$id", runId));
         using var reader = command.ExecuteReader();
         while (reader.Read())
             list.Add(new EpochMetrics(reader.GetInt32(1), Real(reader, 2), Real(reader, 3), Real(reader, 4), Optional(reader, 5),
-                Real(reader, 6), Real(reader, 7), Optional(reader, 8), Optional(reader, 9)));
+                Real(reader, 6), Real(reader, 7), Optional(reader, 8), Optional(reader, 9), Optional(reader, 10), Optional(reader, 11)));
         return list;
     });
 
@@ -260,7 +261,8 @@ public sealed class SqliteResultsStore : IResultsStore
         var runs = sweep is null ? "SELECT id FROM runs" : "SELECT run_id FROM sweep_runs sr " + filter;
         var epochs = new Dictionary<string, List<EpochMetrics>>();
         using (var command = Command($"""
-            SELECT run_id, epoch, learning_rate, train_loss, test_loss, test_accuracy, seconds, samples_per_second, validation_loss, validation_accuracy
+            SELECT run_id, epoch, learning_rate, train_loss, test_loss, test_accuracy, seconds, samples_per_second, validation_loss, validation_accuracy,
+                kept_fraction, lambda
             FROM epochs WHERE run_id IN ({runs}) ORDER BY run_id, epoch
             """, parameter))
         using (var reader = command.ExecuteReader())
@@ -270,7 +272,7 @@ public sealed class SqliteResultsStore : IResultsStore
                 var id = reader.GetString(0);
                 if (!epochs.TryGetValue(id, out var list)) epochs[id] = list = [];
                 list.Add(new EpochMetrics(reader.GetInt32(1), Real(reader, 2), Real(reader, 3), Real(reader, 4), Optional(reader, 5),
-                    Real(reader, 6), Real(reader, 7), Optional(reader, 8), Optional(reader, 9)));
+                    Real(reader, 6), Real(reader, 7), Optional(reader, 8), Optional(reader, 9), Optional(reader, 10), Optional(reader, 11)));
             }
         }
 

@@ -13,8 +13,11 @@ static class SqliteStoreSchema
     /// <summary>"IPrS" in ASCII.</summary>
     public const int ApplicationId = 0x49507253;
 
-    /// <summary>1: the first release; 2: <c>runs.checkpoints_json</c>, the checkpoints a run may resume from.</summary>
-    public const int Version = 2;
+    /// <summary>
+    /// 1: the first release; 2: <c>runs.checkpoints_json</c>, the checkpoints a run may resume from; 3:
+    /// <c>epochs.kept_fraction</c> and <c>epochs.lambda</c>, the figures of edge-popup epochs (stored with epoch numbers ≤ −1).
+    /// </summary>
+    public const int Version = 3;
 
     const string Tables = """
         CREATE TABLE sweeps(
@@ -61,6 +64,8 @@ static class SqliteStoreSchema
             validation_loss REAL,
             validation_accuracy REAL,
             recorded_at TEXT NOT NULL,
+            kept_fraction REAL,
+            lambda REAL,
             PRIMARY KEY(run_id, epoch));
         """;
 
@@ -94,6 +99,8 @@ static class SqliteStoreSchema
     {
         // 1 → 2: runs computed before have no recorded checkpoints (such a checkpoint is refused on resume).
         if (from < 2) Execute(connection, transaction, "ALTER TABLE runs ADD COLUMN checkpoints_json TEXT");
+        // 2 → 3: epochs computed before are training epochs, without kept fraction or λ.
+        if (from < 3) Execute(connection, transaction, "ALTER TABLE epochs ADD COLUMN kept_fraction REAL; ALTER TABLE epochs ADD COLUMN lambda REAL");
         Execute(connection, transaction, $"PRAGMA user_version = {Version}");
     }
 
