@@ -210,7 +210,7 @@ public sealed class EdgePopup : IDisposable
         return value;
     }
 
-    /// <summary>The scores' SGD momentum buffers, one per score in <see cref="Scores"/> order (null before the first step); borrowed.</summary>
+    /// <summary>The scores' SGD momentum buffer (one, for the flat score vector in <see cref="Scores"/> order; null before the first step); borrowed.</summary>
     public IReadOnlyList<Tensor?> Momentum => sgd.State;
 
     /// <summary>Replaces the momentum buffers by copies of <paramref name="momentum"/> (a resumed search; see <see cref="Momentum"/>).</summary>
