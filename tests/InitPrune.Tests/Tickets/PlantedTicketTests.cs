@@ -277,8 +277,13 @@ public sealed class PlantedTicketTests : IDisposable
     }
 
     [Fact]
-    public void Plant_cli_refuses_bad_input_in_one_line_and_exits_6_when_the_ticket_misses_epsilon()
+    public void Plant_cli_documents_its_options_refuses_bad_input_in_one_line_and_exits_6_when_the_ticket_misses_epsilon()
     {
+        var help = CliRunner.Run("plant", "--help");
+        Assert.Equal(0, help.ExitCode);
+        foreach (var o in new[] { "--architecture", "--epsilon", "--delta", "--c", "--sigma-w", "--grid-points", "--samples", "--edge-popup-epochs",
+            "--skip-edge-popup", "--edge-popup-samples", "--edge-popup-lr", "--target", "--seed", "--json", "--out" })
+            Assert.Contains(o, help.Stdout);
         var line = CliRunner.AssertOneLineError(CliRunner.Run("plant", "--architecture", "2,x,1", "--out", root.Sub("a")));
         Assert.Contains("--architecture", line);
         Assert.Contains("--epsilon", CliRunner.AssertOneLineError(CliRunner.Run("plant", "--epsilon", "1.5", "--out", root.Sub("b"))));
