@@ -14,7 +14,7 @@ internal static class PlantCommand
     {
         var s = new Shared();
         var plant = new Declared(Param.Of(typeof(PlantSettings)));
-        var targetFile = new Option<string?>("--target") { Description = "A target MLP as .safetensors or .pt (layers.0.weight, layers.0.bias, ...; ReLU after hidden layers, linear output) instead of the random one of --architecture" };
+        var targetFile = new Option<string?>("--target") { Description = "A target MLP as .safetensors (layers.0.weight, layers.0.bias, ...; ReLU after hidden layers, linear output) instead of the random one of --architecture" };
         var outDir = s.Out("./initprune-out/plant");
         var cmd = new Command("plant", $"Plant a target ReLU network of depth L in a random network of depth 2L by the construction of seed 004 Theorem 5 (a subset sum of random products per target weight and bias), check sup ‖f − λ f_ε‖ ≤ ε on a grid or sample of [-1,1]^n_0, and compare with edge-popup on the same network. Writes mask.safetensors (weights and biases), weights.safetensors, target.safetensors and summary.json. Exit code {ExitCodes.CheckFailed} when the planted ticket misses ε");
         plant.AddTo(cmd);

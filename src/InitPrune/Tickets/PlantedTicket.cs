@@ -214,6 +214,9 @@ public sealed class PlantedTicket : IDisposable
     /// <summary>The largest wide layer <see cref="Plant"/> builds (a larger C or smaller ε is refused in one line).</summary>
     public const long MaxWideWidth = 200_000;
 
+    /// <summary>The largest mother network (weights plus biases) <see cref="Plant"/> builds.</summary>
+    public const long MaxMotherParameters = 5_000_000;
+
     /// <summary>Builds the mother network, draws it from <paramref name="seed"/>, solves every subset sum and returns the planted ticket.</summary>
     public static PlantedTicket Plant(TargetParameters target, PlantConfig config, long seed)
     {
@@ -222,6 +225,8 @@ public sealed class PlantedTicket : IDisposable
         int depth = target.Weights.Count;
         var arch = Architecture(target);
         var widths = TicketWidth.Compute(info, config.Epsilon, config.Delta, config.C, TicketBoundVariant.Appendix);
+        if (widths.MotherParameters > MaxMotherParameters)
+            throw new InitPruneException(string.Create(CultureInfo.InvariantCulture, $"Theorem 5's mother network for the target [{string.Join(",", arch)}] with --epsilon {config.Epsilon} and --c {config.C} has {widths.MotherParameters:N0} parameters, more than {MaxMotherParameters:N0}: use a smaller target, a larger --epsilon or a smaller --c"));
         var hidden = new List<long>();
         for (int l = 1; l <= depth; l++)
         {
@@ -229,7 +234,7 @@ public sealed class PlantedTicket : IDisposable
             if (wide < arch[l - 1] + 1)
                 throw new InitPruneException($"--c {config.C} gives the wide layer {2 * l - 1} only {wide} neurons, fewer than the {arch[l - 1] + 1} pools (one per input and one for the bias) of the construction: raise --c");
             if (wide > MaxWideWidth)
-                throw new InitPruneException($"--c {config.C} and --epsilon {config.Epsilon} ask for {wide:N0} neurons in layer {2 * l - 1}, more than {MaxWideWidth:N0}: lower --c or raise --epsilon");
+                throw new InitPruneException(string.Create(CultureInfo.InvariantCulture, $"--c {config.C} and --epsilon {config.Epsilon} ask for {wide:N0} neurons in layer {2 * l - 1}, more than {MaxWideWidth:N0}: lower --c or raise --epsilon"));
             hidden.Add(wide);
             if (l < depth) hidden.Add(arch[l]);
         }

@@ -227,6 +227,17 @@ public sealed class PlantedTicketTests : IDisposable
     }
 
     [Fact]
+    public void Impossible_constructions_are_refused_in_one_line()
+    {
+        var big = PlantedTicket.RandomTarget([2, 300, 300, 1], 0);
+        Assert.Contains("parameters, more than", Assert.Throws<InitPruneException>(() => PlantedTicket.Plant(big, new PlantConfig(), 0)).Message);
+        var small = PlantedTicket.RandomTarget([2, 3, 1], 0);
+        Assert.Contains("raise --c", Assert.Throws<InitPruneException>(() => PlantedTicket.Plant(small, new PlantConfig(C: 0.01), 0)).Message);
+        Assert.Contains("--delta", Assert.Throws<InitPruneException>(() => PlantedTicket.Plant(small, new PlantConfig(Delta: 1), 0)).Message);
+        Assert.Throws<InitPruneException>(() => PlantedTicket.ParseArchitecture("5"));
+    }
+
+    [Fact]
     public void BestSubset_finds_the_exact_optimum_and_its_subset()
     {
         var rng = new Random(7);
