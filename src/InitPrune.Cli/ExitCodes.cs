@@ -17,6 +17,9 @@ internal static class ExitCodes
     /// <summary>A sweep finished what it could; the runs left are being computed by another live sweep on the same store.</summary>
     public const int HeldByAnotherSweep = 5;
 
+    /// <summary>A numerical check failed: <c>plant</c>'s planted ticket misses its bound ε (the artefacts are written).</summary>
+    public const int CheckFailed = 6;
+
     /// <summary>An unexpected internal error (a bug): one line, and the stack trace with INITPRUNE_DEBUG=1.</summary>
     public const int Internal = 70;
 

@@ -29,6 +29,38 @@ public static class SubsetSum
         return best;
     }
 
+    /// <summary>
+    /// The subset behind <see cref="BestError"/>: the indices S (ascending, possibly empty) minimizing |target − Σ_{i∈S} items_i|
+    /// and that error, by meet in the middle (ties go to the smaller bit masks, so the answer is deterministic).
+    /// </summary>
+    public static (double Error, int[] Subset) BestSubset(IReadOnlyList<double> items, double target)
+    {
+        if (items.Count > MaxItems)
+            throw new InitPruneException($"{items.Count} items are too many for exact subset sums; use at most {MaxItems}");
+        int half = items.Count / 2;
+        var left = Sums(items.Take(half).ToArray());
+        var right = Sums(items.Skip(half).ToArray());
+        var order = Enumerable.Range(0, right.Length).ToArray();
+        var sorted = (double[])right.Clone();
+        Array.Sort(sorted, order);
+        var (best, bestLeft, bestRight) = (double.PositiveInfinity, 0, 0);
+        for (int m = 0; m < left.Length; m++)
+        {
+            double need = target - left[m];
+            int i = Array.BinarySearch(sorted, need);
+            if (i < 0) i = ~i;
+            foreach (int j in (ReadOnlySpan<int>)[i - 1, i])
+            {
+                if (j < 0 || j >= sorted.Length) continue;
+                double error = Math.Abs(need - sorted[j]);
+                if (error < best) (best, bestLeft, bestRight) = (error, m, order[j]);
+            }
+        }
+        var subset = Enumerable.Range(0, half).Where(b => (bestLeft >> b & 1) == 1)
+            .Concat(Enumerable.Range(0, items.Count - half).Where(b => (bestRight >> b & 1) == 1).Select(b => half + b));
+        return (best, [.. subset]);
+    }
+
     /// <summary>All 2^n subset sums, in the order of the bit masks.</summary>
     public static double[] Sums(double[] items)
     {
