@@ -75,9 +75,13 @@ public static class WeightStats
         return Math.Clamp(2 * s, 0, 1);
     }
 
-    /// <summary>D'Agostino &amp; Stephens (1986, Table 4.9): p-value of the corrected A*² for normality with estimated mean and variance.</summary>
+    /// <summary>
+    /// D'Agostino &amp; Stephens (1986, Table 4.9): p-value of the corrected A*² for normality with estimated mean and variance. The top
+    /// piece's quadratic turns up at A*² = 5.709/(2·0.0186) ≈ 153 (where it is e^{−436}); beyond, the p-value is 0.
+    /// </summary>
     public static double AndersonDarlingP(double a) => Math.Clamp(a switch
     {
+        >= 153 => 0,
         >= 0.6 => Math.Exp(1.2937 - 5.709 * a + 0.0186 * a * a),
         >= 0.34 => Math.Exp(0.9177 - 4.279 * a - 1.38 * a * a),
         >= 0.2 => 1 - Math.Exp(-8.318 + 42.796 * a - 59.938 * a * a),

@@ -29,6 +29,8 @@ public class WeightStatsTests
         Assert.Equal(-1.2, u.ExcessKurtosis, 0.05);
         Assert.True(u.AdPValue < 1e-6, $"AD p {u.AdPValue}");
         Assert.True(u.KsPValue < 0.01, $"KS p {u.KsPValue}");
+        var big = WeightStats.Of([.. Enumerable.Range(0, 65536).Select(_ => rng.NextDouble() - 0.5)], 256, 256);
+        Assert.True(big.AdStatistic > 153 && big.AdPValue == 0, $"A² {big.AdStatistic}, p {big.AdPValue}");
     }
 
     [Fact]
@@ -38,6 +40,10 @@ public class WeightStatsTests
         Assert.Equal(0.01, WeightStats.KolmogorovP(1.6276), 5e-4);
         Assert.Equal(0.05, WeightStats.AndersonDarlingP(0.752), 3e-3); // Stephens' case 3, 5% point
         Assert.Equal(0.01, WeightStats.AndersonDarlingP(1.035), 1e-3);
+        // Decreasing all the way: a huge statistic (a 256×256 uniform layer gives A² in the hundreds) is no evidence for normality.
+        double[] grid = [.. Enumerable.Range(0, 4000).Select(i => i * 0.25)];
+        Assert.All(grid.Zip(grid.Skip(1)), p => Assert.True(WeightStats.AndersonDarlingP(p.Second) <= WeightStats.AndersonDarlingP(p.First)));
+        Assert.Equal(0, WeightStats.AndersonDarlingP(500));
         Assert.Equal((25L * 9, 10L * 9), WeightStats.Fans([10, 25, 3, 3]));
     }
 
