@@ -14,9 +14,9 @@ internal static class GapCommands
     static (int[] D, double[] A, int[] L, int Draws, double Eps) Defaults(int theorem, bool full) => (theorem, full) switch
     {
         (3, false) => ([4, 8, 16], [0.3, 0.5], [3, 4], 6, 0.05),
-        (3, true) => ([4, 8, 16, 32], [0.3, 0.5], [3, 4, 5], 50, 0.05),
+        (3, true) => ([4, 8, 16, 32], [0.3, 0.5], [3, 4, 5], 20, 0.05),
         (_, false) => ([16, 32, 64, 128], [0.3, 0.6], [3, 4], 12, theorem == 1 ? 0.3 : 0.5),
-        (_, true) => ([16, 32, 64, 128, 256, 512], [0.1, 0.3, 0.6, 0.9], [3, 4, 5], 50, theorem == 1 ? 0.3 : 0.5),
+        (_, true) => ([16, 32, 64, 128, 256], [0.3, 0.6, 0.9], [3, 4, 5], 25, theorem == 1 ? 0.3 : 0.5),
     };
 
     static T ParseEnum<T>(string text, string option) where T : struct, Enum =>
@@ -28,10 +28,10 @@ internal static class GapCommands
         var s = new Shared();
         var scale = ProbabilisticCommands.Scale();
         var theorem = new Option<int>("--theorem") { Description = "1: magnitude pruning of an FCN with uniform weights; 2: random pruning (with replacement) of an FCN, any --law; 3: random kernel pruning of a circular CNN", DefaultValueFactory = _ => 1 };
-        var widths = new Option<string?>("--widths") { Description = "Hidden widths d (Thm 1, 2) or channels d (Thm 3) to sweep (default smoke 16,32,64,128 / 4,8,16; full adds 256,512 / 32)" };
-        var alphas = new Option<string?>("--alphas") { Description = "α values: ⌊D_k^(1−α)⌋ weights or ⌊d^(2−α)⌋ kernels pruned per inner layer (default smoke 0.3,0.6 / 0.3,0.5)" };
+        var widths = new Option<string?>("--widths") { Description = "Hidden widths d (Thm 1, 2) or channels d (Thm 3) to sweep (default smoke 16,32,64,128 / 4,8,16; full adds 256 / 32)" };
+        var alphas = new Option<string?>("--alphas") { Description = "α values: ⌊D_k^(1−α)⌋ weights or ⌊d^(2−α)⌋ kernels pruned per inner layer (default smoke 0.3,0.6 / 0.3,0.5; full 0.3,0.6,0.9 / 0.3,0.5)" };
         var depths = new Option<string?>("--depths") { Description = "Depths l ≥ 3 (default smoke 3,4; full 3,4,5)" };
-        var draws = new Option<int?>("--draws") { Description = "Target and mask draws per setting (default smoke 12 / 6; full 50)" };
+        var draws = new Option<int?>("--draws") { Description = "Target and mask draws per setting (default smoke 12 / 6; full 25 / 20)" };
         var epsilon = new Option<double?>("--epsilon") { Description = "ε of P(sup ‖f − F‖ ≤ ε) (default 0.3 for Thm 1, 0.5 for Thm 2, 0.05 for Thm 3)" };
         var law = new Option<string?>("--law") { Description = "Law of the target's entries at scale K·s, s = 1/√max(d_k, d_{k−1}) (CNN: 1/(p√d)): uniform U[−Ks, Ks], normal N(0, K²s²) or rademacher ±Ks (default uniform for Thm 1, normal otherwise)" };
         var k = new Option<double>("--k") { Description = "Scale K of the weights", DefaultValueFactory = _ => 1.0 };
