@@ -10,9 +10,9 @@ internal static class ProbabilisticCommands
 {
     public static IEnumerable<Command> Create() => [QkBounds(), Table2(), Table3(), ConvNorm()];
 
-    static Option<string> Scale() => new("--scale") { Description = "smoke (small sizes and trials, seconds) or full (the paper's sizes and trials, minutes)", DefaultValueFactory = _ => "smoke" };
+    internal static Option<string> Scale() => new("--scale") { Description = "smoke (small sizes and trials, seconds) or full (the paper's sizes and trials, minutes)", DefaultValueFactory = _ => "smoke" };
 
-    static bool IsFull(string scale) => scale.ToLowerInvariant() switch
+    internal static bool IsFull(string scale) => scale.ToLowerInvariant() switch
     {
         "smoke" => false,
         "full" => true,
