@@ -36,6 +36,13 @@ internal static class BoundInputs
 
     public static double Product(IEnumerable<double> values) => values.Aggregate(1.0, (a, b) => a * b);
 
+    /// <summary>
+    /// A success probability p0 = Π factors, each factor a lower bound (1 − failure terms) of its own event. When a
+    /// factor is ≤ 0 the guarantee is vacuous: the smallest factor (≤ 0) is returned, never the product of two
+    /// negatives (which would read as a probability, even above 1).
+    /// </summary>
+    public static double Guarantee(params double[] factors) => factors.Any(f => f <= 0) ? factors.Min() : Product(factors);
+
     /// <summary>Largest α of the sufficient condition for Lemma 6's premise ⌊D^{1−α}⌋ ≥ n log n: α ≤ 1 − (log(n+1) + log log n)/log D (seed 003 Thm 3's sign; n ≥ 3).</summary>
     public static double AlphaMax(double n, double logD) => 1 - (Math.Log(n + 1) + Math.Log(Math.Log(n))) / logD;
 

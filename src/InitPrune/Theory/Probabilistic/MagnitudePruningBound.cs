@@ -45,7 +45,7 @@ public static class MagnitudePruningBound
         double gap = twoPow * Math.Pow(d, -a) * lProd * Math.Pow(c0, l - 1);
         // Seed 003 App. B.2: p0 = (1 − 2e^{−4δ0 d})(1 − (l−2) c2 d^{−α} − (l+1)(l−2) e^{−4δ0 d}).
         double e = Math.Exp(-4 * x.Delta0 * d);
-        double p0 = (1 - 2 * e) * (1 - (l - 2) * c2 * Math.Pow(d, -a) - (l + 1) * (l - 2) * e);
+        double p0 = BoundInputs.Guarantee(1 - 2 * e, 1 - (l - 2) * c2 * Math.Pow(d, -a) - (l + 1) * (l - 2) * e);
         var pruned = Enumerable.Range(2, l - 2).Select(k => (long)Math.Floor(Math.Pow((double)x.Widths[k] * x.Widths[k - 1], 1 - a))).ToArray();
         return new(l, d, d >= Math.Max(x.Widths[0], x.Widths[l]), c0, c2, c1, cc2, cc3, cc4, cc5,
             required, log10Required, Math.Log10(d) >= log10Required, gap, Math.Pow(d, -a) <= c0, p0, pruned);

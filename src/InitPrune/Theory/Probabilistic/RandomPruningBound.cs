@@ -60,7 +60,7 @@ public static class RandomPruningBound
         double gap = twoPow * t * lProd * nProd;
         // Seed 003 App. B.1: p0 = (1 − d^{−1/3})^{2(l−2)} (1 − δ_l) [1 − (l−2) c2 d^{−α/4} − Σ_{i<l} (l−i) δ_i].
         double mask = Math.Pow(1 - Math.Pow(d, -1.0 / 3), 2 * (l - 2));
-        double p0 = mask * (1 - dk[l - 1]) * (1 - (l - 2) * c2 * t - Enumerable.Range(1, l - 1).Sum(i => (l - i) * dk[i - 1]));
+        double p0 = BoundInputs.Guarantee(mask, 1 - dk[l - 1], 1 - (l - 2) * c2 * t - Enumerable.Range(1, l - 1).Sum(i => (l - i) * dk[i - 1]));
         bool admissible = layers.All(c => c.RowsHold && c.ColumnsHold);
         return new(l, d, d >= Math.Max(x.Widths[0], x.Widths[l]), admissible, layers, delta0, delta0 > 0, c2, cc1, cc2, cc3, cc4,
             Math.Pow(10, log10Required), log10Required, Math.Log10(d) >= log10Required, gap, t <= nMinInner, mask, p0);

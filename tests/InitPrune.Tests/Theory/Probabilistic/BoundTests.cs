@@ -140,4 +140,15 @@ public class BoundTests
         Assert.Equal(Math.Pow(1 - Math.Pow(64, -1.0 / 3), 2) * pBar, r.SuccessProbability, 12);
         Assert.Throws<InitPruneException>(() => ConvPruningBound.Evaluate(Thm3(64) with { Beta2 = 0.2 }));
     }
+
+    [Fact]
+    public void A_guarantee_with_a_negative_factor_is_vacuous_not_a_product_of_negatives()
+    {
+        Assert.Equal(-0.5, BoundInputs.Guarantee(-0.5, -0.2), 15);
+        Assert.Equal(-0.2, BoundInputs.Guarantee(0.9, -0.2), 15);
+        Assert.Equal(0.9 * 0.8, BoundInputs.Guarantee(0.9, 0.8), 15);
+        // Theorem 1 at d = 16, α = 0.3, l = 3 (the gap study's smallest case): both factors of p0 are negative there.
+        var r = MagnitudePruningBound.Evaluate(Thm1(16) with { Alpha = 0.3 });
+        Assert.True(r.SuccessProbability <= 0, $"p0 = {r.SuccessProbability} at d = 16 reads as a probability");
+    }
 }
