@@ -43,6 +43,7 @@ public sealed class EdgePopup : IDisposable
     readonly List<IReadOnlyList<string>> groups;
     readonly List<IReadOnlyList<(int Offset, int Length)>> segmentGroups;
     readonly long[] lengths;
+    readonly Dictionary<string, int> index;
     readonly List<(Parameter Parameter, bool RequiresGrad)> frozen = [];
     readonly Sgd sgd;
     bool masksCurrent;
@@ -82,6 +83,7 @@ public sealed class EdgePopup : IDisposable
             flat = new Parameter(joined.clone(), requires_grad: true);
         flat.DetachFromDisposeScope();
         lengths = [.. tensors.Select(t => t.Count)];
+        index = tensors.Select((t, i) => (t.Name, i)).ToDictionary(e => e.Name, e => e.i, StringComparer.Ordinal);
         masks = zeros(total, dtype: value.dtype, device: value.device).DetachFromDisposeScope();
         using (no_grad())
             foreach (var t in tensors)
@@ -150,7 +152,7 @@ public sealed class EdgePopup : IDisposable
     Tensor Masked(PrunableTensor t)
     {
         UpdateMasks();
-        if (straightThrough is { } m && is_grad_enabled()) return t.Value.mul(m[tensors.IndexOf(t)].view(t.Value.shape));
+        if (straightThrough is { } m && is_grad_enabled()) return t.Value.mul(m[index[t.Name]].view(t.Value.shape));
         if (!is_grad_enabled()) return t.Value.mul(View(masks, t));
         var a = View(flat, t).abs();
         return t.Value.mul(View(masks, t).add(a.add(a.detach(), Scalars.MinusOne), Scalars.One));

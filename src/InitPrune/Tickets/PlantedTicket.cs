@@ -363,14 +363,9 @@ public sealed class PlantedTicket : IDisposable
         var biases = new List<double[]>();
         foreach (var (_, layer) in Network.Layers(model))
         {
-            using var w = layer.weight.detach().cpu().to(ScalarType.Float64);
-            var (rows, cols) = ((int)w.shape[0], (int)w.shape[1]);
-            var values = w.data<double>().ToArray();
-            var matrix = new double[rows, cols];
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++) matrix[i, j] = values[i * cols + j];
+            var matrix = TargetParameters.Matrix(layer.weight);
             weights.Add(matrix);
-            if (layer.bias is null) biases.Add(new double[rows]);
+            if (layer.bias is null) biases.Add(new double[matrix.GetLength(0)]);
             else
             {
                 using var bias = layer.bias.detach().cpu().to(ScalarType.Float64);

@@ -21,17 +21,25 @@ public sealed record TargetParameters(IReadOnlyList<double[,]> Weights, IReadOnl
         var biases = new List<double[]>();
         foreach (var name in names)
         {
-            using var w = tensors[name].detach().cpu().to(float64);
-            var (rows, cols) = ((int)w.shape[0], (int)w.shape[1]);
-            var values = w.data<double>().ToArray();
-            var matrix = new double[rows, cols];
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++) matrix[i, j] = values[i * cols + j];
+            var matrix = Matrix(tensors[name]);
+            int rows = matrix.GetLength(0);
             weights.Add(matrix);
             var biasName = name[..^"weight".Length] + "bias";
             biases.Add(tensors.TryGetValue(biasName, out var b) ? [.. b.detach().cpu().to(float64).data<double>()] : new double[rows]);
         }
         return new TargetParameters(weights, biases);
+    }
+
+    /// <summary>A 2-D tensor as a float64 array [rows, cols].</summary>
+    public static double[,] Matrix(Tensor t)
+    {
+        using var w = t.detach().cpu().to(float64);
+        var (rows, cols) = ((int)w.shape[0], (int)w.shape[1]);
+        var values = w.data<double>().ToArray();
+        var matrix = new double[rows, cols];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) matrix[i, j] = values[i * cols + j];
+        return matrix;
     }
 
     /// <summary>The number before ".weight" (layers.4.weight → 4), so layers sort numerically.</summary>
