@@ -126,7 +126,7 @@ internal static class SweepCommand
     {
         var o = e.Outcome;
         return $"{o.RunId} {e.Description}: " + (o.Done
-            ? (o.TestAccuracy is { } a ? string.Create(CultureInfo.InvariantCulture, $"test accuracy {100 * a:0.00}%") : "done") + (o.Resumed ? $" (resumed at epoch {o.FromEpoch})" : "")
+            ? (o.TestAccuracy is { } a ? string.Create(CultureInfo.InvariantCulture, $"test accuracy {100 * a:0.00}%") : "done") + (o.Resumed ? $" (resumed at {o.ResumedAt})" : "")
             : $"failed: {o.Error}");
     }
 

@@ -18,6 +18,7 @@ public sealed class CliTests : IDisposable
     [InlineData("train", "--mask", "--epochs", "--lr", "--momentum", "--nesterov", "--weight-decay", "--schedule", "--milestones", "--tensorboard", "--json")]
     [InlineData("quickstart", "--data-dir", "--epochs", "--out", "--json", "--device")]
     [InlineData("bench", "--batches", "--repetitions", "--json", "--out")]
+    [InlineData("plant", "--architecture", "--epsilon", "--delta", "--c", "--sigma-w", "--target", "--skip-edge-popup", "--edge-popup-epochs", "--seed", "--json", "--out")]
     [InlineData("ticket", "--sparsity", "--epochs", "--anneal-epochs", "--scaled", "--scope", "--bias-ranking", "--batch-size", "--lr", "--momentum", "--weight-decay", "--model", "--dataset", "--init", "--seed", "--json", "--out")]
     public void HelpDocumentsEveryOption(string command, params string[] options)
     {

@@ -98,6 +98,7 @@ public class TicketSweepTests
             var resumed = new RunExecutor(store, folders, data).Execute(again, WorkerInfo.Current);
             Assert.True(resumed.Done, resumed.Error);
             Assert.True(resumed.Resumed);
+            Assert.Equal($"edge-popup epoch {k + 1}", resumed.ResumedAt);
         }
         else
         {

@@ -56,7 +56,11 @@ public sealed record SweepFolders(string Root, string? TensorBoard = null)
 }
 
 /// <summary>How a claimed run ended.</summary>
-public sealed record RunOutcome(string RunId, bool Done, string? Error, double? TestAccuracy, bool Resumed, int FromEpoch);
+public sealed record RunOutcome(string RunId, bool Done, string? Error, double? TestAccuracy, bool Resumed, int FromEpoch, int? FromSearchEpoch = null)
+{
+    /// <summary>Where a resumed run went on: "edge-popup epoch k" inside the ticket search, else "epoch k" of training.</summary>
+    public string ResumedAt => FromSearchEpoch is { } k ? $"edge-popup epoch {k}" : $"epoch {FromEpoch}";
+}
 
 /// <summary>
 /// Computes one claimed run: initialize, prune (recording what pruning did), train with a checkpoint after every
@@ -103,11 +107,13 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
             DiscardRejected(checkpoint);
             TrainState? resume = File.Exists(checkpoint) ? saved.Resume(model) : null;
             bool resumed = resume is not null;
+            int? fromSearchEpoch = null;
             if (resume is { Epoch: < 0 })
             {
                 // Stopped while edge-popup searched the ticket: resume the search after its last saved epoch.
                 using var ticket = Checkpoint.LoadTicket(checkpoint, id)
                     ?? throw new InitPruneException($"the checkpoint of run {id} has epoch {resume.Epoch} but no edge-popup state: it is damaged; rerun the run from scratch with sweep --retry-failed");
+                fromSearchEpoch = ticket.Epoch + 1;
                 FindTicket(id, c, run, model, saved, ticket);
                 saved.Save(model, new TrainState(0, 0, []));
                 resume = null;
@@ -132,7 +138,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
             store.Complete(id, new RunResult(testAccuracy, testLoss, validationAccuracy, epochs.Count(e => e.Epoch > 0), epochs.Sum(e => e.Seconds),
                 clock.Elapsed.TotalSeconds, EnvironmentProbe.Current()));
             File.Delete(checkpoint);
-            return new RunOutcome(id, true, null, testAccuracy, resumed, fromEpoch);
+            return new RunOutcome(id, true, null, testAccuracy, resumed, fromEpoch, fromSearchEpoch);
         }
         catch (InitPruneException e)
         {
