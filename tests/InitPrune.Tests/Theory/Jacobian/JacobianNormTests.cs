@@ -1,4 +1,5 @@
 using InitPrune.Engine;
+using InitPrune.Init;
 using InitPrune.Models;
 using InitPrune.Theory.Jacobian;
 using TorchSharp;
@@ -129,6 +130,40 @@ public class JacobianNormTests
         Assert.All(model.named_parameters(), p => Assert.True(p.parameter.allclose(before[p.name], 0, 0) && p.parameter.grad is null));
         Assert.All(model.named_buffers(), b => Assert.True(b.buffer.allclose(buffers[b.name], 0, 0)));
         Assert.Equal(summary.PerInput.Average(e => e.Norm), summary.Mean, 12);
+    }
+
+    [Theory]
+    [InlineData("mlp", JacobianSpan.Hidden)]
+    [InlineData("resnet8", JacobianSpan.Hidden)]
+    [InlineData("vgg11-bn", JacobianSpan.Full)]
+    public void AnEstimateLeavesNoNativeTensorBehind(string name, JacobianSpan span)
+    {
+        using var model = JacobianNets.Build(name, pruned: true);
+        using var x = JacobianNets.Input(name);
+        using var batch = stack([x, x.mul(2)]);
+        var options = new JacobianOptions(span, 1e-8);
+        JacobianNorm.Estimate(model, x, options);
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        JacobianNorm.Estimate(model, x, options);
+        JacobianNorm.Average(model, batch, options);
+        JacobianNorm.Explicit(model, x, span).Dispose();
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
+    public void AStableResNetWithOptionAShortcutsHasItsHiddenSpan()
+    {
+        using var model = ModelRegistry.Create(new ModelSpec("resnet8", WidthMultiplier: 0.25, Stable: true, Shortcut: ShortcutKind.A), [2, 8, 8], 3);
+        Initializers.Apply(model, new InitSpec("normal"), 4);
+        model.to(float64);
+        model.eval();
+        using var scope = NewDisposeScope();
+        var x = JacobianNets.Input("resnet8");
+        var parts = JacobianSpans.Require(model);
+        Assert.True(parts.Head(parts.Body(parts.Stem(x.unsqueeze(0)))).allclose(model.forward(x.unsqueeze(0)), rtol: 1e-12, atol: 1e-12));
+        Assert.Equal(3, parts.Depth);
+        double exact = linalg.svdvals(JacobianNorm.Explicit(model, x, JacobianSpan.Hidden))[0].ToDouble();
+        Assert.Equal(exact, JacobianNorm.Estimate(model, x, Tight).Norm, exact * 1e-6);
     }
 
     [Fact]
