@@ -58,8 +58,8 @@ internal sealed class JacobianCommand
         var jacobian = new JacobianOptions(kind, r.GetValue(tolerance), r.GetValue(maxIterations), r.GetValue(s.Seed));
         if (settings.Method == "none")
         {
-            if (given.Count > 0 || prune.Given(r, "sparsity"))
-                throw new InitPruneException($"{(given.Count > 0 ? PrunerRegistry.AllOptions.First(p => given.ContainsKey(p.Key)).Flag : "--sparsity")} needs --method: without it the dense network is measured");
+            var stray = PrunerRegistry.AllOptions.FirstOrDefault(p => given.ContainsKey(p.Key)) ?? prune.Params.FirstOrDefault(p => p.Key != "method" && prune.Given(r, p.Key));
+            if (stray is not null) throw new InitPruneException($"{stray.Flag} needs --method: without it the dense network is measured");
             return new JacobianJobOptions(s.DatasetName(r), s.ModelSpec(r), init, null, jacobian, r.GetValue(inputs), r.GetValue(s.Seed),
                 DataDir: r.GetValue(s.DataDir), InitFrom: r.GetValue(s.InitFrom));
         }

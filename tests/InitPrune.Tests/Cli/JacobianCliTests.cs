@@ -52,6 +52,7 @@ public sealed class JacobianCliTests : IDisposable
     [InlineData("--span 'middle' is unknown", "--span", "middle")]
     [InlineData("needs --sparsity", "--method", "magnitude")]
     [InlineData("--sparsity needs --method", "--sparsity", "0.5")]
+    [InlineData("--rescale needs --method", "--rescale", "random")]
     [InlineData("trains: prune with", "--method", "imp", "--sparsity", "0.5")]
     [InlineData("--inputs 0 is impossible", "--inputs", "0")]
     [InlineData("tolerance 0 is impossible", "--tolerance", "0")]

@@ -102,6 +102,7 @@ public class JacobianNormTests
     {
         // A linear MLP of depth 2 has J_1 = W_1; singular values 1 and 0.9999 need ~10⁵ steps at tolerance 1e-10.
         using var model = ModelRegistry.Create(new ModelSpec("mlp", Widths: [4, 4], Activation: "linear"), 4, 2);
+        Initializers.Apply(model, new InitSpec("normal"), 0);
         model.to(float64);
         var w1 = Network.StateDict(model)["layers.2.weight"];
         using (no_grad()) w1.copy_(diag(tensor(new[] { 1.0, 0.9999, 0.5, 0.1 })));
@@ -170,6 +171,8 @@ public class JacobianNormTests
     public void AModelWithoutAHiddenSpanIsAOneLineError()
     {
         using var model = ModelRegistry.Create(new ModelSpec("mlp", Depth: 1, Width: 4), 3, 2);
+        Initializers.Apply(model, new InitSpec("normal"), 0);
+        model.to(float64);
         var error = Assert.Throws<InitPruneException>(() => JacobianNorm.Estimate(model, ones(3), new JacobianOptions()));
         Assert.Contains("--span full", error.Message);
         Assert.True(JacobianNorm.Estimate(model, ones(3), new JacobianOptions(JacobianSpan.Full, 1e-5)).Converged);
