@@ -19,6 +19,7 @@ var root = new Command("initprune", "InitPrune: prune neural networks at initial
     ConvertCommand.Create(),
     TicketCommand.Create(),
     PlantCommand.Create(),
+    JacobianCommand.Create(),
 };
 var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
 if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)

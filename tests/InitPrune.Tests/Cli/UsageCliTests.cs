@@ -15,6 +15,7 @@ public sealed class UsageCliTests
     [InlineData("report")]
     [InlineData("export")]
     [InlineData("ticket")]
+    [InlineData("jacobian")]
     [InlineData("theory")]
     [InlineData("theory tn")]
     [InlineData("theory eoc")]
