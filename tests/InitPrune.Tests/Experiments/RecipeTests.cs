@@ -41,8 +41,8 @@ public class RecipeTests
         ["seed002-fig13-random-pruning"] = (2 * 5 * 5 * 3, 2 * 2 * 2),
         // 3 σw² × 9 depths × 3 seeds; smoke 3 × 2 depths × 1 seed.
         ["seed002-fig1-jacobian-depth"] = (3 * 9 * 3, 3 * 2),
-        // 3 depths × 4 learning rates × 3 seeds; smoke 2 × 2 × 1.
-        ["seed002-fig2-jacobian-training"] = (3 * 4 * 3, 2 * 2),
+        // 3 depths × 4 learning rates × 2 seeds; smoke 2 × 2 × 1.
+        ["seed002-fig2-jacobian-training"] = (3 * 4 * 2, 2 * 2),
         // 2 methods × 2 inits × 2 biases × 5 kept fractions × 5 seeds; smoke 2 × 2 × 2 × 2 fractions × 1 seed.
         ["seed004-fig1-shifted-relu"] = (2 * 2 * 2 * 5 * 5, 2 * 2 * 2 * 2),
         // (2 + 3 kept fractions in two variants) × 2 methods × 2 inits × 2 biases × 5 seeds; smoke 1 seed.
