@@ -21,7 +21,10 @@ public sealed record TrainOptions(
     string? FixedMultiplierPath = null,
     SaveFormat SaveFormat = SaveFormat.Safetensors);
 
-/// <summary>What <c>initprune train</c> reports (metrics.json, rewritten after every epoch).</summary>
+/// <summary>
+/// What <c>initprune train</c> reports (metrics.json, rewritten after every epoch); <paramref name="Jacobian"/> holds the
+/// recorded ‖J‖ series with <c>--jacobian-every</c> (null, left out of the file, without it).
+/// </summary>
 public sealed record TrainSummary(
     string Dataset,
     string DataSource,
@@ -30,7 +33,8 @@ public sealed record TrainSummary(
     bool Completed,
     IReadOnlyList<EpochMetrics> Epochs,
     double? FinalTestAccuracy,
-    double FinalTestLoss);
+    double FinalTestLoss,
+    IReadOnlyList<JacobianPoint>? Jacobian = null);
 
 /// <summary>
 /// Build, initialize, optionally apply a mask, train, and write metrics and final weights. The outputs stay consistent:
@@ -75,12 +79,14 @@ public static class TrainJob
         };
         configure?.Invoke(trainer);
         var epochs = new List<EpochMetrics>();
+        List<JacobianPoint>? jacobian = o.Train.JacobianEvery > 0 ? [] : null;
+        trainer.JacobianMeasured += p => jacobian!.Add(p);
         var metricsPath = Path.Combine(outDir, MetricsFile);
         var finalPath = Path.Combine(outDir, FinalStem + CheckpointFormat.Extension(o.SaveFormat));
         void WriteMetrics(bool completed)
         {
             writing?.Invoke(metricsPath);
-            Artifacts.WriteJson(metricsPath, Summary(o, data, sparsity, epochs, completed));
+            Artifacts.WriteJson(metricsPath, Summary(o, data, sparsity, epochs, completed, jacobian));
         }
 
         WriteMetrics(completed: false);
@@ -102,7 +108,7 @@ public static class TrainJob
             File.Delete(finalPath);
             throw;
         }
-        return Summary(o, data, sparsity, epochs, completed: true);
+        return Summary(o, data, sparsity, epochs, completed: true, jacobian);
     }
 
     /// <summary>Trains as if the factors ρ in the file (rescale.safetensors from prune) were fixed multipliers of the (already folded) weights.</summary>
@@ -118,6 +124,7 @@ public static class TrainJob
         }
     }
 
-    static TrainSummary Summary(TrainOptions o, DatasetSplit data, double sparsity, List<EpochMetrics> epochs, bool completed) =>
-        new(o.Dataset, data.Source, o.Seed, sparsity, completed, [.. epochs], epochs.LastOrDefault()?.TestAccuracy, epochs.LastOrDefault()?.TestLoss ?? double.NaN);
+    static TrainSummary Summary(TrainOptions o, DatasetSplit data, double sparsity, List<EpochMetrics> epochs, bool completed, List<JacobianPoint>? jacobian) =>
+        new(o.Dataset, data.Source, o.Seed, sparsity, completed, [.. epochs], epochs.LastOrDefault()?.TestAccuracy, epochs.LastOrDefault()?.TestLoss ?? double.NaN,
+            jacobian is null ? null : [.. jacobian]);
 }

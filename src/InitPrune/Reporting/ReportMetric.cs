@@ -3,20 +3,26 @@ using InitPrune.Experiments.Sweeps;
 
 namespace InitPrune.Reporting;
 
-/// <summary>A figure read from a finished run: <c>test_accuracy</c>, <c>validation_accuracy</c> (in percent) or <c>test_loss</c>.</summary>
+/// <summary>
+/// A figure read from a finished run: <c>test_accuracy</c>, <c>validation_accuracy</c> (in percent), <c>test_loss</c>, or
+/// <c>jacobian_norm</c>, ‖J‖ recorded at step 0 (the network as initialized and pruned; runs with train.jacobian_every &gt; 0).
+/// </summary>
 internal sealed record ReportMetric(string Name, string Title, bool IsPercent)
 {
-    public static readonly string[] Known = ["test_accuracy", "validation_accuracy", "test_loss"];
+    public const string JacobianNorm = "jacobian_norm";
+
+    public static readonly string[] Known = ["test_accuracy", "validation_accuracy", "test_loss", JacobianNorm];
 
     public static ReportMetric Parse(string name) => name switch
     {
         "test_accuracy" => new(name, "Test accuracy (%)", true),
         "validation_accuracy" => new(name, "Validation accuracy (%)", true),
         "test_loss" => new(name, "Test loss", false),
+        JacobianNorm => new(name, "Jacobian norm at init", false),
         _ => throw new InitPruneException($"the report metric '{name}' is unknown: use one of {string.Join(", ", Known)}"),
     };
 
-    public string NumberFormat => IsPercent ? "F2" : "F4";
+    public string NumberFormat => IsPercent ? "F2" : Name == JacobianNorm ? "G4" : "F4";
 
     /// <summary>The run's figure, or null when the run has none (e.g. no validation split).</summary>
     public double? Of(StoredRun run)
@@ -24,6 +30,7 @@ internal sealed record ReportMetric(string Name, string Title, bool IsPercent)
         if (run.Result is not { } r) return null;
         double? raw = Name switch
         {
+            JacobianNorm => run.JacobianSeries.FirstOrDefault(p => p.Step == 0)?.Norm,
             "test_accuracy" => r.TestAccuracy,
             "validation_accuracy" => r.ValidationAccuracy ?? run.Epochs.MaxBy(e => e.Epoch)?.ValidationAccuracy,
             _ => r.TestLoss,

@@ -35,6 +35,7 @@ internal static class ReportPlots
         var empty = new List<string>();
         images.AddRange(MetricLines(a, outDir, empty));
         images.AddRange(Heatmaps(a, outDir, empty));
+        images.AddRange(JacobianSteps(a, outDir));
         var (layerImages, names) = LayersKept(a, outDir);
         images.AddRange(layerImages);
         images.AddRange(NeuronsKept(a, outDir));
@@ -79,6 +80,14 @@ internal static class ReportPlots
                 line.LegendText = g.Rows[i];
                 line.LineWidth = 2;
                 line.MarkerSize = 7;
+                if (JacobianTheory(a, g, g.Rows[i], points, columnValues) is { } theory)
+                {
+                    var curve = plot.Add.Scatter(xs, [.. theory.Select(v => logY ? v / Math.Log(10) : Math.Exp(v))], color);
+                    curve.LegendText = $"theory: {g.Rows[i]}";
+                    curve.LinePattern = LinePattern.Dashed;
+                    curve.LineWidth = 1.5f;
+                    curve.MarkerSize = 0;
+                }
             }
             if (logX)
             {
@@ -99,6 +108,78 @@ internal static class ReportPlots
             plot.YLabel(a.Metric.Title + (layout.SelectOver is { } over ? $", best {Short(over)}" : "") + (logY ? " (log scale)" : ""));
             plot.ShowLegend(Edge.Right);
             yield return Save(plot, outDir, $"{Slug(metric)}_vs_{Slug(Short(layout.Columns))}{Suffix(g.Fixed)}", title, Width, Height);
+        }
+    }
+
+    /// <summary>
+    /// Seed 002 Theorem 1 over a <c>jacobian_norm</c> vs <c>model.depth</c> line: ln‖J‖ at the row's plotted depths, its
+    /// constant fitted to the row's runs (<see cref="JacobianReport.Intercept"/>); null where the theorem does not apply.
+    /// </summary>
+    static double[]? JacobianTheory(SweepAnalysis a, ReportGroup g, string row, int[] points, double[] columnValues)
+    {
+        if (a.Metric.Name != ReportMetric.JacobianNorm || a.Layout.Columns != "model.depth" || points.Any(j => !(columnValues[j] >= 2))) return null;
+        var runs = g.Columns.SelectMany(c => g.Cell(row, c).Runs).Distinct().ToList();
+        if (JacobianReport.TheorySigmaW2(runs) is not { } sigmaW2) return null;
+        var measured = JacobianReport.DepthPoints(runs);
+        if (measured.Count == 0) return null;
+        var c = JacobianReport.Intercept(measured, sigmaW2);
+        return [.. points.Select(j => c + JacobianReport.TheoryLogNorm(JacobianReport.SpanDepth((int)columnValues[j]), sigmaW2))];
+    }
+
+    /// <summary>
+    /// ‖J‖ against the optimizer step (seed 002 Fig. 2): one plot per report row and group whose runs recorded a series
+    /// (train.jacobian_every), one line per column value, mean ± std over seeds at each recorded step, log y axis.
+    /// </summary>
+    static IEnumerable<ReportImage> JacobianSteps(SweepAnalysis a, string outDir)
+    {
+        int count = 0;
+        foreach (var g in a.Groups)
+        {
+            foreach (var row in g.Rows)
+            {
+                var series = new List<(string Column, double[] Steps, double[] Means, double[] Stds)>();
+                foreach (var c in g.Columns)
+                {
+                    var runs = g.Cell(row, c).Runs.Where(r => r.Result is not null && r.JacobianSeries.Count > 1).ToList();
+                    if (runs.Count == 0) continue;
+                    var steps = runs.SelectMany(r => r.JacobianSeries.Select(p => p.Step)).Distinct().Order().ToArray();
+                    var values = steps.Select(t => runs.Select(r => r.JacobianSeries.FirstOrDefault(p => p.Step == t)?.Norm).OfType<double>().Where(v => v > 0).ToArray()).ToArray();
+                    var kept = Enumerable.Range(0, steps.Length).Where(k => values[k].Length > 0).ToArray();
+                    series.Add((SweepAnalysis.Display(a.Layout.Columns, c), [.. kept.Select(k => (double)steps[k])],
+                        [.. kept.Select(k => values[k].Average())],
+                        [.. kept.Select(k => values[k].Length > 1 ? Math.Sqrt(values[k].Sum(v => (v - values[k].Average()) * (v - values[k].Average())) / (values[k].Length - 1)) : 0)]));
+                }
+                if (series.Count == 0) continue;
+                if (count++ >= MaxLinePlots) yield break;
+                var plot = new Plot();
+                var palette = new ScottPlot.Palettes.Category10();
+                for (var i = 0; i < series.Count; i++)
+                {
+                    var (column, xs, means, stds) = series[i];
+                    var color = palette.GetColor(i);
+                    if (stds.Any(s => s > 0))
+                    {
+                        var band = plot.Add.FillY(xs, [.. means.Zip(stds, (m, s) => Math.Log10(m - s <= 0 ? m / 10 : m - s))], [.. means.Zip(stds, (m, s) => Math.Log10(m + s))]);
+                        band.FillColor = color.WithAlpha(0.2);
+                        band.LineWidth = 0;
+                    }
+                    var line = plot.Add.Scatter(xs, [.. means.Select(Math.Log10)], color);
+                    line.LegendText = $"{Short(a.Layout.Columns)} {column}";
+                    line.LineWidth = 2;
+                    line.MarkerSize = xs.Length > 40 ? 0 : 5;
+                }
+                plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+                {
+                    LabelFormatter = v => Math.Pow(10, v).ToString("G3", CultureInfo.InvariantCulture),
+                };
+                var rowText = a.Layout.Rows == "label" ? row : $"{Short(a.Layout.Rows)} {row}";
+                var title = $"Jacobian norm vs step: {rowText}{(g.Fixed.Count > 0 ? $" ({g.Describe()})" : "")}";
+                plot.Title(title);
+                plot.XLabel("optimizer step");
+                plot.YLabel("‖J‖, mean ± std over seeds (log scale)");
+                plot.ShowLegend(Edge.Right);
+                yield return Save(plot, outDir, $"jacobian_vs_step_{Slug(row)}{Suffix(g.Fixed)}", title, Width, Height);
+            }
         }
     }
 

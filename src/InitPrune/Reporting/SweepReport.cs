@@ -129,6 +129,7 @@ public static class SweepReport
                     [.. g.Rows.Select((r, i) => new ReportRow(r, [.. Enumerable.Range(0, g.Columns.Count).Select(j => Chosen(g.Cells[i, j]))]))]));
             }
         }
+        tables.AddRange(JacobianReport.SlopeTables(a));
         return tables;
     }
 

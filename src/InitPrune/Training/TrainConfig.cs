@@ -8,6 +8,7 @@ namespace InitPrune.Training;
 /// <see cref="WarmupSteps"/> steps. <see cref="Optimizer"/>: sgd (<see cref="Momentum"/>, <see cref="Nesterov"/>), adam and
 /// adamw (<see cref="Beta1"/>, <see cref="Beta2"/>, <see cref="Eps"/>), rmsprop (<see cref="RmspropAlpha"/>, <see cref="Eps"/>);
 /// <see cref="WeightDecay"/> is shared (decoupled for adamw). <see cref="LabelSmoothing"/> as torch's cross-entropy.
+/// <see cref="JacobianEvery"/> &gt; 0 tracks ‖J‖ (<see cref="JacobianTracker"/>) at step 0 and every that many steps.
 /// </summary>
 public sealed record TrainConfig(
     int Epochs = 1,
@@ -29,9 +30,15 @@ public sealed record TrainConfig(
     double Eps = 1e-8,
     double RmspropAlpha = 0.99,
     double LabelSmoothing = 0.0,
-    int WarmupSteps = 0)
+    int WarmupSteps = 0,
+    int JacobianEvery = 0,
+    int JacobianInputs = 8,
+    string JacobianSpan = "hidden")
 {
     public static readonly IReadOnlyList<string> Schedules = ["none", "step", "cosine"];
+
+    /// <summary>The spans of <see cref="JacobianTracker"/>: hidden (seed 002's J_1) or full (output by input).</summary>
+    public static readonly IReadOnlyList<string> JacobianSpans = ["hidden", "full"];
 
     /// <summary>Augmentations: none, or crop-flip (random 4-pixel-padded crop and horizontal flip of images).</summary>
     public static readonly IReadOnlyList<string> Augmentations = ["none", "crop-flip"];
@@ -62,6 +69,9 @@ public sealed record TrainConfig(
         if (!(RmspropAlpha >= 0 && RmspropAlpha < 1)) throw new InitPruneException($"--rmsprop-alpha {RmspropAlpha} is impossible: use a value in [0, 1)");
         if (!(LabelSmoothing >= 0 && LabelSmoothing <= 1)) throw new InitPruneException($"--label-smoothing {LabelSmoothing} is impossible: use a value in [0, 1]");
         if (WarmupSteps < 0) throw new InitPruneException($"--warmup-steps {WarmupSteps} is impossible: use 0 (no warm-up) or more");
+        if (JacobianEvery < 0) throw new InitPruneException($"--jacobian-every {JacobianEvery} is impossible: use 0 (off) or a number of steps ≥ 1");
+        if (JacobianInputs < 1) throw new InitPruneException($"--jacobian-inputs {JacobianInputs} is impossible: average over at least 1 input");
+        if (!JacobianSpans.Contains(JacobianSpan)) throw new InitPruneException($"unknown Jacobian span '{JacobianSpan}': use one of {string.Join(", ", JacobianSpans)}");
         if (MaxSteps is < 1) throw new InitPruneException($"max steps {MaxSteps} is impossible: use at least 1 (or leave it unset to train whole epochs)");
     }
 

@@ -29,6 +29,12 @@ public sealed class Trainer(TrainConfig config)
     public event Action<TrainState>? StateSaved;
 
     /// <summary>
+    /// Raised with each recorded ‖J‖ (<see cref="TrainConfig.JacobianEvery"/> &gt; 0): at step 0 before the first update
+    /// (not when resuming after it) and after every JacobianEvery-th optimizer step.
+    /// </summary>
+    public event Action<JacobianPoint>? JacobianMeasured;
+
+    /// <summary>
     /// The hyper-parameters the TensorBoard log records for the HParams plugin (a sweep gives the run's flattened
     /// settings); null: the recipe's.
     /// </summary>
@@ -72,6 +78,15 @@ public sealed class Trainer(TrainConfig config)
         using var board = Config.TensorBoardDir is { } dir ? new TensorBoardWriter(dir) : null;
         board?.AddHParams(HParams ?? RecipeHParams(Config), BoardMetrics(data.Train.Kind, validation is not null));
         board?.AddSparsity(model, steps);
+        using var tracker = Config.JacobianEvery > 0 ? new JacobianTracker(model, data.Test, Config, seed) : null;
+        void Track(int epoch, double? loss)
+        {
+            var point = tracker!.Measure(model, steps, epoch, loss);
+            board?.AddScalar("jacobian/norm", point.Norm, steps);
+            JacobianMeasured?.Invoke(point);
+        }
+
+        if (tracker is not null && steps == 0) Track(0, null);
         var history = new List<EpochMetrics>();
         for (int epoch = firstEpoch; epoch <= Config.Epochs && !(steps >= Config.MaxSteps); epoch++)
         {
@@ -99,6 +114,7 @@ public sealed class Trainer(TrainConfig config)
                 long n = x.shape[0];
                 lossSum += value * n; seen += n; step++; steps++;
                 board?.AddScalar("train/step_loss", value, steps);
+                if (tracker is not null && JacobianTracker.Records(steps, Config.JacobianEvery)) Track(epoch, value);
                 Step?.Invoke(new StepProgress(epoch, Config.Epochs, step, loader.BatchesPerEpoch, value, seen / clock.Elapsed.TotalSeconds));
             }
             double trainSeconds = clock.Elapsed.TotalSeconds;

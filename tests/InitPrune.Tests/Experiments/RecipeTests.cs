@@ -39,6 +39,10 @@ public class RecipeTests
         ["seed001-table9-activations"] = (3 * 4 * 5 * 3, 4 * 2),
         // 2 variants × 5 depths × 5 sparsities × 3 seeds; smoke 2 × 2 × 2 × 1.
         ["seed002-fig13-random-pruning"] = (2 * 5 * 5 * 3, 2 * 2 * 2),
+        // 3 σw² × 9 depths × 3 seeds; smoke 3 × 2 depths × 1 seed.
+        ["seed002-fig1-jacobian-depth"] = (3 * 9 * 3, 3 * 2),
+        // 3 depths × 4 learning rates × 2 seeds; smoke 2 × 2 × 1.
+        ["seed002-fig2-jacobian-training"] = (3 * 4 * 2, 2 * 2),
         // 2 methods × 2 inits × 2 biases × 5 kept fractions × 5 seeds; smoke 2 × 2 × 2 × 2 fractions × 1 seed.
         ["seed004-fig1-shifted-relu"] = (2 * 2 * 2 * 5 * 5, 2 * 2 * 2 * 2),
         // (2 + 3 kept fractions in two variants) × 2 methods × 2 inits × 2 biases × 5 seeds; smoke 1 seed.
@@ -138,6 +142,7 @@ public class RecipeTests
     [InlineData("seed001-fig3-depth-sparsity")]
     [InlineData("seed001-fig5-elu")]
     [InlineData("seed001-table4-vcnn")]
+    [InlineData("seed002-fig1-jacobian-depth")]
     public void MnistRecipesRunOnFashionMnistWhenMnistIsMissing(string name)
     {
         using var data = new NoData();

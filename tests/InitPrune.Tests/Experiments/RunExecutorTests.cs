@@ -78,6 +78,49 @@ public class RunExecutorTests
     }
 
     /// <summary>
+    /// ‖J‖ tracked every 7 steps: a run stopped in the middle of epoch 2 (after some of that epoch's points were stored)
+    /// and resumed from its epoch-1 checkpoint records the same series, bit for bit, as a straight run.
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void A_resumed_run_records_the_same_jacobian_series_as_a_straight_run(int crashAtEpoch)
+    {
+        var c = Config() with { Train = Config().Train with { JacobianEvery = 7, JacobianInputs = 2 } };
+        using var a = new TempDir();
+        using var b = new TempDir();
+        var (straight, _) = Compute(a.Path, c, null);
+        var (resumed, _) = Compute(b.Path, c, crashAtEpoch);
+
+        // 1800 training samples in batches of 50: 36 steps per epoch, 144 in 4 epochs.
+        Assert.Equal(Enumerable.Range(0, 144 / 7 + 1).Select(k => 7L * k), straight.JacobianSeries.Select(p => p.Step));
+        Assert.Equal(straight.JacobianSeries, resumed.JacobianSeries);
+        Assert.Equal(straight.Epochs.Select(e => e.TrainLoss), resumed.Epochs.Select(e => e.TrainLoss));
+    }
+
+    /// <summary>A run without training (train.epochs 0) that tracks ‖J‖ records step 0 alone: the network as initialized.</summary>
+    [Fact]
+    public void An_untrained_run_records_the_jacobian_at_step_0_only()
+    {
+        var c = Config("none", 0) with { Train = new TrainSettings(Epochs: 0, JacobianEvery: 1, JacobianInputs: 2) };
+        using var a = new TempDir();
+        var (run, final) = Compute(a.Path, c, null);
+        var point = Assert.Single(run.JacobianSeries);
+        Assert.Equal((0L, 0, (double?)null), (point.Step, point.Epoch, point.TrainLoss));
+        Assert.Empty(run.Epochs);
+
+        // The same measurement on the final (untrained) weights, loaded into a network of another seed.
+        using var data = new RunDataCache(null);
+        var split = data.Get(c.Data).Split;
+        using var model = InitPrune.Experiments.Setup.Model(split, c.ToModelSpec(), c.ToInitSpec(), 99);
+        InitPrune.Models.Network.LoadStateDict(model, final, "final.safetensors");
+        using var tracker = new InitPrune.Training.JacobianTracker(model, split.Test, c.ToTrainConfig(), InitPrune.Engine.Seeds.For(c.Seed, "train"));
+        var expected = tracker.Measure(model, 0, 0, null);
+        Assert.Equal(expected.Norm, point.Norm, 1e-9);
+        Assert.Equal(expected.Std, point.Std, 1e-9);
+    }
+
+    /// <summary>
     /// A checkpoint changed after it was saved (well-formed, so it used to resume silently) is refused with a one-line
     /// reason, the run is marked failed with it, and --retry-failed (ResetFailed) then computes the run from scratch:
     /// the same result as a run never interrupted.

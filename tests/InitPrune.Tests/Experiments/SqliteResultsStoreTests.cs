@@ -42,12 +42,12 @@ public class SqliteResultsStoreTests
             store.Claim("old@full", WorkerInfo.Current, Hour);
             store.RecordEpoch(run.Id, Epoch(1, 0.5));
         }
-        // Schema 1 is schema 3 without runs.checkpoints_json (2) and epochs.kept_fraction, epochs.lambda (3).
+        // Schema 1 is schema 4 without runs.checkpoints_json (2), epochs.kept_fraction, epochs.lambda (3) and the table jacobian (4).
         using (var db = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             db.Open();
             using var downgrade = db.CreateCommand();
-            downgrade.CommandText = "ALTER TABLE runs DROP COLUMN checkpoints_json; ALTER TABLE epochs DROP COLUMN kept_fraction; ALTER TABLE epochs DROP COLUMN lambda; PRAGMA user_version = 1";
+            downgrade.CommandText = "ALTER TABLE runs DROP COLUMN checkpoints_json; ALTER TABLE epochs DROP COLUMN kept_fraction; ALTER TABLE epochs DROP COLUMN lambda; DROP TABLE jacobian; PRAGMA user_version = 1";
             downgrade.ExecuteNonQuery();
         }
 
@@ -68,7 +68,85 @@ public class SqliteResultsStoreTests
         check.Open();
         using var version = check.CreateCommand();
         version.CommandText = "PRAGMA user_version";
-        Assert.Equal(3L, version.ExecuteScalar());
+        Assert.Equal(4L, version.ExecuteScalar());
+    }
+
+    [Fact]
+    public void The_jacobian_series_round_trips_in_step_order_and_a_resumed_run_replaces_a_step()
+    {
+        using var dir = new TempDir();
+        using var store = SqliteResultsStore.Open(dir.File("results.db"));
+        var run = Config(0);
+        var other = Config(1);
+        store.Register(Sweep("j@small"), [Entry(run, "dense"), Entry(other, "dense")]);
+        store.RecordJacobian(run.Id, new JacobianPoint(10, 1, 2.5, 0.25, 0.75));
+        store.RecordJacobian(run.Id, new JacobianPoint(0, 0, 3.5, 0.5, null));
+        store.RecordJacobian(run.Id, new JacobianPoint(10, 1, 2.25, 0.125, 0.5));
+        store.RecordJacobian(run.Id, new JacobianPoint(20, 2, double.NaN, 0, 0.25));
+
+        var expected = new[] { new JacobianPoint(0, 0, 3.5, 0.5, null), new JacobianPoint(10, 1, 2.25, 0.125, 0.5), new JacobianPoint(20, 2, double.NaN, 0, 0.25) };
+        Assert.Equal(expected, store.Jacobian(run.Id));
+        var loaded = store.Load("j@small");
+        Assert.Equal(expected, loaded[0].JacobianSeries);
+        Assert.Empty(loaded[1].JacobianSeries);
+        Assert.Empty(store.Jacobian(other.Id));
+        Assert.Throws<InvalidOperationException>(() => store.RecordJacobian("0123456789abcdef", expected[0]));
+    }
+
+    [Fact]
+    public void A_schema_3_store_is_migrated_to_4_keeping_its_runs_and_then_records_jacobians()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("v3.sqlite");
+        var run = Config(0);
+        using (var store = SqliteResultsStore.Open(path))
+        {
+            store.Register(Sweep("old@full"), [Entry(run, "dense")]);
+            store.RecordEpoch(run.Id, Epoch(1, 0.5));
+            store.RecordCheckpoints(run.Id, [new CheckpointRecord(1, 36, "ab")]);
+        }
+        // Schema 3 is schema 4 without the table jacobian.
+        using (var db = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            db.Open();
+            using var downgrade = db.CreateCommand();
+            downgrade.CommandText = "DROP TABLE jacobian; PRAGMA user_version = 3";
+            downgrade.ExecuteNonQuery();
+        }
+
+        using (var store = SqliteResultsStore.Open(path))
+        {
+            var loaded = Assert.Single(store.Load("old@full"));
+            Assert.Equal([0.5], loaded.Epochs.Select(e => e.TrainLoss));
+            Assert.Equal([new CheckpointRecord(1, 36, "ab")], store.Checkpoints(run.Id));
+            Assert.Empty(loaded.JacobianSeries);
+            store.RecordJacobian(run.Id, new JacobianPoint(0, 0, 1.5, 0.1, null));
+            Assert.Equal([new JacobianPoint(0, 0, 1.5, 0.1, null)], store.Load("old@full")[0].JacobianSeries);
+        }
+        using var check = new SqliteConnection($"Data Source={path};Pooling=False");
+        check.Open();
+        using var version = check.CreateCommand();
+        version.CommandText = "PRAGMA user_version";
+        Assert.Equal(4L, version.ExecuteScalar());
+    }
+
+    [Fact]
+    public void A_store_of_a_newer_schema_is_refused_in_one_line_and_left_untouched()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("v5.sqlite");
+        using (var store = SqliteResultsStore.Open(path)) store.Register(Sweep("new@full"), [Entry(Config(0), "dense")]);
+        using (var db = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            db.Open();
+            using var upgrade = db.CreateCommand();
+            upgrade.CommandText = "PRAGMA user_version = 5";
+            upgrade.ExecuteNonQuery();
+        }
+        var before = File.ReadAllBytes(path);
+        var e = Assert.Throws<InitPruneException>(() => SqliteResultsStore.Open(path));
+        Assert.Equal($"{path} was written by a newer InitPrune (store schema 5, this one reads up to 4): upgrade InitPrune or pass another --store", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(path));
     }
 
     [Fact]

@@ -128,7 +128,12 @@ public sealed record StoredRun(
     IReadOnlyList<EpochMetrics> Epochs,
     PruningRecord? Pruning,
     RunResult? Result,
-    IReadOnlyList<(string Sweep, string Label, IReadOnlyDictionary<string, string> Coordinates)> Entries);
+    IReadOnlyList<(string Sweep, string Label, IReadOnlyDictionary<string, string> Coordinates)> Entries,
+    IReadOnlyList<JacobianPoint>? Jacobian = null)
+{
+    /// <summary>The recorded ‖J‖ series in step order (empty when the run tracked none).</summary>
+    public IReadOnlyList<JacobianPoint> JacobianSeries => Jacobian ?? [];
+}
 
 /// <summary>
 /// Where sweeps keep their runs and results. SQLite (<see cref="SqliteResultsStore"/>) is the default; a server
@@ -164,6 +169,12 @@ public interface IResultsStore : IDisposable
     IReadOnlyList<EpochMetrics> Epochs(string runId);
 
     void RecordPruning(string runId, PruningRecord record);
+
+    /// <summary>Stores one recorded ‖J‖ (replacing that step if a resumed run measures it again).</summary>
+    void RecordJacobian(string runId, JacobianPoint point);
+
+    /// <summary>The recorded ‖J‖ of one run, in step order.</summary>
+    IReadOnlyList<JacobianPoint> Jacobian(string runId);
 
     /// <summary>
     /// Replaces the checkpoints the store vouches for: the one being put in place and the one before it (so a process

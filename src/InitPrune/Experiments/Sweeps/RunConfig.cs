@@ -138,7 +138,10 @@ public sealed record TrainSettings(
     [Opt("RMSprop's smoothing constant α (decay of the squared gradient's running mean)", Min = 0, Max = 1, MaxOpen = true, Cite = "torch.optim.RMSprop alpha", Since = 3)] double RmspropAlpha = 0.99,
     [Opt("Label smoothing ε of the training cross-entropy: targets (1 − ε)·one-hot + ε/classes, as torch's cross_entropy(label_smoothing=); test and validation losses stay plain", Min = 0, Max = 1, Cite = "Szegedy et al. 2016", Since = 3)] double LabelSmoothing = 0.0,
     [Opt("Linear warm-up over the first N optimizer steps: step t (0-based) uses the scheduled rate × min(1, t/N), as open_lth's warmup_steps (so the first step has rate 0)", Min = 0, Cite = "open_lth --warmup_steps; Goyal et al. 2017", Since = 3)] int WarmupSteps = 0,
-    [Opt("Train N epochs with this recipe before pruning (pruning early rather than at initialization), prune the trained weights, then train epochs more from them with a fresh optimizer and schedule", Min = 0, Cite = "Synaptic-Flow --pre-epochs", Since = 3)] int PreEpochs = 0)
+    [Opt("Train N epochs with this recipe before pruning (pruning early rather than at initialization), prune the trained weights, then train epochs more from them with a fresh optimizer and schedule", Min = 0, Cite = "Synaptic-Flow --pre-epochs", Since = 3)] int PreEpochs = 0,
+    [Opt("Record the Jacobian norm ‖J‖ (mean ± std over jacobian_inputs fixed test inputs) at step 0, before any update, and after every K-th optimizer step; 0: off. With epochs 0 only step 0 is recorded", Min = 0, Cite = "seed 002 §3–4, Figs. 1, 2", Since = 3)] int JacobianEvery = 0,
+    [Opt("Test inputs (drawn once from the seed) over which each recorded ‖J‖ is averaged", Min = 1, Cite = "seed 002 Fig. 2", Since = 3)] int JacobianInputs = 8,
+    [Opt("Which Jacobian is tracked: hidden (J_1 = ∂Y_L/∂Y_0, hidden pre-activation to hidden pre-activation) or full (∂output/∂input)", Choices = ["hidden", "full"], Cite = "seed 002 Eq. 1", Since = 3)] string JacobianSpan = "hidden")
 {
     /// <summary>The recipe of the training before pruning (<see cref="PreEpochs"/> epochs, milestone fractions of them), or null without it.</summary>
     public TrainConfig? PreTrainConfig(string augment = "none") => PreEpochs > 0 ? (this with { Epochs = PreEpochs, MaxSteps = null }).ToConfig(augment) : null;
@@ -148,7 +151,8 @@ public sealed record TrainSettings(
         WeightDecay, Schedule,
         Milestones is { } f ? [.. f.Select(x => Math.Max(1, (int)Math.Round(x * Epochs)))] : null,
         Gamma, TensorBoardDir: tensorBoardDir, Augment: augment, MaxSteps: MaxSteps, Optimizer: Optimizer, Beta1: Beta1, Beta2: Beta2,
-        Eps: Eps, RmspropAlpha: RmspropAlpha, LabelSmoothing: LabelSmoothing, WarmupSteps: WarmupSteps);
+        Eps: Eps, RmspropAlpha: RmspropAlpha, LabelSmoothing: LabelSmoothing, WarmupSteps: WarmupSteps,
+        JacobianEvery: JacobianEvery, JacobianInputs: JacobianInputs, JacobianSpan: JacobianSpan);
 }
 
 /// <summary>

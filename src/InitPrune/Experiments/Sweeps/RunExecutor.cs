@@ -125,6 +125,12 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
                 saved.Save(model, new TrainState(0, 0, []));
             }
             int fromEpoch = (resume?.Epoch ?? 0) + 1;
+            // Prune-only runs that track ‖J‖ record it at initialization (step 0): the network as pruned and rescaled.
+            if (c.Train.Epochs == 0 && c.Train.JacobianEvery > 0)
+            {
+                using var tracker = new JacobianTracker(model, run.Split.Test, c.ToTrainConfig(), Seeds.For(c.Seed, "train"));
+                store.RecordJacobian(id, tracker.Measure(model, 0, 0, null));
+            }
             if (c.Train.Epochs > 0 && (resume is null || resume.Epoch < c.Train.Epochs && !(resume.Steps >= c.Train.MaxSteps)))
                 Train(id, c, run, model, resume is { Epoch: 0 } ? null : resume, saved);
 
@@ -258,6 +264,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         var trainer = new Trainer(c.ToTrainConfig(folders.TensorBoardOf(id, c))) { HParams = Reporting.RunExport.Settings(c) };
         trainer.Step += p => Step?.Invoke(p);
         trainer.EpochEnd += m => store.RecordEpoch(id, m);
+        trainer.JacobianMeasured += p => store.RecordJacobian(id, p);
         trainer.StateSaved += s =>
         {
             saved.Save(model, s);

@@ -131,9 +131,13 @@ internal sealed partial class RunNormalizer(string file, DatasetResolver dataset
 
         if (prune.Method == Dense) train = train with { PreEpochs = 0 };
         bool trains = train.Epochs >= 1 || Trains(prune.Method) || train.PreEpochs >= 1;
+        // ‖J‖ tracking: its inputs and span matter only when it is on; without training any K records step 0 alone.
+        var tracking = new TrainSettings();
+        if (train.JacobianEvery > 0) tracking = tracking with { JacobianEvery = trains ? train.JacobianEvery : 1, JacobianInputs = train.JacobianInputs, JacobianSpan = train.JacobianSpan };
+        train = train with { JacobianEvery = tracking.JacobianEvery, JacobianInputs = tracking.JacobianInputs, JacobianSpan = tracking.JacobianSpan };
         if (!trains)
         {
-            train = new TrainSettings(Epochs: 0);
+            train = new TrainSettings(Epochs: 0) with { JacobianEvery = tracking.JacobianEvery, JacobianInputs = tracking.JacobianInputs, JacobianSpan = tracking.JacobianSpan };
             data = data with { Augment = new DataSettings().Augment };
         }
         else

@@ -14,6 +14,9 @@ public static class SpecLoader
 
     static readonly string[] Metrics = ["test_accuracy", "validation_accuracy", "test_loss"];
 
+    /// <summary>What a report may show: the metrics, and ‖J‖ at initialization (runs with train.jacobian_every &gt; 0).</summary>
+    static readonly string[] ReportMetrics = [.. Metrics, "jacobian_norm"];
+
     /// <summary>Reads and expands the spec file at <paramref name="path"/>; see <see cref="Parse"/>.</summary>
     public static SweepSpec Load(string path, string scale = "full", string? dataDir = null, bool requireData = true)
     {
@@ -112,7 +115,7 @@ public static class SpecLoader
             Field("heatmap.y", paths, "a coordinate path"),
             Field("select.over", paths, "a coordinate path"),
             Field("select.by", Metrics, "a metric") ?? defaults.SelectBy,
-            Field("metric", Metrics, "a metric") ?? defaults.Metric,
+            Field("metric", ReportMetrics, "a metric") ?? defaults.Metric,
             Flag("log_x"),
             Flag("log_y"));
         bool gridVaries = layout.SelectOver is { } over && entries.Select(e => e.Coordinates[over]).Distinct().Skip(1).Any();

@@ -194,6 +194,29 @@ public sealed class SqliteResultsStore : IResultsStore
             ("$validationAccuracy", metrics.ValidationAccuracy), ("$now", Now()), ("$kept", metrics.KeptFraction), ("$lambda", metrics.Lambda));
     });
 
+    public void RecordJacobian(string runId, JacobianPoint point) => Write(() =>
+    {
+        RequireRun(runId);
+        return Run("""
+            INSERT OR REPLACE INTO jacobian(run_id, step, epoch, norm, std, train_loss, recorded_at)
+            VALUES($id, $step, $epoch, $norm, $std, $trainLoss, $now)
+            """,
+            ("$id", runId), ("$step", point.Step), ("$epoch", point.Epoch), ("$norm", point.Norm), ("$std", point.Std),
+            ("$trainLoss", point.TrainLoss), ("$now", Now()));
+    });
+
+    public IReadOnlyList<JacobianPoint> Jacobian(string runId) => Read(() =>
+    {
+        var list = new List<JacobianPoint>();
+        using var command = Command("SELECT run_id, step, epoch, norm, std, train_loss FROM jacobian WHERE run_id = $id ORDER BY step", ("$id", runId));
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) list.Add(ReadJacobian(reader));
+        return list;
+    });
+
+    static JacobianPoint ReadJacobian(SqliteDataReader reader) =>
+        new(reader.GetInt64(1), reader.GetInt32(2), Real(reader, 3), Real(reader, 4), Optional(reader, 5));
+
     public void RecordPruning(string runId, PruningRecord record) =>
         Update(runId, "pruning_json = $value", JsonSerializer.Serialize(record, Json));
 
@@ -276,6 +299,18 @@ public sealed class SqliteResultsStore : IResultsStore
             }
         }
 
+        var jacobian = new Dictionary<string, List<JacobianPoint>>();
+        using (var command = Command($"SELECT run_id, step, epoch, norm, std, train_loss FROM jacobian WHERE run_id IN ({runs}) ORDER BY run_id, step", parameter))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var id = reader.GetString(0);
+                if (!jacobian.TryGetValue(id, out var list)) jacobian[id] = list = [];
+                list.Add(ReadJacobian(reader));
+            }
+        }
+
         var stored = new Dictionary<string, StoredRun>();
         using (var command = Command($"""
             SELECT id, config_json, status, attempts, worker_host, worker_pid, error, pruning_json, result_json
@@ -293,7 +328,8 @@ public sealed class SqliteResultsStore : IResultsStore
                     epochs.TryGetValue(id, out var e) ? e : [],
                     reader.IsDBNull(7) ? null : Deserialize<PruningRecord>(reader.GetString(7)),
                     reader.IsDBNull(8) ? null : Deserialize<RunResult>(reader.GetString(8)),
-                    entries.TryGetValue(id, out var l) ? l : []);
+                    entries.TryGetValue(id, out var l) ? l : [],
+                    jacobian.TryGetValue(id, out var j) ? j : []);
                 if (!entries.ContainsKey(id)) order.Add(id);
             }
         }

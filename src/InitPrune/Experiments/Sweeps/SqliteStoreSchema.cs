@@ -15,9 +15,10 @@ static class SqliteStoreSchema
 
     /// <summary>
     /// 1: the first release; 2: <c>runs.checkpoints_json</c>, the checkpoints a run may resume from; 3:
-    /// <c>epochs.kept_fraction</c> and <c>epochs.lambda</c>, the figures of edge-popup epochs (stored with epoch numbers ≤ −1).
+    /// <c>epochs.kept_fraction</c> and <c>epochs.lambda</c>, the figures of edge-popup epochs (stored with epoch numbers ≤ −1);
+    /// 4: the table <c>jacobian</c>, ‖J‖ recorded during training (<c>train.jacobian_every</c>).
     /// </summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     const string Tables = """
         CREATE TABLE sweeps(
@@ -67,6 +68,18 @@ static class SqliteStoreSchema
             kept_fraction REAL,
             lambda REAL,
             PRIMARY KEY(run_id, epoch));
+        """ + JacobianTable;
+
+    const string JacobianTable = """
+        CREATE TABLE jacobian(
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            step INTEGER NOT NULL,
+            epoch INTEGER NOT NULL,
+            norm REAL,
+            std REAL,
+            train_loss REAL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY(run_id, step));
         """;
 
     /// <summary>
@@ -101,6 +114,8 @@ static class SqliteStoreSchema
         if (from < 2) Execute(connection, transaction, "ALTER TABLE runs ADD COLUMN checkpoints_json TEXT");
         // 2 → 3: epochs computed before are training epochs, without kept fraction or λ.
         if (from < 3) Execute(connection, transaction, "ALTER TABLE epochs ADD COLUMN kept_fraction REAL; ALTER TABLE epochs ADD COLUMN lambda REAL");
+        // 3 → 4: runs computed before tracked no Jacobian.
+        if (from < 4) Execute(connection, transaction, JacobianTable);
         Execute(connection, transaction, $"PRAGMA user_version = {Version}");
     }
 
