@@ -1,5 +1,6 @@
 using System.Globalization;
 using InitPrune.Experiments.Sweeps;
+using InitPrune.Theory.Jacobian;
 
 namespace InitPrune.Reporting;
 
@@ -9,19 +10,6 @@ namespace InitPrune.Reporting;
 /// </summary>
 internal static class JacobianReport
 {
-    /// <summary>
-    /// Theorem 1 up to an additive constant, ln‖J_1‖ ≈ c + ½(ln L + L ln(σw²/2)) for a ReLU MLP with iid N(0, σw²/n)
-    /// weights: the squared form, ‖J_1‖² ≈ Θ(L(σw²/2)^L) (Pennington et al. 2017 Eq. (17) is about ‖J‖²; the paper
-    /// prints it for ‖J_1‖, whose slope would be twice this one; docs/theory.md). L = depth − 1 for an InitPrune MLP.
-    /// </summary>
-    public static double TheoryLogNorm(int spanDepth, double sigmaW2) => 0.5 * (Math.Log(Math.Max(spanDepth, 1)) + spanDepth * Math.Log(sigmaW2 / 2));
-
-    /// <summary>d ln‖J_1‖/dL of <see cref="TheoryLogNorm"/> for large L: ½ ln(σw²/2).</summary>
-    public static double TheorySlope(double sigmaW2) => 0.5 * Math.Log(sigmaW2 / 2);
-
-    /// <summary>L, the weight layers inside the hidden span, of an InitPrune MLP of <paramref name="depth"/> hidden layers.</summary>
-    public static int SpanDepth(int depth) => depth - 1;
-
     /// <summary>
     /// σw² when Theorem 1 applies to every one of <paramref name="runs"/> alike (dense ReLU MLPs, init normal, σ_b = 0,
     /// one σ_w, the hidden span); null otherwise.
@@ -40,7 +28,7 @@ internal static class JacobianReport
         [.. runs.Where(r => r.Result is not null && r.Config.Model.Depth is not null)
             .Select(r => (r, p: r.JacobianSeries.FirstOrDefault(p => p.Step == 0)))
             .Where(x => x.p is { Norm: > 0 })
-            .Select(x => (SpanDepth(x.r.Config.Model.Depth!.Value), Math.Log(x.p!.Norm)))];
+            .Select(x => (JacobianTheory.SpanDepth(x.r.Config.Model.Depth!.Value), Math.Log(x.p!.Norm)))];
 
     /// <summary>The least-squares slope of y on x, or null with fewer than two distinct x.</summary>
     public static double? Slope(IReadOnlyList<(int X, double Y)> points)
@@ -51,11 +39,11 @@ internal static class JacobianReport
     }
 
     /// <summary>
-    /// The constant c of <see cref="TheoryLogNorm"/> fitted to the points (the mean residual), so the theory curve can be
+    /// The constant c of <see cref="JacobianTheory.LogNorm"/> fitted to the points (the mean residual), so the theory curve can be
     /// drawn over the measurements: its shape is the prediction, its height is not.
     /// </summary>
     public static double Intercept(IReadOnlyList<(int L, double LogNorm)> points, double sigmaW2) =>
-        points.Average(p => p.LogNorm - TheoryLogNorm(p.L, sigmaW2));
+        points.Average(p => p.LogNorm - JacobianTheory.LogNorm(p.L, sigmaW2));
 
     /// <summary>
     /// One table per group when the report shows <c>jacobian_norm</c> and its runs span two depths or more: per row, the
@@ -75,7 +63,7 @@ internal static class JacobianReport
                 var sigmaW2 = TheorySigmaW2(runs);
                 rows.Add(new ReportRow(row,
                 [
-                    Text(slope), sigmaW2 is { } s ? Text(TheorySlope(s)) : new ReportCell(null, null, 0, "—"),
+                    Text(slope), sigmaW2 is { } s ? Text(JacobianTheory.LogSlope(s)) : new ReportCell(null, null, 0, "—"),
                     sigmaW2 is { } t ? Text(Math.Log(t / 2)) : new ReportCell(null, null, 0, "—"), new ReportCell(points.Count, null, points.Count, points.Count.ToString(CultureInfo.InvariantCulture)),
                 ]));
             }
