@@ -71,12 +71,12 @@ internal static class ApproximationCommand
             console.WriteLine($"  frequency of 1s in D_{report.Layer}: {F(fq.Layer.Fraction, "0.0000")} [{F(fq.Layer.Lower, "0.0000")}, {F(fq.Layer.Upper, "0.0000")}] ({100 * report.Level:0.#}% Clopper–Pearson, {fq.Layer.Trials} entries), contains ½: {(fq.Layer.Contains(0.5) ? "yes" : "no")}; units whose own interval excludes ½: {100 * fq.UnitsExcludingHalf:0.0}%");
             console.WriteLine($"  entries {string.Join(", ", report.Entries.Units)}: frequencies {string.Join(", ", fq.Entries.Select(p => F(p.Fraction)))}; χ² {string.Join("; ", report.Entries.Pairs.Select(p => $"{p.Pair}: {F(p.Statistic, "0.####")} (p {F(p.PValue, "0.###")})"))}");
             foreach (var fam in new[] { report.WithinLayer, report.AcrossLayers })
-                console.WriteLine($"  χ² p-values {fam.Family}: {fam.PValues.Length} tests ({fam.Degenerate} degenerate), {100 * fam.FractionBelow005:0.0}% below 0.05, KS against U(0, 1) D = {F(fam.Uniformity.Statistic, "0.0000")}, p = {F(fam.Uniformity.PValue, "0.###")}");
+                console.WriteLine($"  χ² p-values {fam.Family}: {fam.PValues.Length} tests ({fam.Degenerate} degenerate), {100 * fam.FractionBelow005:0.0}% below 0.05, KS against U(0, 1) D = {F(fam.Uniformity.Statistic, "0.0000")}, p = {F(fam.Uniformity.PValue, "0.###")}; randomized conditional p-values: D = {F(fam.RandomizedUniformity.Statistic, "0.0000")}, p = {F(fam.RandomizedUniformity.PValue, "0.###")}");
             var wd = report.Weights;
             console.WriteLine($"  T_W(W_{report.Layer}) against T_D(D_{report.Layer}): r = {F(wd.Same.R)}, p = {wd.Same.PValue.ToString("g3", CultureInfo.InvariantCulture)}"
                 + (wd.Next is { } c ? $"; control T_W(W_{report.Layer + 1}) against T_D(D_{report.Layer}): r = {F(c.R)}, p = {c.PValue.ToString("g3", CultureInfo.InvariantCulture)}" : ""));
             var v = report.Verdict;
-            console.WriteLine($"  at the 1% level: frequency ½ {Yes(v.FrequencyHalf)}, p-values uniform within {Yes(v.WithinLayerUniform)} and across layers {Yes(v.AcrossLayersUniform)}, T_W ⟂ T_D {(v.WeightsUncorrelated is { } u ? Yes(u) : "n/a")} → {(v.Holds ? "consistent with" : "contradicts")} Approximation 1");
+            console.WriteLine($"  at the 1% level: frequency ½ {Yes(v.FrequencyHalf)}, randomized p-values uniform within {Yes(v.WithinLayerUniform)} and across layers {Yes(v.AcrossLayersUniform)}, T_W ⟂ T_D {(v.WeightsUncorrelated is { } u ? Yes(u) : "n/a")} → {(v.Holds ? "consistent with" : "contradicts")} Approximation 1");
             console.WriteLine($"{report.Seconds:0.0} s; wrote approximation.json, {string.Join(", ", pngs)} to {dir}");
             return 0;
         }));

@@ -24,8 +24,8 @@ public sealed class ApproximationStudyTests : IDisposable
         Assert.Equal(2 * 256 * 300, r.Frequency.Layer.Trials);
         Assert.All(r.Frequency.PerLayer, p => Assert.True(p.Contains(0.5) || Math.Abs(p.Fraction - 0.5) < 0.005));
         Assert.Equal(200, r.WithinLayer.PValues.Length);
-        Assert.True(r.WithinLayer.Uniformity.PValue >= 0.01, $"within-layer KS p {r.WithinLayer.Uniformity.PValue}");
-        Assert.True(r.AcrossLayers.Uniformity.PValue >= 0.01, $"across-layer KS p {r.AcrossLayers.Uniformity.PValue}");
+        Assert.True(r.WithinLayer.RandomizedUniformity.PValue >= 0.01, $"within-layer KS p {r.WithinLayer.RandomizedUniformity.PValue}");
+        Assert.True(r.AcrossLayers.RandomizedUniformity.PValue >= 0.01, $"across-layer KS p {r.AcrossLayers.RandomizedUniformity.PValue}");
         Assert.True(r.Verdict.FrequencyHalf && r.Verdict.WithinLayerUniform && r.Verdict.AcrossLayersUniform);
         // W_{l+1} is drawn after Y_l: T_W(W_{l+1}) is independent of T_D(D_l) by construction.
         Assert.True(r.Weights.Next!.PValue >= 0.01, $"control correlation {r.Weights.Next.R}");
@@ -49,7 +49,7 @@ public sealed class ApproximationStudyTests : IDisposable
         var r = ApproximationStudy.Run(new ApproximationRequest(Width: 64, Depth: 6, Simulations: 300, Init: ApproximationInit.Correlated, Eta: 0.9, Layer: 3, Pairs: 32, Seed: 1));
         Assert.Equal("correlated", r.Source);
         Assert.Equal(0.81 / 1.81, r.WeightCorrelation, 12);
-        Assert.True(r.WithinLayer.Uniformity.PValue < 1e-6, $"KS p {r.WithinLayer.Uniformity.PValue}");
+        Assert.True(r.WithinLayer.RandomizedUniformity.PValue < 1e-6, $"KS p {r.WithinLayer.RandomizedUniformity.PValue}");
         Assert.True(r.WithinLayer.FractionBelow005 > 0.5);
         Assert.False(r.Verdict.Holds);
     }
@@ -83,7 +83,7 @@ public sealed class ApproximationStudyTests : IDisposable
         var r = ApproximationStudy.Run(new ApproximationRequest(Simulations: 200, WeightFiles: [file], Layer: 1, Pairs: 32));
         Assert.Equal("weights", r.Source);
         Assert.Equal("inputs", r.SimulatedOver);
-        Assert.True(r.WithinLayer.Uniformity.PValue < 1e-4, $"KS p {r.WithinLayer.Uniformity.PValue}");
+        Assert.True(r.WithinLayer.RandomizedUniformity.PValue < 1e-4, $"KS p {r.WithinLayer.RandomizedUniformity.PValue}");
         Assert.False(r.Verdict.Holds);
     }
 

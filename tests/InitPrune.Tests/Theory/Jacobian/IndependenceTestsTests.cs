@@ -46,6 +46,33 @@ public class IndependenceTestsTests
     }
 
     [Fact]
+    public void RandomizedPValueOfSmallTablesByHand()
+    {
+        // N = 2, margins 1, 1: n11 ∈ {0, 1} with probability ½ each and equal |N n11 − r1 c1| = 1, so p = u.
+        Assert.Equal(0.3, IndependenceTests.RandomizedPValue(new Table2x2(1, 0, 0, 1), 0.3), 12);
+        // N = 4, margins 2, 2: P(n11 = 0, 1, 2) = 1/6, 4/6, 1/6 with deviations 4, 0, 4; n11 = 2 ties with n11 = 0: p = u/3.
+        Assert.Equal(0.5 / 3, IndependenceTests.RandomizedPValue(new Table2x2(2, 0, 0, 2), 0.5), 12);
+        // n11 = 1 (deviation 0): every table is at least as extreme, 4/6 of them tied: p = 2/6 + u·4/6.
+        Assert.Equal(2.0 / 6 + 0.25 * 4 / 6, IndependenceTests.RandomizedPValue(new Table2x2(1, 1, 1, 1), 0.25), 12);
+        Assert.True(double.IsNaN(IndependenceTests.RandomizedPValue(new Table2x2(10, 0, 5, 0), 0.5)));
+    }
+
+    [Fact]
+    public void RandomizedPValuesOfIndependentCoinsAreUniform()
+    {
+        var rng = new Random(11);
+        var p = new List<double>();
+        for (int k = 0; k < 500; k++)
+        {
+            bool[] a = [.. Enumerable.Range(0, 400).Select(_ => rng.NextDouble() < 0.5)];
+            bool[] b = [.. Enumerable.Range(0, 400).Select(_ => rng.NextDouble() < 0.5)];
+            p.Add(IndependenceTests.RandomizedPValue(Table2x2.Of(a, b), rng.NextDouble()));
+        }
+        Assert.True(IndependenceTests.UniformKs(p).PValue > 0.05);
+        Assert.InRange(p.Count(v => v < 0.05) / 500.0, 0.02, 0.09);
+    }
+
+    [Fact]
     public void KsStatisticOfOnePointAndUniformityVerdicts()
     {
         Assert.Equal(0.5, IndependenceTests.UniformKs([0.5]).Statistic, 12);

@@ -27,16 +27,20 @@ public sealed record ApproximationRequest(int Width = 100, int Depth = 30, int S
     int Pairs = 50, int Repeats = 1, int? InputDim = null, bool Yates = false, double Level = 0.95, long Seed = 0);
 
 /// <summary>One χ² test between D_{LayerA}^{UnitA} and D_{LayerB}^{UnitB} over the simulations.</summary>
-public sealed record PairTest(string Pair, int LayerA, int UnitA, int LayerB, int UnitB, Table2x2 Table, double Statistic, double PValue, bool Degenerate);
+/// <remarks><see cref="RandomizedPValue"/>: <see cref="IndependenceTests.RandomizedPValue"/>, exactly U(0, 1) under independence.</remarks>
+public sealed record PairTest(string Pair, int LayerA, int UnitA, int LayerB, int UnitB, Table2x2 Table, double Statistic, double PValue, double RandomizedPValue, bool Degenerate);
 
 /// <summary>Fig. 6/8/10's data: three random entries of D_l over the simulations (0/1) and the χ² test of each pair.</summary>
 public sealed record ApproximationEntries(int Layer, int[] Units, int[][] Values, PairTest[] Pairs);
 
 /// <summary>
-/// The p-values of one family of χ² tests over pairs and repeats and the Kolmogorov–Smirnov test of their uniformity (under independence
-/// the p-value is U(0, 1)); degenerate tables (an entry constant over the simulations) have no p-value and are counted apart.
+/// The p-values of one family of χ² tests over pairs and repeats and Kolmogorov–Smirnov tests of their uniformity: <see cref="Uniformity"/> of
+/// the asymptotic χ² p-values (the paper's observation; they sit on a lattice, so with ~1000 tables KS can reject them even under
+/// independence) and <see cref="RandomizedUniformity"/> of the randomized conditional p-values (exactly U(0, 1) under independence; the
+/// verdict uses it). Degenerate tables (an entry constant over the simulations) have no p-value and are counted apart.
 /// </summary>
-public sealed record PValueFamily(string Family, int Tests, int Degenerate, double[] PValues, double FractionBelow005, KsTest Uniformity);
+public sealed record PValueFamily(string Family, int Tests, int Degenerate, double[] PValues, double[] RandomizedPValues, double FractionBelow005,
+    KsTest Uniformity, KsTest RandomizedUniformity);
 
 /// <summary>
 /// The frequency of 1s: all entries of D_l over the simulations (and repeats) with its Clopper–Pearson interval, the three scatter entries,
@@ -51,8 +55,8 @@ public sealed record FrequencyReport(Proportion Layer, Proportion[] Entries, Pro
 public sealed record WeightDependence(double[] TW, double[] TD, CorrelationTest Same, double[]? TWNext, CorrelationTest? Next);
 
 /// <summary>
-/// Whether the measurements are consistent with Approximation 1 at the 1% level: ½ inside the frequency interval, uniform p-values within
-/// and across layers, T_W and T_D uncorrelated (null when T_W does not vary).
+/// Whether the measurements are consistent with Approximation 1 at the 1% level: ½ inside the frequency interval, uniform randomized p-values
+/// within and across layers, T_W and T_D uncorrelated (null when T_W does not vary).
 /// </summary>
 public sealed record ApproximationVerdict(bool FrequencyHalf, bool WithinLayerUniform, bool AcrossLayersUniform, bool? WeightsUncorrelated, bool Holds);
 
@@ -103,12 +107,12 @@ public static class ApproximationStudy
                 var rng = new Random((int)(Seeds.For(x.Seed, $"approximation/select/{r}") & int.MaxValue));
                 var units = Permutation(d.Width, rng);
                 for (int p = 0; p + 1 < d.Width && p / 2 < x.Pairs; p += 2)
-                    within.Add(Test(d, $"{p / 2}", layer, units[p], layer, units[p + 1], x.Yates));
+                    within.Add(Test(d, $"{p / 2}", layer, units[p], layer, units[p + 1], x.Yates, rng));
                 for (int p = 0; p < x.Pairs && d.Layers > 1; p++)
                 {
                     int other = rng.Next(d.Layers - 1);
                     if (other >= layer) other++;
-                    across.Add(Test(d, $"{p}", layer, rng.Next(d.Width), other, rng.Next(d.Width), x.Yates));
+                    across.Add(Test(d, $"{p}", layer, rng.Next(d.Width), other, rng.Next(d.Width), x.Yates, rng));
                 }
                 repeatDone?.Invoke(r);
             }
@@ -117,7 +121,7 @@ public static class ApproximationStudy
             int[] three = [.. Permutation(f.Width, selRng).Take(Math.Min(3, f.Width))];
             var entries = new ApproximationEntries(layer, three, [.. three.Select(i => f.Entry(layer, i).Select(b => b ? 1 : 0).ToArray())],
                 [.. Enumerable.Range(0, three.Length).SelectMany(a => Enumerable.Range(a + 1, three.Length - a - 1).Select(b =>
-                    Test(f, $"{a + 1}-{b + 1}", layer, three[a], layer, three[b], x.Yates)))]);
+                    Test(f, $"{a + 1}-{b + 1}", layer, three[a], layer, three[b], x.Yates, selRng)))]);
             var frequency = new FrequencyReport(IndependenceTests.Binomial(ones[layer], trials[layer], x.Level),
                 [.. three.Select(i => IndependenceTests.Binomial(f.Entry(layer, i).Count(b => b), f.Simulations, x.Level))],
                 [.. ones.Select((k, l) => IndependenceTests.Binomial(k, trials[l], x.Level))],
@@ -126,7 +130,7 @@ public static class ApproximationStudy
             var withinFamily = Family("within-layer", within);
             var acrossFamily = Family("across-layers", across);
             bool half = frequency.Layer.Contains(0.5);
-            bool wu = !(withinFamily.Uniformity.PValue < Alpha), au = !(acrossFamily.Uniformity.PValue < Alpha);
+            bool wu = !(withinFamily.RandomizedUniformity.PValue < Alpha), au = !(acrossFamily.RandomizedUniformity.PValue < Alpha);
             bool? uncorrelated = double.IsNaN(weights.Same.PValue) ? null : weights.Same.PValue >= Alpha;
             var verdict = new ApproximationVerdict(half, wu, au, uncorrelated, half && wu && au && uncorrelated != false);
             string source = files ? "weights" : x.Init.ToString().ToLowerInvariant();
@@ -178,18 +182,19 @@ public static class ApproximationStudy
         return p;
     }
 
-    static PairTest Test(ActivationPatterns d, string name, int la, int ua, int lb, int ub, bool yates)
+    static PairTest Test(ActivationPatterns d, string name, int la, int ua, int lb, int ub, bool yates, Random rng)
     {
         var t = Table2x2.Of(d.Entry(la, ua), d.Entry(lb, ub));
         var c = IndependenceTests.ChiSquare(t, yates);
-        return new PairTest(name, la, ua, lb, ub, t, c.Statistic, c.PValue, c.Degenerate);
+        return new PairTest(name, la, ua, lb, ub, t, c.Statistic, c.PValue, IndependenceTests.RandomizedPValue(t, rng.NextDouble()), c.Degenerate);
     }
 
     static PValueFamily Family(string name, List<PairTest> tests)
     {
-        double[] p = [.. tests.Where(t => !t.Degenerate).Select(t => t.PValue)];
-        return new(name, tests.Count, tests.Count(t => t.Degenerate), p, p.Length == 0 ? double.NaN : p.Count(v => v < 0.05) / (double)p.Length,
-            IndependenceTests.UniformKs(p));
+        var valid = tests.Where(t => !t.Degenerate).ToList();
+        double[] p = [.. valid.Select(t => t.PValue)], rp = [.. valid.Select(t => t.RandomizedPValue)];
+        return new(name, tests.Count, tests.Count - valid.Count, p, rp, p.Length == 0 ? double.NaN : p.Count(v => v < 0.05) / (double)p.Length,
+            IndependenceTests.UniformKs(p), IndependenceTests.UniformKs(rp));
     }
 
     static WeightDependence Dependence(ActivationPatterns d, int l, bool files)
@@ -229,10 +234,12 @@ public static class ApproximationStudy
         double[] centers = [.. Enumerable.Range(0, bins).Select(i => (i + 0.5) / bins)];
         double[] Density(double[] p) => p.Length == 0 ? new double[bins]
             : [.. Enumerable.Range(0, bins).Select(i => p.Count(v => Math.Min((int)(v * bins), bins - 1) == i) * (double)bins / p.Length)];
-        Plots.Lines(Path.Combine(dir, "pvalues.png"), $"χ² p-values, {setting}: KS p within {r.WithinLayer.Uniformity.PValue:g3}, across {r.AcrossLayers.Uniformity.PValue:g3}",
+        Plots.Lines(Path.Combine(dir, "pvalues.png"), $"χ² p-values, {setting}: KS p within {r.WithinLayer.Uniformity.PValue:g3} (randomized {r.WithinLayer.RandomizedUniformity.PValue:g3}), across {r.AcrossLayers.Uniformity.PValue:g3} ({r.AcrossLayers.RandomizedUniformity.PValue:g3})",
             "p-value", "density",
             [new($"within D_{r.Layer} ({r.WithinLayer.PValues.Length})", centers, Density(r.WithinLayer.PValues)),
              new($"D_{r.Layer} vs other D_l ({r.AcrossLayers.PValues.Length})", centers, Density(r.AcrossLayers.PValues)),
+             new("within, randomized", centers, Density(r.WithinLayer.RandomizedPValues)),
+             new("across, randomized", centers, Density(r.AcrossLayers.RandomizedPValues)),
              new("U(0, 1)", centers, [.. centers.Select(_ => 1.0)])]);
         names.Add("pvalues.png");
         var per = r.Frequency.PerLayer;

@@ -54,6 +54,29 @@ public static class IndependenceTests
         return new(stat, ChiSquareSurvival(stat), false, yates);
     }
 
+    /// <summary>
+    /// The randomized conditional p-value of the χ² test: given the margins, n11 is hypergeometric under independence, and
+    /// p = P(|N n11' − r1 c1| &gt; |N n11 − r1 c1|) + u · P(|N n11' − r1 c1| = |N n11 − r1 c1|) with u ~ U(0, 1). Unlike the asymptotic χ² p-value,
+    /// which lives on a lattice (visible to a KS test over many tables), it is exactly U(0, 1) under independence. NaN for a degenerate table.
+    /// </summary>
+    public static double RandomizedPValue(Table2x2 t, double u)
+    {
+        long n = t.Total, r1 = t.N10 + t.N11, c1 = t.N01 + t.N11;
+        if (r1 == 0 || r1 == n || c1 == 0 || c1 == n) return double.NaN;
+        long observed = Math.Abs(n * t.N11 - r1 * c1);
+        double above = 0, tie = 0;
+        for (long k = Math.Max(0, r1 + c1 - n); k <= Math.Min(r1, c1); k++)
+        {
+            long dev = Math.Abs(n * k - r1 * c1);
+            if (dev < observed) continue;
+            // C(c1, k) C(n − c1, r1 − k) / C(n, r1)
+            double pmf = Math.Exp(SpecialFunctions.BinomialLn((int)c1, (int)k) + SpecialFunctions.BinomialLn((int)(n - c1), (int)(r1 - k)) - SpecialFunctions.BinomialLn((int)n, (int)r1));
+            if (dev > observed) above += pmf;
+            else tie += pmf;
+        }
+        return Math.Clamp(above + u * tie, 0, 1);
+    }
+
     /// <summary>P(χ²(1) ≥ x) = Q(1/2, x/2), exact in the upper tail (1 − CDF would round to 0 below 1e-16).</summary>
     public static double ChiSquareSurvival(double x) => x <= 0 ? 1 : SpecialFunctions.GammaUpperRegularized(0.5, x / 2);
 
