@@ -85,6 +85,9 @@ public sealed class ApproximationStudyTests : IDisposable
         Assert.Equal("inputs", r.SimulatedOver);
         Assert.True(r.WithinLayer.RandomizedUniformity.PValue < 1e-4, $"KS p {r.WithinLayer.RandomizedUniformity.PValue}");
         Assert.False(r.Verdict.Holds);
+        // One network over inputs: T_W never varies, so its correlation with T_D is undefined.
+        Assert.True(double.IsNaN(r.Weights.Same.R));
+        Assert.Null(r.Verdict.WeightsUncorrelated);
     }
 
     [Fact]

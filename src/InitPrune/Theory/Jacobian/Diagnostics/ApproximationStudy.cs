@@ -126,7 +126,7 @@ public static class ApproximationStudy
                 [.. three.Select(i => IndependenceTests.Binomial(f.Entry(layer, i).Count(b => b), f.Simulations, x.Level))],
                 [.. ones.Select((k, l) => IndependenceTests.Binomial(k, trials[l], x.Level))],
                 Enumerable.Range(0, f.Width).Count(i => !IndependenceTests.Binomial(f.Entry(layer, i).Count(b => b), f.Simulations, x.Level).Contains(0.5)) / (double)f.Width);
-            var weights = Dependence(f, layer, files);
+            var weights = Dependence(f, layer);
             var withinFamily = Family("within-layer", within);
             var acrossFamily = Family("across-layers", across);
             bool half = frequency.Layer.Contains(0.5);
@@ -197,12 +197,12 @@ public static class ApproximationStudy
             IndependenceTests.UniformKs(p), IndependenceTests.UniformKs(rp));
     }
 
-    static WeightDependence Dependence(ActivationPatterns d, int l, bool files)
+    static WeightDependence Dependence(ActivationPatterns d, int l)
     {
         int n = d.Simulations;
         double[] tw = [.. Enumerable.Range(0, n).Select(s => d.PositiveWeightFraction(s, l))];
         double[] td = [.. Enumerable.Range(0, n).Select(s => d.ActiveFraction(s, l))];
-        if (l >= d.Depth || files && n == 1) return new(tw, td, IndependenceTests.Correlation(tw, td), null, null);
+        if (l >= d.Depth) return new(tw, td, IndependenceTests.Correlation(tw, td), null, null);
         double[] next = [.. Enumerable.Range(0, n).Select(s => d.PositiveWeightFraction(s, l + 1))];
         return new(tw, td, IndependenceTests.Correlation(tw, td), next, IndependenceTests.Correlation(next, td));
     }

@@ -111,7 +111,7 @@ public static class IndependenceTests
     {
         if (x.Count != y.Count) throw new ArgumentException($"the two samples have {x.Count} and {y.Count} values; they must match", nameof(y));
         int n = x.Count;
-        if (n < 3) return new(n, double.NaN, double.NaN);
+        if (n < 3 || x.Min() == x.Max() || y.Min() == y.Max()) return new(n, double.NaN, double.NaN);
         double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0, syy = 0;
         for (int i = 0; i < n; i++)
         {
