@@ -74,6 +74,31 @@ public static class Plots
             Artifacts.WriteAllTextAtomic(full, plot.GetSvgXml(width, height));
     }
 
+    /// <summary>A scatter plot: each series as unconnected points (small, half transparent), with a title, axis labels and a legend; a PNG as <see cref="Lines"/>.</summary>
+    public static void Points(string path, string title, string xLabel, string yLabel, IReadOnlyList<Series> series, int width = 640, int height = 560)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        for (var i = 0; i < series.Count; i++)
+        {
+            var s = series[i];
+            if (s.X.Length != s.Y.Length)
+                throw new ArgumentException($"series '{s.Label}' has {s.X.Length} X and {s.Y.Length} Y values; they must match", nameof(series));
+            var points = plot.Add.Scatter(s.X, s.Y, palette.GetColor(i).WithAlpha(0.5));
+            points.LineWidth = 0;
+            points.MarkerSize = 4;
+            points.LegendText = s.Label;
+        }
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        if (series.Count > 1)
+            plot.ShowLegend(Edge.Right);
+        Artifacts.WriteAllBytesAtomic(Path.ChangeExtension(Path.GetFullPath(path), ".png"), plot.GetImageBytes(width, height, ImageFormat.Png));
+    }
+
     /// <summary>Maps each distinct X value to its rank, or null when X is numeric.</summary>
     static Dictionary<double, int>? CategoricalPositions(IReadOnlyList<Series> series, IReadOnlyList<string>? labels)
     {
