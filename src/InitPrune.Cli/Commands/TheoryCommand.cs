@@ -9,7 +9,7 @@ internal static class TheoryCommand
     public static Command Create()
     {
         var cmd = new Command("theory", "Evaluate the seeds' theory: mean-field maps, Edge of Chaos, critical sparsity, pruning bounds, strong-ticket bounds");
-        foreach (var c in MeanFieldCommands.Create().Concat(SparsityCommands.Create()).Concat(ProbabilisticCommands.Create()).Concat(GapCommands.Create()).Concat(StrongTicketsCommands.Create()))
+        foreach (var c in MeanFieldCommands.Create().Concat(SparsityCommands.Create()).Concat(ProbabilisticCommands.Create()).Concat(GapCommands.Create()).Concat(StrongTicketsCommands.Create()).Append(JacobianGdCommand.Create()))
             cmd.Add(c);
         return cmd;
     }
