@@ -94,9 +94,11 @@ public static class SinglePairDynamics
                 norms.Add(Norm(w, y0));
             }
             if (t == request.Steps) break;
+            using var step = NewDisposeScope();
             var (loss, updated) = Step(w, y0, z, gamma);
             if (t == 0) lossStart = loss;
-            w = updated;
+            foreach (var old in w) old.Dispose();
+            w = [.. updated.Select(u => u.MoveToOuterDisposeScope())];
         }
         using (no_grad()) lossEnd = Loss(w, y0, z).ToDouble();
         return ([.. steps], [.. norms], lossStart, lossEnd);
