@@ -1,7 +1,6 @@
 using System.Globalization;
 using InitPrune.Engine;
 using InitPrune.Experiments.Sweeps;
-using InitPrune.Theory.Jacobian;
 using ScottPlot;
 
 namespace InitPrune.Reporting;
@@ -124,7 +123,7 @@ internal static class ReportPlots
         var measured = JacobianReport.DepthPoints(runs);
         if (measured.Count == 0) return null;
         var c = JacobianReport.Intercept(measured, sigmaW2);
-        return [.. points.Select(j => c + JacobianTheory.LogNorm(JacobianTheory.SpanDepth((int)columnValues[j]), sigmaW2))];
+        return [.. points.Select(j => c + Theory.Jacobian.JacobianTheory.LogNorm(Theory.Jacobian.JacobianTheory.SpanDepth((int)columnValues[j]), sigmaW2))];
     }
 
     /// <summary>
