@@ -35,19 +35,7 @@ internal static class HtmlReport
         List("Environment of the runs", h.Environments, sb);
         List("Failed runs", h.Failures, sb);
 
-        foreach (var t in tables)
-        {
-            sb.AppendLine($"<h2>{E(t.Title)}</h2><table><thead><tr><th>{E(a.Layout.Rows)}</th>");
-            foreach (var c in t.Columns) sb.Append($"<th>{E(c)}</th>");
-            sb.AppendLine("</tr></thead><tbody>");
-            foreach (var r in t.Rows)
-            {
-                sb.Append($"<tr><th>{E(r.Label)}</th>");
-                foreach (var cell in r.Cells) sb.Append($"<td class=\"num\">{E(cell.Format(t.NumberFormat))}</td>");
-                sb.AppendLine("</tr>");
-            }
-            sb.AppendLine("</tbody></table>");
-        }
+        foreach (var t in tables.Where(t => !t.AtEnd)) Table(a, t, sb);
 
         sb.AppendLine("<div class=\"figures\">");
         foreach (var img in figures.Images)
@@ -64,8 +52,24 @@ internal static class HtmlReport
             for (var i = 0; i < figures.LayerNames.Count; i++) sb.AppendLine($"<tr><td class=\"num\">{i}</td><td>{E(figures.LayerNames[i])}</td></tr>");
             sb.AppendLine("</tbody></table>");
         }
+        foreach (var t in tables.Where(t => t.AtEnd)) Table(a, t, sb);
         sb.AppendLine("</body></html>");
         return sb.ToString();
+    }
+
+    static void Table(SweepAnalysis a, ReportTable t, StringBuilder sb)
+    {
+        sb.AppendLine($"<h2>{E(t.Title)}</h2><table><thead><tr><th>{E(t.RowHeader ?? a.Layout.Rows)}</th>");
+        foreach (var c in t.Columns) sb.Append($"<th>{E(c)}</th>");
+        sb.AppendLine("</tr></thead><tbody>");
+        var cellClass = t.TextCells ? "" : " class=\"num\"";
+        foreach (var r in t.Rows)
+        {
+            sb.Append($"<tr><th>{E(r.Label)}</th>");
+            foreach (var cell in r.Cells) sb.Append($"<td{cellClass}>{E(cell.Format(t.NumberFormat))}</td>");
+            sb.AppendLine("</tr>");
+        }
+        sb.AppendLine("</tbody></table>");
     }
 
     static void List(string title, IReadOnlyList<string> items, StringBuilder sb)

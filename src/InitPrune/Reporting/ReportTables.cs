@@ -29,6 +29,15 @@ public sealed record ReportTable(string Title, IReadOnlyList<string> Columns, IR
 {
     /// <summary>How the cells' numbers are written (two decimals for percentages).</summary>
     public string NumberFormat { get; init; } = "F2";
+
+    /// <summary>The first column's header; null: the layout's row field.</summary>
+    public string? RowHeader { get; init; }
+
+    /// <summary>Cells that are text, not figures: left-aligned.</summary>
+    public bool TextCells { get; init; }
+
+    /// <summary>Shown after the figures, at the end of report.md and report.html (the claims table).</summary>
+    public bool AtEnd { get; init; }
 }
 
 /// <summary>The files a report wrote: <c>report.md</c>, <c>report.csv</c>, <c>report.html</c> and the plots (PNG and SVG).</summary>

@@ -61,6 +61,19 @@ internal sealed class SweepAnalysis
 
     public ReportLayout Layout => Sweep.Layout;
 
+    readonly List<Point> points = [];
+
+    /// <summary>
+    /// The done runs listed under the sweep whose every field in <paramref name="where"/> has that value (numbers
+    /// compared as numbers, so <c>0.9</c> matches <c>0.90</c>), each once, with the value of <paramref name="field"/>.
+    /// </summary>
+    public List<(StoredRun Run, string Field)> Matching(IReadOnlyDictionary<string, string> where, string field = "label") =>
+        [.. points.Where(p => p.Run.Status == RunStatus.Done && where.All(kv => SameValue(FieldValue(configs, p, kv.Key), kv.Value)))
+            .DistinctBy(p => p.Run.Id).Select(p => (p.Run, FieldValue(configs, p, field)))];
+
+    static bool SameValue(string actual, string wanted) =>
+        actual == wanted || (TryNumber(actual, out var a) && TryNumber(wanted, out var b) && Math.Abs(a - b) <= 1e-12 * Math.Max(1, Math.Abs(b)));
+
     public static SweepAnalysis Build(SweepInfo sweep, IReadOnlyList<StoredRun> runs)
     {
         var layout = sweep.Layout;
@@ -96,6 +109,7 @@ internal sealed class SweepAnalysis
             .OrderBy(g => g.Fixed.Select(kv => axisOrder[kv.Key].IndexOf(kv.Value)).ToArray(), LexicographicComparer.Instance)
             .ToList();
         result.Groups = [.. groups.Select(g => result.BuildGroup(g.Fixed, g.Points))];
+        result.points.AddRange(points);
         return result;
     }
 

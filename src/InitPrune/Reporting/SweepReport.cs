@@ -26,13 +26,15 @@ public static class SweepReport
         var root = Path.GetFullPath(Artifacts.CheckPath(r.ArtifactRoot, "--artifacts"));
         using var store = ResultsStores.Open(location, mustExist: true);
         var sweeps = store.Sweeps();
-        var keys = Keys(r, sweeps, location);
+        var keys = Keys(r, sweeps, location, out var spec);
 
         var folders = new SweepFolders(root);
         var results = new List<SweepReportResult>();
         foreach (var key in keys)
         {
             var info = sweeps.First(x => x.Key == key);
+            // The claims are judged as the spec states them now: editing them needs no new sweep.
+            if (spec is not null) info = info with { Layout = info.Layout with { Claims = spec.Layout.Claims } };
             // A store's sweep key becomes a folder name only as a safe file name (a hostile key may hold '/' or '..').
             var folder = SweepSpec.FileName(key);
             var dir = r.Out is { } o ? (keys.Length == 1 ? o : Path.Combine(o, folder)) : Path.Combine(root, "reports", folder);
@@ -58,15 +60,20 @@ public static class SweepReport
     }
 
     /// <summary>The sweeps a request selects: the spec's, <c>--sweep</c>, or every sweep in the store.</summary>
-    internal static string[] Keys(ReportRequest r, IReadOnlyList<SweepInfo> sweeps, string location)
+    internal static string[] Keys(ReportRequest r, IReadOnlyList<SweepInfo> sweeps, string location) => Keys(r, sweeps, location, out _);
+
+    /// <summary>The sweeps a request selects, and the spec it names (null without one).</summary>
+    internal static string[] Keys(ReportRequest r, IReadOnlyList<SweepInfo> sweeps, string location, out SweepSpec? spec)
     {
         string[] keys;
+        spec = null;
         if (r.IsSpec)
         {
-            var spec = SpecLoader.Load(r.Source!, r.Scale, requireData: false);
-            keys = [spec.Key];
-            if (!sweeps.Any(x => x.Key == spec.Key))
-                throw new InitPruneException($"{location} holds no sweep {spec.Key} (it holds {Known(sweeps)}): run 'initprune sweep {r.Source} --scale {spec.Scale}' first");
+            var loaded = SpecLoader.Load(r.Source!, r.Scale, requireData: false);
+            spec = loaded;
+            keys = [loaded.Key];
+            if (!sweeps.Any(x => x.Key == loaded.Key))
+                throw new InitPruneException($"{location} holds no sweep {loaded.Key} (it holds {Known(sweeps)}): run 'initprune sweep {r.Source} --scale {loaded.Scale}' first");
         }
         else if (r.Sweep is { } only)
         {
@@ -130,6 +137,7 @@ public static class SweepReport
             }
         }
         tables.AddRange(JacobianReport.SlopeTables(a));
+        if (ReportClaims.Table(a) is { } claims) tables.Add(claims);
         return tables;
     }
 
@@ -204,15 +212,7 @@ public static class SweepReport
             foreach (var f in h.Failures) sb.AppendLine($"- {Md(f)}");
             sb.AppendLine();
         }
-        foreach (var t in tables)
-        {
-            sb.AppendLine($"## {Md(t.Title)}").AppendLine();
-            sb.AppendLine($"| {Md(a.Layout.Rows)} | {string.Join(" | ", t.Columns.Select(Md))} |");
-            sb.AppendLine($"|---|{string.Concat(t.Columns.Select(_ => "---:|"))}");
-            foreach (var r in t.Rows)
-                sb.AppendLine($"| {Md(r.Label)} | {string.Join(" | ", r.Cells.Select(c => Md(c.Format(t.NumberFormat))))} |");
-            sb.AppendLine();
-        }
+        foreach (var t in tables.Where(t => !t.AtEnd)) MarkdownTable(a, t, sb);
         foreach (var img in figures.Images)
             sb.AppendLine($"## {Md(img.Title)}").AppendLine().AppendLine($"![{Md(img.Title)}]({Path.GetFileName(img.Png)})").AppendLine();
         if (figures.Empty.Count > 0)
@@ -227,7 +227,18 @@ public static class SweepReport
             for (var i = 0; i < figures.LayerNames.Count; i++) sb.AppendLine($"| {i} | {Md(figures.LayerNames[i])} |");
             sb.AppendLine();
         }
+        foreach (var t in tables.Where(t => t.AtEnd)) MarkdownTable(a, t, sb);
         return sb.ToString();
+    }
+
+    static void MarkdownTable(SweepAnalysis a, ReportTable t, StringBuilder sb)
+    {
+        sb.AppendLine($"## {Md(t.Title)}").AppendLine();
+        sb.AppendLine($"| {Md(t.RowHeader ?? a.Layout.Rows)} | {string.Join(" | ", t.Columns.Select(Md))} |");
+        sb.AppendLine($"|---|{string.Concat(t.Columns.Select(_ => t.TextCells ? "---|" : "---:|"))}");
+        foreach (var r in t.Rows)
+            sb.AppendLine($"| {Md(r.Label)} | {string.Join(" | ", r.Cells.Select(c => Md(c.Format(t.NumberFormat))))} |");
+        sb.AppendLine();
     }
 
     /// <summary>

@@ -196,7 +196,15 @@ public class TicketSweepTests
 
         var folder = Path.Combine(outDir, "reports", "seed004-fig1-shifted-relu@smoke");
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "report.json")));
-        var table = Assert.Single(json.RootElement.GetProperty("tables").EnumerateArray());
+        var tables = json.RootElement.GetProperty("tables").EnumerateArray().ToList();
+        Assert.Equal(2, tables.Count);
+        var table = tables[0];
+        // The recipe's claims: at the smoke scale only the ρ = 0.2 one has runs.
+        Assert.Equal("Claims of the seed against this sweep", tables[1].GetProperty("title").GetString());
+        var verdicts = tables[1].GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("cells")[3].GetProperty("text").GetString()!).ToList();
+        Assert.Equal(3, verdicts.Count);
+        Assert.All(verdicts.Take(2), v => Assert.StartsWith("not measured", v));
+        Assert.Contains(verdicts[2], new[] { "agree", "disagree" });
         Assert.Equal(["0.01", "0.2"], table.GetProperty("columns").EnumerateArray().Select(c => c.GetString()));
         string[] expected = [.. from init in new[] { "slt-he", "looks-linear" } from bias in new[] { "true", "false" } from method in new[] { "edge-popup", "edge-popup-scaled" }
                                 select $"{method} · {init} · zero_bias={bias}"];

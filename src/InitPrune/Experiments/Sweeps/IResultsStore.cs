@@ -28,7 +28,8 @@ public sealed record ReportLayout(
     string SelectBy = "validation_accuracy",
     string Metric = "test_accuracy",
     bool LogX = false,
-    bool LogY = false)
+    bool LogY = false,
+    IReadOnlyList<ReportClaim>? Claims = null)
 {
     /// <summary>The derived coordinate ρ = 1 − prune.sparsity, the fraction kept (seed 004 calls it the sparsity).</summary>
     public const string KeptFraction = "prune.kept_fraction";
@@ -38,6 +39,69 @@ public sealed record ReportLayout(
 
     /// <summary>The paths of <paramref name="field"/>: one, or those a composite field joins.</summary>
     public static string[] Parts(string field) => [.. field.Split('+', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
+}
+
+/// <summary>
+/// A claim of a seed checked against a sweep's runs (<c>report.claims</c>): the figure is the mean of
+/// <see cref="Metric"/> (the layout's metric when null) over the done runs whose fields equal <see cref="Where"/>; with
+/// <see cref="Than"/> the difference (or, with <see cref="Compare"/> = ratio, the ratio) of that mean to the mean over
+/// the runs <see cref="Than"/> selects; with <see cref="Slope"/> the least-squares slope of the metric (its natural log
+/// when <see cref="Log"/>) against that numeric field. <see cref="Expect"/> is the test the figure must pass for the
+/// claim to be confirmed: <c>&gt; x</c>, <c>&gt;= x</c>, <c>&lt; x</c>, <c>&lt;= x</c> or <c>between a and b</c>.
+/// <see cref="Paper"/> is the seed's own figure, as text.
+/// </summary>
+public sealed record ReportClaim(
+    string Claim,
+    IReadOnlyDictionary<string, string> Where,
+    string Expect,
+    string? Metric = null,
+    IReadOnlyDictionary<string, string>? Than = null,
+    string Compare = "difference",
+    string? Slope = null,
+    bool Log = false,
+    string? Paper = null)
+{
+    /// <summary>The comparison names <see cref="Compare"/> takes.</summary>
+    public static readonly string[] Comparisons = ["difference", "ratio"];
+
+    /// <summary>
+    /// <see cref="Expect"/> parsed: the operator (<c>&gt;</c>, <c>&gt;=</c>, <c>&lt;</c>, <c>&lt;=</c>, <c>between</c>)
+    /// and its bound(s); a one-line error when it is none of them.
+    /// </summary>
+    public (string Op, double Low, double High) Test()
+    {
+        var text = Expect.Trim();
+        static double Num(string t, string expect) => double.TryParse(t.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
+            ? v : throw new Engine.InitPruneException($"expect = '{expect}': '{t.Trim()}' is not a number; write '> 10', '<= 0.5' or 'between 0.9 and 1.1'");
+        if (text.StartsWith("between ", StringComparison.OrdinalIgnoreCase))
+        {
+            var parts = text[8..].Split(" and ", StringSplitOptions.TrimEntries);
+            if (parts.Length != 2) throw new Engine.InitPruneException($"expect = '{Expect}': write 'between a and b'");
+            var (a, b) = (Num(parts[0], Expect), Num(parts[1], Expect));
+            return a <= b ? ("between", a, b) : throw new Engine.InitPruneException($"expect = '{Expect}': the lower bound is above the upper one");
+        }
+        foreach (var op in new[] { ">=", "<=", ">", "<" })
+            if (text.StartsWith(op, StringComparison.Ordinal))
+            {
+                var v = Num(text[op.Length..], Expect);
+                return (op, v, v);
+            }
+        throw new Engine.InitPruneException($"expect = '{Expect}' is not a test: write '> 10', '>= 10', '< 0.5', '<= 0.5' or 'between 0.9 and 1.1'");
+    }
+
+    /// <summary>Whether <paramref name="figure"/> passes <see cref="Expect"/>.</summary>
+    public bool Passes(double figure)
+    {
+        var (op, low, high) = Test();
+        return op switch
+        {
+            ">" => figure > low,
+            ">=" => figure >= low,
+            "<" => figure < low,
+            "<=" => figure <= low,
+            _ => figure >= low && figure <= high,
+        };
+    }
 }
 
 /// <summary>

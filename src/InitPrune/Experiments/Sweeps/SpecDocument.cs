@@ -42,7 +42,11 @@ internal sealed record SpecDocument(
     SpecLayer Base,
     IReadOnlyList<SpecVariant> Variants,
     IReadOnlyDictionary<string, SpecLayer> Scales,
-    IReadOnlyDictionary<string, ReportField> Report);
+    IReadOnlyDictionary<string, ReportField> Report,
+    IReadOnlyList<SpecClaim>? Claims = null);
+
+/// <summary>A claim of <c>report.claims</c> as written, with its line for error messages.</summary>
+internal sealed record SpecClaim(ReportClaim Claim, long Line);
 
 /// <summary>Spec errors: one line that starts with the file name.</summary>
 internal static class SpecError

@@ -79,6 +79,35 @@ public static class SpecLoader
         }
     }
 
+    /// <summary>The spec's <c>report.claims</c>, each checked: known fields, metric, comparison and test.</summary>
+    static IReadOnlyList<ReportClaim>? Claims(SpecDocument doc, string file)
+    {
+        if (doc.Claims is not { Count: > 0 } claims) return null;
+        string[] fields = [.. RunNormalizer.CoordinatePaths, ReportLayout.KeptFraction];
+        foreach (var (c, line) in claims)
+        {
+            string At(string what) => $"report.claims '{c.Claim}' (line {line}): {what}";
+            foreach (var key in c.Where.Keys.Concat(c.Than?.Keys ?? []).Append(c.Slope).OfType<string>())
+                if (!fields.Contains(key))
+                    throw SpecError.In(file, At($"'{key}' is not a field of the runs: use one of {string.Join(", ", fields)}"));
+            if (c.Metric is { } m && !ReportMetrics.Contains(m))
+                throw SpecError.In(file, At($"metric '{m}' is unknown: use one of {string.Join(", ", ReportMetrics)}"));
+            if (!ReportClaim.Comparisons.Contains(c.Compare))
+                throw SpecError.In(file, At($"compare '{c.Compare}' is unknown: use {string.Join(" or ", ReportClaim.Comparisons)}"));
+            if (c.Slope is not null && c.Than is not null)
+                throw SpecError.In(file, At("give either slope (a trend over one field) or than (a comparison of two selections), not both"));
+            try
+            {
+                c.Test();
+            }
+            catch (InitPruneException e)
+            {
+                throw SpecError.In(file, At(e.Message));
+            }
+        }
+        return [.. claims.Select(c => c.Claim)];
+    }
+
     static ReportLayout Layout(SpecDocument doc, IReadOnlyList<SweepEntry> entries, string file)
     {
         string? Field(string key, IReadOnlyList<string> allowed, string what)
@@ -117,7 +146,8 @@ public static class SpecLoader
             Field("select.by", Metrics, "a metric") ?? defaults.SelectBy,
             Field("metric", ReportMetrics, "a metric") ?? defaults.Metric,
             Flag("log_x"),
-            Flag("log_y"));
+            Flag("log_y"),
+            Claims(doc, file));
         bool gridVaries = layout.SelectOver is { } over && entries.Select(e => e.Coordinates[over]).Distinct().Skip(1).Any();
         bool needsValidation = layout.Metric == "validation_accuracy" || (gridVaries && layout.SelectBy == "validation_accuracy");
         if (needsValidation && entries.Any(e => e.Config.Data.Validation == 0))

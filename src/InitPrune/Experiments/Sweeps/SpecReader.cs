@@ -11,7 +11,10 @@ internal sealed partial class SpecReader(string file)
 {
     static readonly string[] TopLevel = ["name", "description", "reproduces", .. SpecSchema.Sections, "seeds", "variants", "scales", "report"];
     static readonly string[] LayerKeys = [.. SpecSchema.Sections, "seeds"];
-    static readonly string[] ReportKeys = ["rows", "columns", "heatmap", "select", "metric", "log_x", "log_y"];
+    static readonly string[] ReportKeys = ["rows", "columns", "heatmap", "select", "metric", "log_x", "log_y", "claims"];
+    static readonly string[] ClaimKeys = ["claim", "paper", "where", "than", "compare", "slope", "log", "metric", "expect"];
+
+    readonly List<SpecClaim> claims = [];
 
     /// <summary>The longest sweep name: <c>name@scale</c> names the sweep's report folder and summary file.</summary>
     public const int MaxNameLength = 64;
@@ -21,6 +24,7 @@ internal sealed partial class SpecReader(string file)
 
     public SpecDocument Read(string yaml)
     {
+        claims.Clear();
         var root = Parse(yaml);
         foreach (var (key, node) in root.Children)
             if (!TopLevel.Contains(Key(key)))
@@ -33,7 +37,7 @@ internal sealed partial class SpecReader(string file)
         var variants = Child(root, "variants") is { } v ? Variants(v) : [];
         var scales = Child(root, "scales") is { } s ? Scales(s) : new Dictionary<string, SpecLayer>();
         return new SpecDocument((string)name.Value!, (string?)Text(root, "description")?.Value ?? "", (string?)Text(root, "reproduces")?.Value ?? "",
-            Layer(root, "", allowOther: true), variants, scales, Child(root, "report") is { } r ? Report(r) : new Dictionary<string, ReportField>());
+            Layer(root, "", allowOther: true), variants, scales, Child(root, "report") is { } r ? Report(r) : new Dictionary<string, ReportField>(), claims);
     }
 
     YamlMappingNode Parse(string yaml)
@@ -216,7 +220,14 @@ internal sealed partial class SpecReader(string file)
         {
             var key = Key(keyNode);
             if (!ReportKeys.Contains(key)) throw Unknown($"report.{key}", keyNode, ReportKeys);
-            if (key is "heatmap" or "select")
+            if (key == "claims")
+            {
+                if (IsNull(value)) continue;
+                if (value is not YamlSequenceNode seq)
+                    throw Fail($"report.claims must be a list of {{claim, where, expect, ...}} mappings (line {value.Start.Line})");
+                claims.AddRange(seq.Children.Select(Claim));
+            }
+            else if (key is "heatmap" or "select")
             {
                 if (key == "heatmap" && IsNull(value)) continue;
                 string[] parts = key == "heatmap" ? ["x", "y"] : ["over", "by"];
@@ -232,6 +243,41 @@ internal sealed partial class SpecReader(string file)
                 fields[key] = new ReportField((string)t.Value!, t.Line);
         }
         return fields;
+    }
+
+    /// <summary>One entry of <c>report.claims</c>: its fields' shapes; SpecLoader checks the names and the test.</summary>
+    SpecClaim Claim(YamlNode node)
+    {
+        if (node is not YamlMappingNode map)
+            throw Fail($"report.claims: each claim must be a mapping {{claim, where, expect, ...}} (line {node.Start.Line})");
+        foreach (var (k, _) in map.Children)
+            if (!ClaimKeys.Contains(Key(k))) throw Unknown($"report.claims.{Key(k)}", k, ClaimKeys);
+        const string where = "report.claims.";
+        Dictionary<string, string>? Selection(string key)
+        {
+            var child = Child(map, key);
+            if (child is null || IsNull(child)) return null;
+            if (child is not YamlMappingNode sel || sel.Children.Count == 0)
+                throw Fail($"{where}{key} must be a mapping of fields to values, e.g. {{label: rescaled, model.depth: 20}} (line {child.Start.Line})");
+            return sel.Children.ToDictionary(kv => Key(kv.Key), kv => kv.Value is YamlScalarNode { Value: { } v } ? v
+                : throw Fail($"{where}{key}.{Key(kv.Key)} must be a single value (line {kv.Value.Start.Line})"));
+        }
+        var claim = new ReportClaim(
+            (string)Text(map, "claim", required: true, where)!.Value!,
+            Selection("where") ?? throw Fail($"{where}where is missing (line {map.Start.Line}): say which runs the claim is about, e.g. where: {{model.depth: 20}}"),
+            (string)Text(map, "expect", required: true, where)!.Value!,
+            (string?)Text(map, "metric", where: where)?.Value,
+            Selection("than"),
+            (string?)Text(map, "compare", where: where)?.Value ?? "difference",
+            (string?)Text(map, "slope", where: where)?.Value,
+            ((string?)Text(map, "log", where: where)?.Value)?.Trim().ToLowerInvariant() switch
+            {
+                null or "false" => false,
+                "true" => true,
+                var other => throw Fail($"{where}log = '{other}' is not true or false (line {Child(map, "log")!.Start.Line})"),
+            },
+            (string?)Text(map, "paper", where: where)?.Value);
+        return new SpecClaim(claim, node.Start.Line);
     }
 
     /// <summary>A scalar string child (null when absent); <paramref name="required"/> makes absence an error.</summary>
