@@ -19,9 +19,16 @@ public sealed record ExportRequest(
     string? Store = null,
     string? Sweep = null,
     string? Out = null,
-    string? Format = null)
+    string? Format = null,
+    string Table = "epochs")
 {
     public static readonly IReadOnlyList<string> Formats = ["csv", "parquet"];
+
+    /// <summary>
+    /// The tables: <c>epochs</c> (one row per run × stored epoch) and <c>jacobian</c> (one row per run × ‖J‖ measurement
+    /// of runs with <c>train.jacobian_every</c>, seed 002).
+    /// </summary>
+    public static readonly IReadOnlyList<string> Tables = ["epochs", "jacobian"];
 
     /// <summary>The format written: <see cref="Format"/>, else told from the extension of <see cref="Out"/>.</summary>
     public string Resolved => Format?.Trim().ToLowerInvariant()
@@ -50,20 +57,26 @@ public static class RunExport
         "kept_fraction", "lambda",
     ];
 
+    /// <summary>The columns of the <c>jacobian</c> table after the settings: the step, its epoch, ‖J‖ (mean and std over the probe inputs) and the train loss there.</summary>
+    public static readonly IReadOnlyList<string> JacobianColumns = ["step", "epoch", "jacobian_norm", "jacobian_std", "train_loss"];
+
     /// <summary>Writes the table of the sweeps <paramref name="r"/> selects and says what it wrote.</summary>
     public static ExportResult Export(ExportRequest r)
     {
         var format = r.Resolved;
         if (!ExportRequest.Formats.Contains(format))
             throw new InitPruneException($"unknown export format '{r.Format}': use {string.Join(" or ", ExportRequest.Formats)}");
+        if (!ExportRequest.Tables.Contains(r.Table))
+            throw new InitPruneException($"unknown export table '{r.Table}': use {string.Join(" or ", ExportRequest.Tables)}");
         var request = new ReportRequest(r.Source, r.Scale, r.Store, r.Sweep);
         var location = SweepReport.Location(request);
         if (r.Out is { } given) Artifacts.CheckPath(given, "--out");
         using var store = ResultsStores.Open(location, mustExist: true);
         var keys = SweepReport.Keys(request, store.Sweeps(), location);
         var runs = keys.SelectMany(k => store.Load(k).Select(run => (Sweep: k, Run: run))).ToList();
-        var (columns, rows) = Table(runs);
-        var path = r.Out ?? Path.Combine(Experiments.Sweeps.Sweep.DefaultOut, "exports", (keys.Length == 1 ? SweepSpec.FileName(keys[0]) : "sweeps") + "." + format);
+        var (columns, rows) = r.Table == "jacobian" ? JacobianTable(runs) : Table(runs);
+        var suffix = r.Table == "jacobian" ? ".jacobian" : "";
+        var path = r.Out ?? Path.Combine(Experiments.Sweeps.Sweep.DefaultOut, "exports", (keys.Length == 1 ? SweepSpec.FileName(keys[0]) : "sweeps") + suffix + "." + format);
         if (Directory.Exists(path)) throw new InitPruneException($"--out {path} is a folder: give the file to write (e.g. {Path.Combine(path, "runs." + format)})");
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
@@ -97,6 +110,32 @@ public static class RunExport
             if (run.Epochs.Count == 0) rows.Add([.. head, null, null, null, null, null, null, null, null, null, null, null]);
             foreach (var e in run.Epochs)
                 rows.Add([.. head, e.Epoch, e.LearningRate, e.TrainLoss, e.TestLoss, e.TestAccuracy, e.ValidationLoss, e.ValidationAccuracy, e.Seconds, e.SamplesPerSecond, e.KeptFraction, e.Lambda]);
+        }
+        return (columns, rows);
+    }
+
+    /// <summary>The <c>jacobian</c> table: one row per run × ‖J‖ measurement (runs without one are left out).</summary>
+    public static (List<string> Columns, List<object?[]> Rows) JacobianTable(IReadOnlyList<(string Sweep, StoredRun Run)> runs)
+    {
+        var measured = runs.Where(x => x.Run.JacobianSeries.Count > 0).ToList();
+        var settings = measured.Select(x => Settings(x.Run.Config)).ToList();
+        var settingColumns = new List<string>();
+        foreach (var s in settings)
+            foreach (var (key, _) in s)
+                if (!settingColumns.Contains(key)) settingColumns.Add(key);
+        var columns = new List<string>([.. RunColumns, .. settingColumns, .. JacobianColumns]);
+        var rows = new List<object?[]>();
+        for (int i = 0; i < measured.Count; i++)
+        {
+            var (sweep, run) = measured[i];
+            var values = settings[i].ToDictionary(kv => kv.Key, kv => kv.Value);
+            object?[] head =
+            [
+                sweep, run.Entries.FirstOrDefault(e => e.Sweep == sweep).Label, run.Id, run.Status.ToString().ToLowerInvariant(), run.Error,
+                .. settingColumns.Select(c => values.GetValueOrDefault(c)),
+            ];
+            foreach (var p in run.JacobianSeries)
+                rows.Add([.. head, p.Step, p.Epoch, p.Norm, p.Std, p.TrainLoss]);
         }
         return (columns, rows);
     }

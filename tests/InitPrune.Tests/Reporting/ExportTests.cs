@@ -5,6 +5,7 @@ using Parquet.Schema;
 using InitPrune.Reporting;
 using InitPrune.Tests.Cli;
 using InitPrune.Tests.Data;
+using InitPrune.Training;
 
 namespace InitPrune.Tests.Reporting;
 
@@ -142,5 +143,23 @@ public class ExportTests
         using var dir = new TempDir();
         Assert.Contains("initprune sweep", CliRunner.AssertOneLineError(CliRunner.Run("export", dir.File("missing.sqlite"))));
         Assert.Contains("csv or parquet", CliRunner.AssertOneLineError(CliRunner.Run("export", dir.File("missing.sqlite"), "--format", "xlsx")));
+        Assert.Contains("epochs or jacobian", CliRunner.AssertOneLineError(CliRunner.Run("export", dir.File("missing.sqlite"), "--table", "steps")));
+    }
+
+    [Fact]
+    public void The_jacobian_table_has_one_row_per_measurement_and_leaves_out_runs_without_one()
+    {
+        var tracked = ReportRuns.Run("SNIP", 0.9, 0, 0.8) with
+        {
+            Jacobian = [new JacobianPoint(0, 0, 4.25, 0.5, null), new JacobianPoint(50, 1, 3.5, 0.25, 1.75)],
+        };
+        var plain = ReportRuns.Run("SNIP", 0.5, 0, 0.9);
+        var (columns, rows) = RunExport.JacobianTable([(ReportRuns.Key, tracked), (ReportRuns.Key, plain)]);
+        Assert.Equal(RunExport.JacobianColumns, columns.TakeLast(RunExport.JacobianColumns.Count));
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r => Assert.Equal(tracked.Id, r[columns.IndexOf("run_id")]));
+        Assert.Equal([0L, 0, 4.25, 0.5, null], rows[0].TakeLast(5));
+        Assert.Equal([50L, 1, 3.5, 0.25, 1.75], rows[1].TakeLast(5));
+        Assert.Equal(0.9, rows[0][columns.IndexOf("prune.sparsity")]);
     }
 }
