@@ -5,13 +5,15 @@ namespace InitPrune.Reporting;
 
 /// <summary>
 /// A figure read from a finished run: <c>test_accuracy</c>, <c>validation_accuracy</c> (in percent), <c>test_loss</c>, or
-/// <c>jacobian_norm</c>, ‖J‖ recorded at step 0 (the network as initialized and pruned; runs with train.jacobian_every &gt; 0).
+/// <c>jacobian_norm</c>, ‖J‖ recorded at step 0 (the network as initialized and pruned; runs with train.jacobian_every &gt; 0),
+/// or <c>jacobian_change</c>, the last recorded ‖J‖ over the one at step 0 (1: flat, seed 002's stagnation phase).
 /// </summary>
 internal sealed record ReportMetric(string Name, string Title, bool IsPercent)
 {
     public const string JacobianNorm = "jacobian_norm";
+    public const string JacobianChange = "jacobian_change";
 
-    public static readonly string[] Known = ["test_accuracy", "validation_accuracy", "test_loss", JacobianNorm];
+    public static readonly string[] Known = ["test_accuracy", "validation_accuracy", "test_loss", JacobianNorm, JacobianChange];
 
     public static ReportMetric Parse(string name) => name switch
     {
@@ -19,10 +21,11 @@ internal sealed record ReportMetric(string Name, string Title, bool IsPercent)
         "validation_accuracy" => new(name, "Validation accuracy (%)", true),
         "test_loss" => new(name, "Test loss", false),
         JacobianNorm => new(name, "Jacobian norm at init", false),
+        JacobianChange => new(name, "‖J‖ last / ‖J‖ at init", false),
         _ => throw new InitPruneException($"the report metric '{name}' is unknown: use one of {string.Join(", ", Known)}"),
     };
 
-    public string NumberFormat => IsPercent ? "F2" : Name == JacobianNorm ? "G4" : "F4";
+    public string NumberFormat => IsPercent ? "F2" : Name is JacobianNorm or JacobianChange ? "G4" : "F4";
 
     /// <summary>The run's figure, or null when the run has none (e.g. no validation split).</summary>
     public double? Of(StoredRun run)
@@ -31,6 +34,8 @@ internal sealed record ReportMetric(string Name, string Title, bool IsPercent)
         double? raw = Name switch
         {
             JacobianNorm => run.JacobianSeries.FirstOrDefault(p => p.Step == 0)?.Norm,
+            JacobianChange => run.JacobianSeries.FirstOrDefault(p => p.Step == 0) is { Norm: > 0 } first && run.JacobianSeries.MaxBy(p => p.Step) is { Step: > 0 } last
+                ? last.Norm / first.Norm : null,
             "test_accuracy" => r.TestAccuracy,
             "validation_accuracy" => r.ValidationAccuracy ?? run.Epochs.MaxBy(e => e.Epoch)?.ValidationAccuracy,
             _ => r.TestLoss,

@@ -1,6 +1,7 @@
 using InitPrune.Engine;
 using InitPrune.Experiments.Sweeps;
 using InitPrune.Reporting;
+using InitPrune.Training;
 using static InitPrune.Tests.Reporting.ReportRuns;
 
 namespace InitPrune.Tests.Reporting;
@@ -72,6 +73,20 @@ public sealed class ReportClaimsTests : IDisposable
         var lo = ReportClaims.Evaluate(Analysis(log), log);
         Assert.Equal(expected, lo.Value!.Value, 12);
         Assert.Equal("disagree", lo.Verdict);
+    }
+
+    [Fact]
+    public void Jacobian_change_is_the_last_recorded_norm_over_the_initial_one()
+    {
+        var run = Run("SNIP", 0.9, 0, 0.8) with
+        {
+            Jacobian = [new(100, 2, 3.0, 0, 0.5), new(0, 0, 4.0, 0, null), new(50, 1, 5.0, 0, 0.7)],
+        };
+        Assert.Equal(0.75, ReportMetric.Parse("jacobian_change").Of(run));
+        Assert.Null(ReportMetric.Parse("jacobian_change").Of(run with { Jacobian = [new(0, 0, 4.0, 0, null)] }));
+        var c = new ReportClaim("flat", W(("label", "SNIP")), "between 0.7 and 0.8", Metric: "jacobian_change");
+        var o = ReportClaims.Evaluate(SweepAnalysis.Build(Sweep(new ReportLayout(Claims: [c])), [run]), c);
+        Assert.Equal(("agree", 0.75), (o.Verdict, o.Value));
     }
 
     [Fact]
