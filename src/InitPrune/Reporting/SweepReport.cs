@@ -137,6 +137,7 @@ public static class SweepReport
             }
         }
         tables.AddRange(JacobianReport.SlopeTables(a));
+        tables.AddRange(CorrelationReport.Tables(a));
         if (ReportClaims.Table(a) is { } claims) tables.Add(claims);
         return tables;
     }

@@ -21,6 +21,8 @@ public class RecipeTests
         ["seed001-fig5-elu"] = (3 * 6 * 9 * 4, 3 * 3 * 3),
         // 4 rescaling targets × 2 depths × 3 seeds; smoke 4 × 1 depth × 1 seed.
         ["seed001-fig3-rescaling-targets"] = (4 * 2 * 3, 4),
+        // 5 rescaling readings × 2 depths × 3 seeds; smoke 5 × 1 depth × 1 seed.
+        ["seed001-fig3-rescaling-jacobian"] = (5 * 2 * 3, 5),
         // 2 variants, one mask each.
         ["seed001-fig1-neurons"] = (2, 2),
         // 2 variants × 3 sparsities; smoke 1 sparsity.
@@ -43,6 +45,8 @@ public class RecipeTests
         ["seed002-fig1-jacobian-depth"] = (3 * 9 * 3, 3 * 2),
         // 3 depths × 4 learning rates × 2 seeds; smoke 2 × 2 × 1.
         ["seed002-fig2-jacobian-training"] = (3 * 4 * 2, 2 * 2),
+        // 7 η × 8 depths × 3 seeds; smoke 7 × 2 depths × 1 seed.
+        ["seed002-fig5-correlated-jacobian"] = (7 * 8 * 3, 7 * 2),
         // 2 methods × 2 inits × 2 biases × 5 kept fractions × 5 seeds; smoke 2 × 2 × 2 × 2 fractions × 1 seed.
         ["seed004-fig1-shifted-relu"] = (2 * 2 * 2 * 5 * 5, 2 * 2 * 2 * 2),
         // (2 + 3 kept fractions in two variants) × 2 methods × 2 inits × 2 biases × 5 seeds; smoke 1 seed.
@@ -168,6 +172,24 @@ public class RecipeTests
         var spec = Load(name, "smoke", data);
         Assert.All(spec.Entries, e => Assert.Equal(dataset, e.Config.Data.Name));
         Assert.Contains(spec.Notes, n => n.Contains(dataset) && n.Contains("not found"));
+    }
+
+    /// <summary>
+    /// The rescaling-jacobian recipe's "σw² target at the EOC" variant: init normal at tanh's Edge of Chaos for σ_b = 0.05
+    /// (the same draws as init eoc, so the same masks), where init eoc with eoc-sigma-w reads the spec's σ_w, √2.
+    /// </summary>
+    [Fact]
+    public void The_rescaling_jacobian_recipe_takes_the_sigma_w_target_at_the_edge_of_chaos()
+    {
+        using var data = new NoData();
+        var runs = Load("seed001-fig3-rescaling-jacobian", "full", data).DistinctRuns;
+        var atEoc = runs.Where(r => r.Init.Name == "normal").ToList();
+        Assert.Equal(6, atEoc.Count);
+        double eoc = InitPrune.Theory.EdgeOfChaos.SigmaW("tanh", 0.05);
+        Assert.All(atEoc, r => Assert.Equal(eoc, r.Init.SigmaW, 9));
+        Assert.All(atEoc, r => Assert.Equal("eoc-sigma-w", r.Prune.Rescale));
+        Assert.All(runs, r => Assert.Equal(500, r.Train.JacobianEvery));
+        Assert.Equal(Math.Sqrt(2), runs.Single(r => r.Init.Name == "eoc" && r.Prune.Rescale == "eoc-sigma-w" && r.Model.Depth == 100 && r.Seed == 0).Init.SigmaW, 12);
     }
 
     [Fact]
