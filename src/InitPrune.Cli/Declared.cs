@@ -83,6 +83,7 @@ internal sealed class Declared
         Option<int> o => r.GetValue(o),
         Option<int?> o => r.GetValue(o),
         Option<double> o => r.GetValue(o),
+        Option<double?> o => r.GetValue(o),
         Option<bool> o => p.Negated ? !r.GetValue(o) : r.GetValue(o),
         _ => throw new InvalidOperationException($"option {p.Flag} has an unexpected type"),
     };
@@ -97,6 +98,7 @@ internal sealed class Declared
             ParamKind.Integer when p.Nullable => new Option<int?>(p.Flag) { DefaultValueFactory = _ => (int?)p.Default },
             ParamKind.Integer when withDefault => new Option<int>(p.Flag) { DefaultValueFactory = _ => (int)p.Default! },
             ParamKind.Integer => new Option<int>(p.Flag),
+            ParamKind.Number when p.Nullable => new Option<double?>(p.Flag) { DefaultValueFactory = _ => (double?)p.Default },
             ParamKind.Number when withDefault => new Option<double>(p.Flag) { DefaultValueFactory = _ => (double)p.Default! },
             ParamKind.Number => new Option<double>(p.Flag),
             ParamKind.Flag => new Option<bool>(p.Flag),

@@ -12,4 +12,18 @@ public sealed record InitSpec(
     double SigmaB = 0.0,
     bool ZeroBias = false,
     double Eta = 0.0,
-    string? Activation = null);
+    string? Activation = null)
+{
+    /// <summary>
+    /// The σ_w the weights are actually drawn with, for what reads "the initialization's σ_w" (the <c>eoc-sigma-w</c>
+    /// rescaling): <c>eoc</c>'s Edge-of-Chaos value (seed 001 §2.2), √2 for He schemes, <see cref="SigmaW"/> for the
+    /// schemes it parameterizes; null where no single σ_w describes the draw (Xavier, looks-linear).
+    /// </summary>
+    public double? DrawnSigmaW => Name switch
+    {
+        "eoc" => Theory.EdgeOfChaos.SigmaW(Activation ?? "relu", SigmaB),
+        "kaiming-normal" or "kaiming-uniform" or "slt-he" => Math.Sqrt(2),
+        "normal" or "orthogonal" or "slt-uniform" or "slt-normal" or "correlated" => SigmaW,
+        _ => null,
+    };
+}

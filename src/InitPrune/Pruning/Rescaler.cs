@@ -45,7 +45,7 @@ public sealed record RescaleSpec(RescaleMethod Method = RescaleMethod.Eoc, Resca
     public void Check()
     {
         if (Target == RescaleTarget.SigmaW2 && !(SigmaW is > 0))
-            throw new InitPruneException("rescaling to sigma_w² needs the initialization's sigma_w > 0 (--sigma-w)");
+            throw new InitPruneException("rescaling to sigma_w² (eoc-sigma-w) needs an initialization drawn with one sigma_w > 0 (normal, eoc, orthogonal, kaiming, slt-*, correlated): use one of them or another rescaling");
     }
 }
 

@@ -141,7 +141,7 @@ public sealed class CliTests : IDisposable
     [InlineData("--temperature does nothing for method 'snip'", "prune", "--temperature", "2")]
     [InlineData("method 'snip' needs --sparsity", "prune", "--method", "snip")]
     [InlineData("unknown rescaling", "prune", "--rescale", "eoc2")]
-    [InlineData("needs the initialization's sigma_w > 0", "prune", "--rescale", "eoc-sigma-w", "--sigma-w", "0")]
+    [InlineData("needs an initialization drawn with one sigma_w > 0", "prune", "--rescale", "eoc-sigma-w", "--sigma-w", "0")]
     [InlineData("temperature", "prune", "--method", "grasp", "--temperature", "0")]
     [InlineData("alpha", "prune", "--method", "seed003-random", "--alpha", "2")]
     [InlineData("unknown padding", "prune", "--model", "vcnn", "--padding", "reflect")]

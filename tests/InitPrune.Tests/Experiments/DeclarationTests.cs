@@ -315,4 +315,25 @@ public class DeclarationTests
 
         public int GetHashCode(TrainConfig c) => c.Epochs;
     }
+
+    static RunConfig Eoc(string prune)
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "s.yaml");
+        File.WriteAllText(path, $"name: s\ndata: {{name: ellipse}}\nmodel: {{name: mlp, depth: 2, width: 16, activation: tanh}}\ninit: {{name: eoc, sigma_b: 0.05}}\nprune: {prune}\ntrain: {{epochs: 0}}\n");
+        return SpecLoader.Load(path, "full", null).Entries.Single().Config;
+    }
+
+    [Fact]
+    public void Eoc_sigma_w_restores_the_sigma_w_the_initialization_draws_with_or_the_one_given()
+    {
+        var drawn = Eoc("{method: random, sparsity: 0.5, rescale: eoc-sigma-w}").ToPruneSpec().Rescale!;
+        Assert.Equal(InitPrune.Theory.EdgeOfChaos.SigmaW("tanh", 0.05), drawn.SigmaW!.Value, 12);
+        var given = Eoc("{method: random, sparsity: 0.5, rescale: eoc-sigma-w, rescale_sigma_w: 1.4142135623730951}");
+        Assert.Equal(Math.Sqrt(2), given.ToPruneSpec().Rescale!.SigmaW!.Value, 12);
+        Assert.NotEqual(Eoc("{method: random, sparsity: 0.5, rescale: eoc-sigma-w}").Id, given.Id);
+        var e = Assert.Throws<InitPruneException>(() => Eoc("{method: random, sparsity: 0.5, rescale: eoc, rescale_sigma_w: 1.5}").ToPruneSpec());
+        Assert.Contains("rescale_sigma_w sets the target of rescale eoc-sigma-w", e.Message);
+        Assert.Null(new InitPrune.Init.InitSpec("xavier-normal").DrawnSigmaW);
+    }
 }

@@ -176,7 +176,7 @@ public class RecipeTests
 
     /// <summary>
     /// The rescaling-jacobian recipe's "σw² target at the EOC" variant: init normal at tanh's Edge of Chaos for σ_b = 0.05
-    /// (the same draws as init eoc, so the same masks), where init eoc with eoc-sigma-w reads the spec's σ_w, √2.
+    /// (the same draws as init eoc, so the same masks), and the σw² = 2 variant, whose target is given explicitly.
     /// </summary>
     [Fact]
     public void The_rescaling_jacobian_recipe_takes_the_sigma_w_target_at_the_edge_of_chaos()
@@ -189,7 +189,9 @@ public class RecipeTests
         Assert.All(atEoc, r => Assert.Equal(eoc, r.Init.SigmaW, 9));
         Assert.All(atEoc, r => Assert.Equal("eoc-sigma-w", r.Prune.Rescale));
         Assert.All(runs, r => Assert.Equal(500, r.Train.JacobianEvery));
-        Assert.Equal(Math.Sqrt(2), runs.Single(r => r.Init.Name == "eoc" && r.Prune.Rescale == "eoc-sigma-w" && r.Model.Depth == 100 && r.Seed == 0).Init.SigmaW, 12);
+        var two = runs.Single(r => r.Init.Name == "eoc" && r.Prune.Rescale == "eoc-sigma-w" && r.Model.Depth == 100 && r.Seed == 0);
+        Assert.Equal(Math.Sqrt(2), two.ToPruneSpec().Rescale!.SigmaW!.Value, 12);
+        Assert.Equal(eoc, atEoc[0].ToPruneSpec().Rescale!.SigmaW!.Value, 9);
     }
 
     [Fact]

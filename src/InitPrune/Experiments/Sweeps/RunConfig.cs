@@ -66,17 +66,24 @@ public sealed record PruneSettings(
     [Opt("Prune the first masked layer (false: keep it dense, out of the count)", Negated = true, Since = 3)] bool PruneFirst = true,
     [Opt("Prune the last masked layer, the classifier (false: Synaptic-Flow's --dense-classifier)", Negated = true, Since = 3)] bool PruneLast = true,
     [Opt("Ablation of the mask: none, shuffle (permute each layer's mask, seeded), reinit (kept weights drawn afresh from the initialization), invert (keep the lowest scores)", Choices = ["none", "shuffle", "reinit", "invert"], Cite = "Frankle et al. 2021 §5", Since = 3)] string Ablation = "none",
-    [Opt("Prune every BatchNorm's scale γ too (and its shift β with include_biases), scored by the method like the other tensors", Cite = "Synaptic-Flow --prune-batchnorm", Since = 3)] bool PruneBatchnorm = false)
+    [Opt("Prune every BatchNorm's scale γ too (and its shift β with include_biases), scored by the method like the other tensors", Cite = "Synaptic-Flow --prune-batchnorm", Since = 3)] bool PruneBatchnorm = false,
+    [Opt("σ_w whose square rescale eoc-sigma-w restores each unit's kept squared norm to (default: the σ_w the initialization draws with, e.g. eoc's Edge-of-Chaos value)", Min = 0, MinOpen = true, Since = 3)] double? RescaleSigmaW = null)
 {
     /// <summary>The method's options, never null.</summary>
     public MethodOptions MethodOptions => Options ?? MethodOptions.Default;
 
     public PruneScope ScopeKind => Scope == "layer-wise" ? PruneScope.LayerWise : PruneScope.Global;
 
+    /// <summary>The σ_w of the eoc-sigma-w target: <see cref="RescaleSigmaW"/>, else the initialization's; refused with any other rescaling.</summary>
+    double? TargetSigmaW(InitSpec init) =>
+        RescaleSigmaW is { } given
+            ? Rescale == "eoc-sigma-w" ? given : throw new InitPruneException($"prune.rescale_sigma_w sets the target of rescale eoc-sigma-w, but rescale is '{Rescale}': drop rescale_sigma_w or use rescale eoc-sigma-w")
+            : init.DrawnSigmaW;
+
     /// <summary>The library's spec; <paramref name="init"/> reaches the methods and rescalings that read the initialization.</summary>
     public PruneSpec ToSpec(InitSpec init) =>
         new(Method, Sparsity, ScopeKind, IncludeBiases,
-            (Method == "none" ? MethodOptions : MethodOptions.Complete(PrunerRegistry.Get(Method))).WithInit(init), RescaleSpec.Parse(Rescale, init.SigmaW),
+            (Method == "none" ? MethodOptions : MethodOptions.Complete(PrunerRegistry.Get(Method))).WithInit(init), RescaleSpec.Parse(Rescale, TargetSigmaW(init)),
             Enum.Parse<Pruning.KeepRule>(KeepRule, ignoreCase: true), Enum.Parse<ScoreBatchNorm>(ScoreBn, ignoreCase: true), PruneFirst, PruneLast,
             Enum.Parse<Pruning.Ablation>(Ablation, ignoreCase: true), PruneBatchnorm);
 
