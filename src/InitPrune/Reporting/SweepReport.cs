@@ -214,7 +214,10 @@ public static class SweepReport
             sb.AppendLine();
         }
         foreach (var img in figures.Images)
+        {
             sb.AppendLine($"## {Md(img.Title)}").AppendLine().AppendLine($"![{Md(img.Title)}]({Path.GetFileName(img.Png)})").AppendLine();
+            if (img.Note is { } note) sb.AppendLine(MdLine(note)).AppendLine();
+        }
         if (figures.Empty.Count > 0)
         {
             sb.AppendLine("**Plots left out (no finished runs yet):**").AppendLine();
