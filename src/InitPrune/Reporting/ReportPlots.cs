@@ -36,6 +36,7 @@ internal static class ReportPlots
         images.AddRange(MetricLines(a, outDir, empty));
         images.AddRange(Heatmaps(a, outDir, empty));
         images.AddRange(JacobianSteps(a, outDir));
+        images.AddRange(TrainabilityReport.Plots(a, outDir));
         var (layerImages, names) = LayersKept(a, outDir);
         images.AddRange(layerImages);
         images.AddRange(NeuronsKept(a, outDir));
@@ -237,8 +238,8 @@ internal static class ReportPlots
     }
 
     /// <summary>
-    /// Draws <paramref name="theory"/> on a heat map with categorical axes: Theorem 1's bound on E[s_cr] against depth (ln solid,
-    /// log10 dashed; only depths where it is below 1) and the trainable depth 6ξ_c as a dotted line, each labelled "theory: …".
+    /// Draws <paramref name="theory"/> on a heat map with categorical axes: Theorem 1's bound on E[s_cr] against depth (ln solid black,
+    /// log10 dashed orange; only depths where it is below 1) and the trainable depth 6ξ_c as a dotted line, each labelled "theory: …".
     /// </summary>
     static void DrawHeatmapTheory(Plot plot, HeatmapTheory theory, IReadOnlyList<string> xs, IReadOnlyList<string> ys, bool sparsityOnX)
     {
@@ -246,20 +247,21 @@ internal static class ReportPlots
         var sparsities = (sparsityOnX ? xs : ys).Select(v => SweepAnalysis.TryNumber(v, out var d) ? d : double.NaN).ToList();
         var depths = (sparsityOnX ? ys : xs).Select(v => SweepAnalysis.TryNumber(v, out var d) ? d : double.NaN).ToList();
         if (sparsities.Any(double.IsNaN) || depths.Any(double.IsNaN)) return;
-        void Curve(Func<SbpBoundPoint, double> bound, string label, LinePattern pattern)
+        void Curve(Func<SbpBoundPoint, double> bound, string label, LinePattern pattern, Color color, MarkerShape marker)
         {
             var shown = theory.Points.Where(p => bound(p) < 1).ToList();
             if (shown.Count == 0) return;
             var s = shown.Select(p => HeatmapTheory.AxisPosition(sparsities, bound(p))).ToArray();
             var d = shown.Select(p => HeatmapTheory.AxisPosition(depths, p.Depth)).ToArray();
-            var line = plot.Add.Scatter(sparsityOnX ? s : d, sparsityOnX ? d : s, Colors.OrangeRed);
+            var line = plot.Add.Scatter(sparsityOnX ? s : d, sparsityOnX ? d : s, color);
             line.LegendText = label;
             line.LinePattern = pattern;
             line.LineWidth = 2.5f;
-            line.MarkerSize = 6;
+            line.MarkerSize = 8;
+            line.MarkerShape = marker;
         }
-        Curve(p => p.BoundLn, "theory: Thm 1 bound on E[s_cr] (ln)", LinePattern.Solid);
-        Curve(p => p.BoundLog10, "theory: Thm 1 bound on E[s_cr] (log10)", LinePattern.Dashed);
+        Curve(p => p.BoundLn, "theory: Thm 1 bound on E[s_cr] (ln)", LinePattern.Solid, Colors.Black, MarkerShape.FilledSquare);
+        Curve(p => p.BoundLog10, "theory: Thm 1 bound on E[s_cr] (log10)", LinePattern.Dashed, Colors.OrangeRed, MarkerShape.FilledCircle);
         if (theory.TrainableDepth is { } t && t >= depths[0] && t <= depths[^1])
         {
             var at = HeatmapTheory.AxisPosition(depths, t);
@@ -431,7 +433,7 @@ internal static class ReportPlots
     /// <summary>The last segment of a field path: <c>prune.sparsity</c> → <c>sparsity</c>.</summary>
     static string Short(string field) => field[(field.LastIndexOf('.') + 1)..];
 
-    static string Suffix(IEnumerable<KeyValuePair<string, string>> fixedAxes) =>
+    internal static string Suffix(IEnumerable<KeyValuePair<string, string>> fixedAxes) =>
         string.Concat(fixedAxes.Select(kv => $"_{Slug(Short(kv.Key))}-{Slug(kv.Value)}"));
 
     /// <summary>A part of a plot's file name from spec or store text (a row label, an axis value): see <see cref="FileNames.Safe"/>.</summary>
