@@ -42,7 +42,7 @@ public static partial class ModelRegistry
 
     /// <summary>
     /// The canonical name of a model name users may type (case-insensitive; lenet-300-100 = lenet300; VGG depths 11,
-    /// 13, 16, 19, optionally 3x and -bn; CIFAR ResNets of depth 6n+2), or null when it names no model.
+    /// 13, 16, 19 and seed 002's 5, 15, 25, 35, optionally 3x and -bn; CIFAR ResNets of depth 6n+2), or null when it names no model.
     /// </summary>
     public static string? Resolve(string name)
     {
@@ -50,7 +50,7 @@ public static partial class ModelRegistry
         if (name == "lenet-300-100") return "lenet300";
         if (name is "conv-2" or "conv-4" or "conv-6" or "conv-8") return name.Replace("-", "", StringComparison.Ordinal);
         if (Names.Contains(name)) return name;
-        if (VggName().Match(name) is { Success: true } vgg && vgg.Groups["depth"].Value is "11" or "13" or "16" or "19") return name;
+        if (VggName().Match(name) is { Success: true } vgg && vgg.Groups["depth"].Value is "11" or "13" or "16" or "19" or "5" or "15" or "25" or "35") return name;
         if (ResNetName().Match(name) is { Success: true } m && int.TryParse(m.Groups["depth"].Value, out int depth) && depth >= 8 && (depth - 2) % 6 == 0) return name;
         return null;
     }

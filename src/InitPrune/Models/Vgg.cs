@@ -20,8 +20,20 @@ public sealed class Vgg(long inChannels, IReadOnlyList<long[]> blocks, long outp
         13 => [[64, 64], [128, 128], [256, 256], [512, 512], [512, 512]],
         16 => [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]],
         19 => [[64, 64], [128, 128], [256, 256, 256, 256], [512, 512, 512, 512], [512, 512, 512, 512]],
-        _ => throw new Engine.InitPruneException($"unknown model 'vgg{depth}': use vgg11, vgg13, vgg16 or vgg19"),
+        5 or 15 or 25 or 35 => Seed002Plan(depth),
+        _ => throw new Engine.InitPruneException($"unknown model 'vgg{depth}': use vgg11, vgg13, vgg16, vgg19 or seed 002's vgg5, vgg15, vgg25, vgg35"),
     };
+
+    /// <summary>
+    /// Seed 002 App. G.6: depth L (the FC layer counted) = L − 1 convolutions in four blocks of 64, 128, 256, 512 channels,
+    /// the first block (L + 5)/10 layers deep and the other three sharing the rest: L = 5 → 1, 1, 1, 1; 15 → 2, 4, 4, 4;
+    /// 25 → 3, 7, 7, 7; 35 → 4, 10, 10, 10.
+    /// </summary>
+    static long[][] Seed002Plan(int depth)
+    {
+        int first = (depth + 5) / 10, rest = (depth - 1 - first) / 3;
+        return [[.. Enumerable.Repeat(64L, first)], [.. Enumerable.Repeat(128L, rest)], [.. Enumerable.Repeat(256L, rest)], [.. Enumerable.Repeat(512L, rest)]];
+    }
 
     static List<(string, nn.Module<Tensor, Tensor>)> Features(long inChannels, IReadOnlyList<long[]> blocks, bool batchNorm, string activation,
         string padding, bool bias)

@@ -42,7 +42,7 @@ internal static class HtmlReport
         {
             var data = Convert.ToBase64String(File.ReadAllBytes(img.Png));
             sb.AppendLine($"<figure><img alt=\"{E(img.Title)}\" src=\"data:image/png;base64,{data}\">");
-            sb.AppendLine($"<figcaption>{E(img.Title)} ({E(Path.GetRelativePath(outDir, img.Png))}, {E(Path.GetRelativePath(outDir, img.Svg))})</figcaption></figure>");
+            sb.AppendLine($"<figcaption>{E(img.Title)} ({E(Path.GetRelativePath(outDir, img.Png))}, {E(Path.GetRelativePath(outDir, img.Svg))}){(img.Note is { } note ? $"<br>{E(note)}" : "")}</figcaption></figure>");
         }
         sb.AppendLine("</div>");
         List("Plots left out (no finished runs yet)", figures.Empty, sb);

@@ -5,8 +5,8 @@ using ScottPlot;
 
 namespace InitPrune.Reporting;
 
-/// <summary>A plot written as <see cref="Png"/> and <see cref="Svg"/>.</summary>
-internal sealed record ReportImage(string Title, string Png, string Svg);
+/// <summary>A plot written as <see cref="Png"/> and <see cref="Svg"/>; <see cref="Note"/>, when given, is one line the report prints under it.</summary>
+internal sealed record ReportImage(string Title, string Png, string Svg, string? Note = null);
 
 /// <summary>
 /// The report's plots, the tensor names behind the per-layer plots' x axis (index → name) and the titles of the
@@ -36,6 +36,7 @@ internal static class ReportPlots
         images.AddRange(MetricLines(a, outDir, empty));
         images.AddRange(Heatmaps(a, outDir, empty));
         images.AddRange(JacobianSteps(a, outDir));
+        images.AddRange(TrainabilityReport.Plots(a, outDir));
         var (layerImages, names) = LayersKept(a, outDir);
         images.AddRange(layerImages);
         images.AddRange(NeuronsKept(a, outDir));
@@ -211,12 +212,64 @@ internal static class ReportPlots
                 var plot = HeatmapPlot(map.Values, range, a.Metric.Title, annotate: true, a.Metric.IsPercent ? "F1" : "F3");
                 CategoricalX(plot, [.. map.Xs.Select(x => SweepAnalysis.Display(xField, x))]);
                 CategoricalY(plot, [.. map.Ys.Select(y => SweepAnalysis.Display(yField, y))]);
+                var theory = HeatmapOverlay(a, row, combo);
+                DrawHeatmapTheory(plot, theory, map.Xs, map.Ys, xField == "prune.sparsity");
                 plot.Title(title);
                 plot.XLabel(Short(xField));
                 plot.YLabel(Short(yField));
-                yield return Save(plot, outDir, $"heatmap_{Slug(row)}{Suffix(combo)}", title, Width, 600);
+                yield return Save(plot, outDir, $"heatmap_{Slug(row)}{Suffix(combo)}", title, Width, 600) with { Note = theory.Note };
             }
         }
+    }
+
+    /// <summary>
+    /// The seed 001 theory over the heat map of <paramref name="row"/> at <paramref name="fixedAxes"/> (<see cref="HeatmapTheory.For"/>), from
+    /// every run of the cells the heat map shows, at its plotted depths.
+    /// </summary>
+    public static HeatmapTheory HeatmapOverlay(SweepAnalysis a, string row, IReadOnlyList<KeyValuePair<string, string>> fixedAxes)
+    {
+        var (xField, yField) = (a.Layout.HeatmapX!, a.Layout.HeatmapY!);
+        var runs = a.Groups.Where(g => fixedAxes.All(kv => g.Fixed.Contains(kv)))
+            .SelectMany(g => g.Columns.Where(c => a.CellValue(g, row, c, xField) is not null && a.CellValue(g, row, c, yField) is not null)
+                .SelectMany(c => g.Cell(row, c).Runs))
+            .Distinct().ToList();
+        var (xs, ys, _) = HeatmapMatrix(a, row, fixedAxes);
+        return HeatmapTheory.For(xField, yField, runs, xField == "model.depth" ? xs : ys);
+    }
+
+    /// <summary>
+    /// Draws <paramref name="theory"/> on a heat map with categorical axes: Theorem 1's bound on E[s_cr] against depth (ln solid black,
+    /// log10 dashed orange; only depths where it is below 1) and the trainable depth 6ξ_c as a dotted line, each labelled "theory: …".
+    /// </summary>
+    static void DrawHeatmapTheory(Plot plot, HeatmapTheory theory, IReadOnlyList<string> xs, IReadOnlyList<string> ys, bool sparsityOnX)
+    {
+        if (!theory.Drawn) return;
+        var sparsities = (sparsityOnX ? xs : ys).Select(v => SweepAnalysis.TryNumber(v, out var d) ? d : double.NaN).ToList();
+        var depths = (sparsityOnX ? ys : xs).Select(v => SweepAnalysis.TryNumber(v, out var d) ? d : double.NaN).ToList();
+        if (sparsities.Any(double.IsNaN) || depths.Any(double.IsNaN)) return;
+        void Curve(Func<SbpBoundPoint, double> bound, string label, LinePattern pattern, Color color, MarkerShape marker)
+        {
+            var shown = theory.Points.Where(p => bound(p) < 1).ToList();
+            if (shown.Count == 0) return;
+            var s = shown.Select(p => HeatmapTheory.AxisPosition(sparsities, bound(p))).ToArray();
+            var d = shown.Select(p => HeatmapTheory.AxisPosition(depths, p.Depth)).ToArray();
+            var line = plot.Add.Scatter(sparsityOnX ? s : d, sparsityOnX ? d : s, color);
+            line.LegendText = label;
+            line.LinePattern = pattern;
+            line.LineWidth = 2.5f;
+            line.MarkerSize = 8;
+            line.MarkerShape = marker;
+        }
+        Curve(p => p.BoundLn, "theory: Thm 1 bound on E[s_cr] (ln)", LinePattern.Solid, Colors.Black, MarkerShape.FilledSquare);
+        Curve(p => p.BoundLog10, "theory: Thm 1 bound on E[s_cr] (log10)", LinePattern.Dashed, Colors.OrangeRed, MarkerShape.FilledCircle);
+        if (theory.TrainableDepth is { } t && t >= depths[0] && t <= depths[^1])
+        {
+            var at = HeatmapTheory.AxisPosition(depths, t);
+            var line = sparsityOnX ? (ScottPlot.Plottables.AxisLine)plot.Add.HorizontalLine(at, 2.5f, Colors.Magenta, LinePattern.Dotted)
+                : plot.Add.VerticalLine(at, 2.5f, Colors.Magenta, LinePattern.Dotted);
+            line.LegendText = $"theory: 6ξ_c = {t.ToString("G3", CultureInfo.InvariantCulture)} (trainable depth)";
+        }
+        plot.ShowLegend(Edge.Bottom);
     }
 
     /// <summary>
@@ -380,7 +433,7 @@ internal static class ReportPlots
     /// <summary>The last segment of a field path: <c>prune.sparsity</c> → <c>sparsity</c>.</summary>
     static string Short(string field) => field[(field.LastIndexOf('.') + 1)..];
 
-    static string Suffix(IEnumerable<KeyValuePair<string, string>> fixedAxes) =>
+    internal static string Suffix(IEnumerable<KeyValuePair<string, string>> fixedAxes) =>
         string.Concat(fixedAxes.Select(kv => $"_{Slug(Short(kv.Key))}-{Slug(kv.Value)}"));
 
     /// <summary>A part of a plot's file name from spec or store text (a row label, an axis value): see <see cref="FileNames.Safe"/>.</summary>

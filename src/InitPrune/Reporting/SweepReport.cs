@@ -138,6 +138,7 @@ public static class SweepReport
         }
         tables.AddRange(JacobianReport.SlopeTables(a));
         tables.AddRange(CorrelationReport.Tables(a));
+        tables.AddRange(TrainabilityReport.Tables(a));
         if (ReportClaims.Table(a) is { } claims) tables.Add(claims);
         return tables;
     }
@@ -215,7 +216,10 @@ public static class SweepReport
         }
         foreach (var t in tables.Where(t => !t.AtEnd)) MarkdownTable(a, t, sb);
         foreach (var img in figures.Images)
+        {
             sb.AppendLine($"## {Md(img.Title)}").AppendLine().AppendLine($"![{Md(img.Title)}]({Path.GetFileName(img.Png)})").AppendLine();
+            if (img.Note is { } note) sb.AppendLine(MdLine(note)).AppendLine();
+        }
         if (figures.Empty.Count > 0)
         {
             sb.AppendLine("**Plots left out (no finished runs yet):**").AppendLine();

@@ -41,6 +41,10 @@ public class RecipeTests
         ["seed001-table9-activations"] = (3 * 4 * 5 * 3, 4 * 2),
         // 2 variants × 5 depths × 5 sparsities × 3 seeds; smoke 2 × 2 × 2 × 1.
         ["seed002-fig13-random-pruning"] = (2 * 5 * 5 * 3, 2 * 2 * 2),
+        // 3 σw² × 5 depths × 1 seed; smoke 3 × 2 depths.
+        ["seed002-fig15-trainability-mlp"] = (3 * 5, 3 * 2),
+        // 8 VGGs (depths 5, 15, 25, 35 ± BN) × 2 σw × 1 seed, at both scales.
+        ["seed002-fig16-trainability-vgg"] = (8 * 2, 8 * 2),
         // 3 σw² × 9 depths × 3 seeds; smoke 3 × 2 depths × 1 seed.
         ["seed002-fig1-jacobian-depth"] = (3 * 9 * 3, 3 * 2),
         // 3 depths × 4 learning rates × 2 seeds; smoke 2 × 2 × 1.
@@ -147,6 +151,7 @@ public class RecipeTests
     [InlineData("seed001-fig5-elu")]
     [InlineData("seed001-table4-vcnn")]
     [InlineData("seed002-fig1-jacobian-depth")]
+    [InlineData("seed002-fig15-trainability-mlp")]
     public void MnistRecipesRunOnFashionMnistWhenMnistIsMissing(string name)
     {
         using var data = new NoData();
@@ -154,6 +159,19 @@ public class RecipeTests
         var spec = Load(name, "smoke", data, requireData: true);
         Assert.All(spec.Entries, e => Assert.Equal("fashion-mnist", e.Config.Data.Name));
         Assert.Contains(spec.Notes, n => n.Contains("fashion-mnist") && n.Contains("mnist was not found"));
+    }
+
+    [Fact]
+    public void The_vgg_trainability_recipe_runs_on_fashion_mnist_without_cifar10_and_says_so()
+    {
+        using var data = new NoData();
+        data.AddFashionMnistFiles();
+        var spec = Load("seed002-fig16-trainability-vgg", "smoke", data, requireData: true);
+        Assert.All(spec.Entries, e => Assert.Equal("fashion-mnist", e.Config.Data.Name));
+        Assert.All(spec.Entries, e => Assert.Equal("circular", e.Config.Model.Padding));
+        Assert.Contains(spec.Notes, n => n.Contains("ran on fashion-mnist") && n.Contains("cifar10 was not found"));
+        Assert.Equal(["vgg15", "vgg15-bn", "vgg25", "vgg25-bn", "vgg35", "vgg35-bn", "vgg5", "vgg5-bn"],
+            spec.Entries.Select(e => e.Config.Model.Name).Distinct().Order());
     }
 
     [Theory]

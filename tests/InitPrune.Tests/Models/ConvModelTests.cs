@@ -68,10 +68,31 @@ public class ConvModelTests
     // 3xVGG16: blocks of 6, 6, 9, 9, 9 convs: 1,728 + 5·36,864 + 73,728 + 5·147,456 + 294,912 + 8·589,824
     // + 1,179,648 + 8·2,359,296 + 9·2,359,296 = 47,298,240 weights; biases 6·64 + 6·128 + 9·256 + 18·512 = 12,672.
     [InlineData("3xvgg16", 47_298_240 + 12_672 + 5_130)]
+    // Seed 002's VGG-5: convs 3·64·9 + 64·128·9 + 128·256·9 + 256·512·9 = 1,550,016, biases 960. VGG-15 (blocks 2, 4, 4, 4):
+    // 38,592 + 516,096 + 2,064,384 + 8,257,536 = 10,876,608 weights, biases 2·64 + 4·128 + 4·256 + 4·512 = 3,712.
+    [InlineData("vgg5", 1_550_016 + 960 + 5_130)]
+    [InlineData("vgg15", 10_876_608 + 3_712 + 5_130)]
+    [InlineData("vgg15-bn", 10_876_608 + 3_712 + 2 * 3_712 + 5_130)]
     public void VggHasTheHandCountedParameters(string name, long expected)
     {
         using var model = ModelRegistry.Create(new ModelSpec(name), Cifar, 10);
         Assert.Equal(expected, ConvReference.ParameterCount(model));
+    }
+
+    // Seed 002 App. G.6, as printed: L = 5: [64, MP, 128, MP, 256, MP, 512, MP, FC]; 15: [[64]*2, [128]*4, [256]*4, [512]*4];
+    // 25: [[64]*3, [128]*7, [256]*7, [512]*7]; 35: [[64]*4, [128]*10, [256]*10, [512]*10] (the FC layer counted in L).
+    [Theory]
+    [InlineData(5, 1, 1)]
+    [InlineData(15, 2, 4)]
+    [InlineData(25, 3, 7)]
+    [InlineData(35, 4, 10)]
+    public void Seed_002_vgg_of_depth_l_has_the_printed_blocks(int depth, int first, int rest)
+    {
+        var plan = Vgg.Plan(depth);
+        Assert.Equal([64L, 128, 256, 512], plan.Select(b => b.Distinct().Single()));
+        Assert.Equal([first, rest, rest, rest], plan.Select(b => b.Length));
+        Assert.Equal(depth - 1, plan.Sum(b => b.Length));
+        Assert.Equal($"vgg{depth}-bn", ModelRegistry.Resolve($"VGG{depth}-BN"));
     }
 
     // Conv-n weights on 32×32 (the edge-popup paper's 4.3M, 2.4M, 2.3M, 5.3M): convs 3·64·9 + 64·64·9 = 38,592,

@@ -23,7 +23,7 @@ public sealed record DataSettings(
 
 /// <summary>The network (see <see cref="ModelSpec"/>); <see cref="Depth"/> and <see cref="Width"/> are null for named architectures.</summary>
 public sealed record ModelSettings(
-    [Opt("Model: mlp (depth × width), lenet300 (784-300-100-10), vcnn (depth 3×3 convs of width channels, global pooling), conv2|conv4|conv6|conv8 (Frankle and Carbin's Conv-n, seed 004's edge-popup nets), vgg11|vgg13|vgg16|vgg19 and 3xvgg16 (each optionally -bn), resnetN (CIFAR, N = 6n+2: resnet20, 32, 44, 56, 110, ...)", Cli = "--model", NamesFrom = typeof(ModelRegistry))] string Name = "mlp",
+    [Opt("Model: mlp (depth × width), lenet300 (784-300-100-10), vcnn (depth 3×3 convs of width channels, global pooling), conv2|conv4|conv6|conv8 (Frankle and Carbin's Conv-n, seed 004's edge-popup nets), vgg11|vgg13|vgg16|vgg19, 3xvgg16 and seed 002's vgg5|vgg15|vgg25|vgg35 (each optionally -bn), resnetN (CIFAR, N = 6n+2: resnet20, 32, 44, 56, 110, ...)", Cli = "--model", NamesFrom = typeof(ModelRegistry))] string Name = "mlp",
     [Opt("Hidden layers of an mlp, convolutions of a vcnn", Min = 0, For = "mlp vcnn")] int? Depth = 2,
     [Opt("Width of every hidden layer of an mlp, channels of a vcnn", Min = 1, For = "mlp vcnn")] int? Width = 100,
     [Opt("Activation φ: relu, tanh, elu, leaky_relu, selu, gelu, softplus, sigmoid, linear", NamesFrom = typeof(Activations))] string Activation = "relu",
