@@ -130,6 +130,7 @@ public static class SweepReport
             }
         }
         tables.AddRange(JacobianReport.SlopeTables(a));
+        tables.AddRange(JacobianRatio.Tables(a));
         return tables;
     }
 

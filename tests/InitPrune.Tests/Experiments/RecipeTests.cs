@@ -37,8 +37,10 @@ public class RecipeTests
         ["seed001-table5-vgg"] = (2 * 3 * 3 * 3, 3 * 3),
         // 3 ResNets × 4 variants × 5 sparsities × 3 seeds; smoke ResNet32 × 4 × 2 sparsities.
         ["seed001-table9-activations"] = (3 * 4 * 5 * 3, 4 * 2),
-        // 2 variants × 5 depths × 5 sparsities × 3 seeds; smoke 2 × 2 × 2 × 1.
-        ["seed002-fig13-random-pruning"] = (2 * 5 * 5 * 3, 2 * 2 * 2),
+        // (2 variants × 5 sparsities + the shared dense run) × 5 depths × 3 seeds; smoke (2 × 2 + 1) × 2 depths × 1 seed.
+        ["seed002-fig13-random-pruning"] = ((2 * 5 + 1) * 5 * 3, (2 * 2 + 1) * 2),
+        // (6 method × rescaling variants × 5 sparsities + the shared dense run) × 6 depths × 2 seeds; smoke (6 × 2 + 1) × 2 depths.
+        ["seed002-fig3-jacobian-pruning"] = ((6 * 5 + 1) * 6 * 2, (6 * 2 + 1) * 2),
         // 3 σw² × 9 depths × 3 seeds; smoke 3 × 2 depths × 1 seed.
         ["seed002-fig1-jacobian-depth"] = (3 * 9 * 3, 3 * 2),
         // 3 depths × 4 learning rates × 2 seeds; smoke 2 × 2 × 1.
@@ -289,7 +291,8 @@ public class RecipeTests
     {
         using var data = new NoData();
         var entries = Load("seed002-fig13-random-pruning", "full", data).Entries;
-        Assert.All(entries, e =>
+        Assert.All(entries.Where(e => e.Config.Prune.Sparsity == 0), e => Assert.Equal("none", e.Config.Prune.Method));
+        Assert.All(entries.Where(e => e.Config.Prune.Sparsity > 0), e =>
         {
             Assert.Equal(("random", "layer-wise", 256), (e.Config.Prune.Method, e.Config.Prune.Scope, e.Config.Model.Width));
             Assert.Equal(2.0, e.Config.Init.SigmaW * e.Config.Init.SigmaW, 12);

@@ -14,8 +14,8 @@ public static class SpecLoader
 
     static readonly string[] Metrics = ["test_accuracy", "validation_accuracy", "test_loss"];
 
-    /// <summary>What a report may show: the metrics, and ‖J‖ at initialization (runs with train.jacobian_every &gt; 0).</summary>
-    static readonly string[] ReportMetrics = [.. Metrics, "jacobian_norm"];
+    /// <summary>What a report may show: the metrics, ‖J‖ at initialization (runs with train.jacobian_every &gt; 0) and its ratio over the dense run's.</summary>
+    static readonly string[] ReportMetrics = [.. Metrics, "jacobian_norm", "jacobian_ratio"];
 
     /// <summary>Reads and expands the spec file at <paramref name="path"/>; see <see cref="Parse"/>.</summary>
     public static SweepSpec Load(string path, string scale = "full", string? dataDir = null, bool requireData = true)
