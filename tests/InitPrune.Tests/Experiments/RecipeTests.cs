@@ -37,10 +37,10 @@ public class RecipeTests
         ["seed001-table5-vgg"] = (2 * 3 * 3 * 3, 3 * 3),
         // 3 ResNets × 4 variants × 5 sparsities × 3 seeds; smoke ResNet32 × 4 × 2 sparsities.
         ["seed001-table9-activations"] = (3 * 4 * 5 * 3, 4 * 2),
-        // (2 variants × 5 sparsities + the shared dense run) × 5 depths × 3 seeds; smoke (2 × 2 + 1) × 2 depths × 1 seed.
-        ["seed002-fig13-random-pruning"] = ((2 * 5 + 1) * 5 * 3, (2 * 2 + 1) * 2),
-        // (6 method × rescaling variants × 5 sparsities + the shared dense run) × 6 depths × 2 seeds; smoke (6 × 2 + 1) × 2 depths.
-        ["seed002-fig3-jacobian-pruning"] = ((6 * 5 + 1) * 6 * 2, (6 * 2 + 1) * 2),
+        // 2 variants × 6 sparsities (0: the dense reference) × 5 depths × 3 seeds; smoke 2 × 3 × 2 × 1.
+        ["seed002-fig13-random-pruning"] = (2 * 6 * 5 * 3, 2 * 3 * 2),
+        // 6 method × rescaling variants × 6 sparsities (0: the dense reference) × 6 depths × 2 seeds; smoke 6 × 3 × 2 depths.
+        ["seed002-fig3-jacobian-pruning"] = (6 * 6 * 6 * 2, 6 * 3 * 2),
         // 3 σw² × 9 depths × 3 seeds; smoke 3 × 2 depths × 1 seed.
         ["seed002-fig1-jacobian-depth"] = (3 * 9 * 3, 3 * 2),
         // 3 depths × 4 learning rates × 2 seeds; smoke 2 × 2 × 1.
@@ -49,6 +49,13 @@ public class RecipeTests
         ["seed004-fig1-shifted-relu"] = (2 * 2 * 2 * 5 * 5, 2 * 2 * 2 * 2),
         // (2 + 3 kept fractions in two variants) × 2 methods × 2 inits × 2 biases × 5 seeds; smoke 1 seed.
         ["seed004-fig1-ellipse"] = (5 * 2 * 2 * 2 * 5, 5 * 2 * 2 * 2),
+    };
+
+    /// <summary>Distinct runs of the recipes whose variants share a dense reference (one per depth and seed).</summary>
+    static readonly Dictionary<string, (int Full, int Smoke)> SharedDense = new()
+    {
+        ["seed002-fig13-random-pruning"] = ((2 * 5 + 1) * 5 * 3, (2 * 2 + 1) * 2),
+        ["seed002-fig3-jacobian-pruning"] = ((6 * 5 + 1) * 6 * 2, (6 * 2 + 1) * 2),
     };
 
     public static TheoryData<string> Recipes() => [.. Counts.Keys];
@@ -115,8 +122,11 @@ public class RecipeTests
         var smoke = Load(name, "smoke", data);
         Assert.Equal(Counts[name].Full, full.Entries.Count);
         Assert.Equal(Counts[name].Smoke, smoke.Entries.Count);
-        Assert.Equal(full.Entries.Count, full.DistinctRuns.Count);
-        Assert.Equal(smoke.Entries.Count, smoke.DistinctRuns.Count);
+        // Each entry is its own run, except the dense references (sparsity 0) that the variants of a sweep share.
+        int Shared(SweepSpec spec) => spec.Entries.Count(e => e.Config.Prune.Method == "none") - spec.Entries.Where(e => e.Config.Prune.Method == "none").Select(e => e.Config.Id).Distinct().Count();
+        Assert.Equal(full.Entries.Count - Shared(full), full.DistinctRuns.Count);
+        Assert.Equal(smoke.Entries.Count - Shared(smoke), smoke.DistinctRuns.Count);
+        if (SharedDense.TryGetValue(name, out var shared)) Assert.Equal(shared, (full.DistinctRuns.Count, smoke.DistinctRuns.Count));
         Assert.InRange(smoke.Entries.Count, 1, 60);
         Assert.Equal(name, full.Name);
         Assert.Equal($"{name}@smoke", smoke.Key);
