@@ -74,7 +74,6 @@ internal static class JacobianRatioPlots
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
             {
-                IntegerTicksOnly = true,
                 LabelFormatter = v => Math.Pow(10, v).ToString("G3", CultureInfo.InvariantCulture),
             };
             var title = $"‖J_pruned‖/‖J_dense‖ vs sparsity: {label}";
