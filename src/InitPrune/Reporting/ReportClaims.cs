@@ -26,7 +26,7 @@ internal static class ReportClaims
 
     public static Outcome Evaluate(SweepAnalysis a, ReportClaim c)
     {
-        var metric = ReportMetric.Parse(c.Metric ?? a.Layout.Metric);
+        var metric = ReportMetric.Parse(c.Metric ?? a.Layout.Metric).WithRuns(a.Runs);
         if (c.Slope is { } over) return Slope(metric, a.Matching(c.Where, over), c, over);
         var (mean, std, n) = Stats(metric, a.Matching(c.Where));
         if (n == 0) return new("—", "not measured: no finished run matches", null);

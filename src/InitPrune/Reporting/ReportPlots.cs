@@ -37,6 +37,7 @@ internal static class ReportPlots
         images.AddRange(Heatmaps(a, outDir, empty));
         images.AddRange(JacobianSteps(a, outDir));
         images.AddRange(TrainabilityReport.Plots(a, outDir));
+        images.AddRange(JacobianRatioPlots.VersusSparsity(a, outDir));
         var (layerImages, names) = LayersKept(a, outDir);
         images.AddRange(layerImages);
         images.AddRange(NeuronsKept(a, outDir));
@@ -118,6 +119,7 @@ internal static class ReportPlots
     /// </summary>
     static double[]? JacobianTheory(SweepAnalysis a, ReportGroup g, string row, int[] points, double[] columnValues)
     {
+        if (a.Metric.Name == ReportMetric.JacobianRatio) return JacobianRatio.TheoryLine(a, g, row, points, columnValues);
         if (a.Metric.Name != ReportMetric.JacobianNorm || a.Layout.Columns != "model.depth" || points.Any(j => !(columnValues[j] >= 2))) return null;
         var runs = g.Columns.SelectMany(c => g.Cell(row, c).Runs).Distinct().ToList();
         if (JacobianReport.TheorySigmaW2(runs) is not { } sigmaW2) return null;
@@ -420,7 +422,7 @@ internal static class ReportPlots
     }
 
     /// <summary>Writes the plot as <paramref name="name"/> (bounded to a safe file name) .png and .svg, each atomically.</summary>
-    static ReportImage Save(Plot plot, string outDir, string name, string title, int width, int height)
+    internal static ReportImage Save(Plot plot, string outDir, string name, string title, int width, int height)
     {
         var stem = FileNames.Safe(name, MaxFileName);
         var png = Path.Combine(outDir, stem + ".png");
@@ -431,7 +433,7 @@ internal static class ReportPlots
     }
 
     /// <summary>The last segment of a field path: <c>prune.sparsity</c> → <c>sparsity</c>.</summary>
-    static string Short(string field) => field[(field.LastIndexOf('.') + 1)..];
+    internal static string Short(string field) => field[(field.LastIndexOf('.') + 1)..];
 
     internal static string Suffix(IEnumerable<KeyValuePair<string, string>> fixedAxes) =>
         string.Concat(fixedAxes.Select(kv => $"_{Slug(Short(kv.Key))}-{Slug(kv.Value)}"));

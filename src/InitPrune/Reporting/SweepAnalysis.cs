@@ -94,7 +94,7 @@ internal sealed class SweepAnalysis
         var result = new SweepAnalysis(configs, constants)
         {
             Sweep = sweep,
-            Metric = ReportMetric.Parse(layout.Metric),
+            Metric = ReportMetric.Parse(layout.Metric).WithRuns(runs),
             SelectBy = ReportMetric.Parse(layout.SelectBy),
             Runs = [.. runs.Where(r => r.Entries.Any(e => e.Sweep == sweep.Key)).DistinctBy(r => r.Id)],
             Rows = [.. points.Select(p => V(p, layout.Rows)).Distinct()],

@@ -139,6 +139,7 @@ public static class SweepReport
         tables.AddRange(JacobianReport.SlopeTables(a));
         tables.AddRange(CorrelationReport.Tables(a));
         tables.AddRange(TrainabilityReport.Tables(a));
+        tables.AddRange(JacobianRatio.Tables(a));
         if (ReportClaims.Table(a) is { } claims) tables.Add(claims);
         return tables;
     }

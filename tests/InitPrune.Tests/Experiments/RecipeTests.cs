@@ -39,8 +39,10 @@ public class RecipeTests
         ["seed001-table5-vgg"] = (2 * 3 * 3 * 3, 3 * 3),
         // 3 ResNets × 4 variants × 5 sparsities × 3 seeds; smoke ResNet32 × 4 × 2 sparsities.
         ["seed001-table9-activations"] = (3 * 4 * 5 * 3, 4 * 2),
-        // 2 variants × 5 depths × 5 sparsities × 3 seeds; smoke 2 × 2 × 2 × 1.
-        ["seed002-fig13-random-pruning"] = (2 * 5 * 5 * 3, 2 * 2 * 2),
+        // 2 variants × 6 sparsities (0: the dense reference) × 5 depths × 3 seeds; smoke 2 × 3 × 2 × 1.
+        ["seed002-fig13-random-pruning"] = (2 * 6 * 5 * 3, 2 * 3 * 2),
+        // 6 method × rescaling variants × 6 sparsities (0: the dense reference) × 6 depths × 2 seeds; smoke 6 × 3 × 2 depths.
+        ["seed002-fig3-jacobian-pruning"] = (6 * 6 * 6 * 2, 6 * 3 * 2),
         // 3 σw² × 5 depths × 1 seed; smoke 3 × 2 depths.
         ["seed002-fig15-trainability-mlp"] = (3 * 5, 3 * 2),
         // 8 VGGs (depths 5, 15, 25, 35 ± BN) × 2 σw × 1 seed, at both scales.
@@ -55,6 +57,13 @@ public class RecipeTests
         ["seed004-fig1-shifted-relu"] = (2 * 2 * 2 * 5 * 5, 2 * 2 * 2 * 2),
         // (2 + 3 kept fractions in two variants) × 2 methods × 2 inits × 2 biases × 5 seeds; smoke 1 seed.
         ["seed004-fig1-ellipse"] = (5 * 2 * 2 * 2 * 5, 5 * 2 * 2 * 2),
+    };
+
+    /// <summary>Distinct runs of the recipes whose variants share a dense reference (one per depth and seed).</summary>
+    static readonly Dictionary<string, (int Full, int Smoke)> SharedDense = new()
+    {
+        ["seed002-fig13-random-pruning"] = ((2 * 5 + 1) * 5 * 3, (2 * 2 + 1) * 2),
+        ["seed002-fig3-jacobian-pruning"] = ((6 * 5 + 1) * 6 * 2, (6 * 2 + 1) * 2),
     };
 
     public static TheoryData<string> Recipes() => [.. Counts.Keys];
@@ -121,8 +130,11 @@ public class RecipeTests
         var smoke = Load(name, "smoke", data);
         Assert.Equal(Counts[name].Full, full.Entries.Count);
         Assert.Equal(Counts[name].Smoke, smoke.Entries.Count);
-        Assert.Equal(full.Entries.Count, full.DistinctRuns.Count);
-        Assert.Equal(smoke.Entries.Count, smoke.DistinctRuns.Count);
+        // Each entry is its own run, except the dense references (sparsity 0) that the variants of a sweep share.
+        int Shared(SweepSpec spec) => spec.Entries.Count(e => e.Config.Prune.Method == "none") - spec.Entries.Where(e => e.Config.Prune.Method == "none").Select(e => e.Config.Id).Distinct().Count();
+        Assert.Equal(full.Entries.Count - Shared(full), full.DistinctRuns.Count);
+        Assert.Equal(smoke.Entries.Count - Shared(smoke), smoke.DistinctRuns.Count);
+        if (SharedDense.TryGetValue(name, out var shared)) Assert.Equal(shared, (full.DistinctRuns.Count, smoke.DistinctRuns.Count));
         Assert.InRange(smoke.Entries.Count, 1, 60);
         Assert.Equal(name, full.Name);
         Assert.Equal($"{name}@smoke", smoke.Key);
@@ -331,7 +343,8 @@ public class RecipeTests
     {
         using var data = new NoData();
         var entries = Load("seed002-fig13-random-pruning", "full", data).Entries;
-        Assert.All(entries, e =>
+        Assert.All(entries.Where(e => e.Config.Prune.Sparsity == 0), e => Assert.Equal("none", e.Config.Prune.Method));
+        Assert.All(entries.Where(e => e.Config.Prune.Sparsity > 0), e =>
         {
             Assert.Equal(("random", "layer-wise", 256), (e.Config.Prune.Method, e.Config.Prune.Scope, e.Config.Model.Width));
             Assert.Equal(2.0, e.Config.Init.SigmaW * e.Config.Init.SigmaW, 12);

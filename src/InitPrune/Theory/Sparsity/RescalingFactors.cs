@@ -26,6 +26,14 @@ public static class RescalingFactors
             throw new InitPruneException($"keeping r = {r} of m = {m} weights is impossible: need m ≥ 1 and 0 ≤ r ≤ m");
         if (r == 0) return 0;
         if (r == m) return m;
+        // The integral takes seconds (minutes for m ~ 1e5) and every layer of a shape repeats it: computed once per (m, r).
+        return TopSums.GetOrAdd((m, r), k => TopSumIntegral(k.M, k.R));
+    }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<(long M, long R), double> TopSums = new();
+
+    static double TopSumIntegral(long m, long r)
+    {
         double Integrand(double z) => z * z * 2 * Normal.PDF(0, 1, z) * SpecialFunctions.BetaRegularized(m - r, r, SpecialFunctions.Erf(z / Constants.Sqrt2));
         double zq = FoldedNormalUpperQuantile((double)r / m), w = 8 / Math.Sqrt(m) + 1e-3;
         double[] cuts = [0, Math.Max(0, zq - w), zq, zq + w, 40];
