@@ -86,58 +86,46 @@ public static class RunExport
     }
 
     /// <summary>The table's columns and rows (null: empty cell) for runs of the given sweeps.</summary>
-    public static (List<string> Columns, List<object?[]> Rows) Table(IReadOnlyList<(string Sweep, StoredRun Run)> runs)
+    public static (List<string> Columns, List<object?[]> Rows) Table(IReadOnlyList<(string Sweep, StoredRun Run)> runs) =>
+        Rows(runs, ResultColumns, run =>
+        {
+            object?[] result = [run.Pruning?.ActualSparsity, run.Pruning?.Kept, run.Pruning?.Total,
+                run.Result?.TestAccuracy, run.Result?.TestLoss, run.Result?.ValidationAccuracy, run.Result?.Epochs];
+            if (run.Epochs.Count == 0) return [[.. result, null, null, null, null, null, null, null, null, null, null, null]];
+            return [.. run.Epochs.Select(e => (object?[])[.. result, e.Epoch, e.LearningRate, e.TrainLoss, e.TestLoss, e.TestAccuracy,
+                e.ValidationLoss, e.ValidationAccuracy, e.Seconds, e.SamplesPerSecond, e.KeptFraction, e.Lambda])];
+        });
+
+    /// <summary>The <c>jacobian</c> table: one row per run × ‖J‖ measurement (runs without one are left out).</summary>
+    public static (List<string> Columns, List<object?[]> Rows) JacobianTable(IReadOnlyList<(string Sweep, StoredRun Run)> runs) =>
+        Rows([.. runs.Where(x => x.Run.JacobianSeries.Count > 0)], JacobianColumns,
+            run => [.. run.JacobianSeries.Select(p => (object?[])[p.Step, p.Epoch, p.Norm, p.Std, p.TrainLoss])]);
+
+    /// <summary>
+    /// Rows of <see cref="RunColumns"/>, the runs' settings (the union of their keys, in order of appearance) and
+    /// <paramref name="tail"/>, one per tail row <paramref name="tailRows"/> gives for a run.
+    /// </summary>
+    static (List<string> Columns, List<object?[]> Rows) Rows(IReadOnlyList<(string Sweep, StoredRun Run)> runs, IReadOnlyList<string> tail,
+        Func<StoredRun, List<object?[]>> tailRows)
     {
         var settings = runs.Select(x => Settings(x.Run.Config)).ToList();
         var settingColumns = new List<string>();
         foreach (var s in settings)
             foreach (var (key, _) in s)
                 if (!settingColumns.Contains(key)) settingColumns.Add(key);
-        var columns = new List<string>([.. RunColumns, .. settingColumns, .. ResultColumns]);
         var rows = new List<object?[]>();
         for (int i = 0; i < runs.Count; i++)
         {
             var (sweep, run) = runs[i];
-            var values = settings[i].ToDictionary(kv => kv.Key, kv => kv.Value);
-            var label = run.Entries.FirstOrDefault(e => e.Sweep == sweep).Label;
-            object?[] head =
-            [
-                sweep, label, run.Id, run.Status.ToString().ToLowerInvariant(), run.Error,
-                .. settingColumns.Select(c => values.GetValueOrDefault(c)),
-                run.Pruning?.ActualSparsity, run.Pruning?.Kept, run.Pruning?.Total,
-                run.Result?.TestAccuracy, run.Result?.TestLoss, run.Result?.ValidationAccuracy, run.Result?.Epochs,
-            ];
-            if (run.Epochs.Count == 0) rows.Add([.. head, null, null, null, null, null, null, null, null, null, null, null]);
-            foreach (var e in run.Epochs)
-                rows.Add([.. head, e.Epoch, e.LearningRate, e.TrainLoss, e.TestLoss, e.TestAccuracy, e.ValidationLoss, e.ValidationAccuracy, e.Seconds, e.SamplesPerSecond, e.KeptFraction, e.Lambda]);
-        }
-        return (columns, rows);
-    }
-
-    /// <summary>The <c>jacobian</c> table: one row per run × ‖J‖ measurement (runs without one are left out).</summary>
-    public static (List<string> Columns, List<object?[]> Rows) JacobianTable(IReadOnlyList<(string Sweep, StoredRun Run)> runs)
-    {
-        var measured = runs.Where(x => x.Run.JacobianSeries.Count > 0).ToList();
-        var settings = measured.Select(x => Settings(x.Run.Config)).ToList();
-        var settingColumns = new List<string>();
-        foreach (var s in settings)
-            foreach (var (key, _) in s)
-                if (!settingColumns.Contains(key)) settingColumns.Add(key);
-        var columns = new List<string>([.. RunColumns, .. settingColumns, .. JacobianColumns]);
-        var rows = new List<object?[]>();
-        for (int i = 0; i < measured.Count; i++)
-        {
-            var (sweep, run) = measured[i];
             var values = settings[i].ToDictionary(kv => kv.Key, kv => kv.Value);
             object?[] head =
             [
                 sweep, run.Entries.FirstOrDefault(e => e.Sweep == sweep).Label, run.Id, run.Status.ToString().ToLowerInvariant(), run.Error,
                 .. settingColumns.Select(c => values.GetValueOrDefault(c)),
             ];
-            foreach (var p in run.JacobianSeries)
-                rows.Add([.. head, p.Step, p.Epoch, p.Norm, p.Std, p.TrainLoss]);
+            rows.AddRange(tailRows(run).Select(t => (object?[])[.. head, .. t]));
         }
-        return (columns, rows);
+        return ([.. RunColumns, .. settingColumns, .. tail], rows);
     }
 
     /// <summary>
