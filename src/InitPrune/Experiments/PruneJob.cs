@@ -144,7 +144,7 @@ public static class PruneJob
     /// <summary>The prune section's options as spec fields, the method's options, and pre_epochs (with its recipe when > 0).</summary>
     static Dictionary<string, object?> Settings(PruneOptions o)
     {
-        var settings = PruneSettings.FromSpec(o.Prune, o.ScoreBatchSize, o.ScoreBatches).Declared();
+        var settings = PruneSettings.FromSpec(o.Prune, o.ScoreBatchSize, o.ScoreBatches, o.Init).Declared();
         settings["pre_epochs"] = o.PreTrain?.Epochs ?? 0;
         if (o.PreTrain is { } pre) settings["pre_train"] = pre;
         return settings;

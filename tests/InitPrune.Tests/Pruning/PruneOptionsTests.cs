@@ -374,6 +374,7 @@ public class PruneOptionsTests
             {
                 "method" => "ln-structured",
                 "rescale" => "eoc-sigma-w",
+                "rescale_sigma_w" => 0.375,
                 _ when p.Choices is { Count: > 0 } c => c.First(x => x != (string?)p.Default),
                 _ => p.Default switch
                 {
@@ -385,7 +386,8 @@ public class PruneOptionsTests
             };
         var settings = (PruneSettings)Param.Build(typeof(PruneSettings), values) with { Options = MethodOptions.Default.With(LnStructuredMethod.Norm, 1) };
         Assert.All(Param.Of(typeof(PruneSettings)), p => Assert.NotEqual(p.Default, Param.ValuesOf(settings)[p.Key]));
-        var back = PruneSettings.FromSpec(settings.ToSpec(new InitSpec("normal", 1.7)), settings.ScoreBatchSize, settings.ScoreBatches);
+        var init = new InitSpec("normal", 1.7);
+        var back = PruneSettings.FromSpec(settings.ToSpec(init), settings.ScoreBatchSize, settings.ScoreBatches, init);
         Assert.Equal(Param.ValuesOf(settings), Param.ValuesOf(back));
         Assert.Equal(settings, back);
         Assert.Equal(1, back.Declared()["norm"]);

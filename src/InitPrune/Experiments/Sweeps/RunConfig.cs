@@ -89,12 +89,14 @@ public sealed record PruneSettings(
 
     /// <summary>
     /// The settings of a library spec (the inverse of <see cref="ToSpec"/>, the method's options as given, without the
-    /// initialization); the score batch size and count travel beside the spec.
+    /// initialization); the score batch size and count travel beside the spec. <paramref name="init"/> tells an
+    /// eoc-sigma-w target the initialization implies from one given explicitly (<see cref="RescaleSigmaW"/>).
     /// </summary>
-    public static PruneSettings FromSpec(PruneSpec spec, int scoreBatchSize, int scoreBatches) =>
+    public static PruneSettings FromSpec(PruneSpec spec, int scoreBatchSize, int scoreBatches, InitSpec? init = null) =>
         new(spec.Method, spec.Sparsity, spec.Scope == PruneScope.LayerWise ? "layer-wise" : "global", spec.Rescale?.Name ?? "none", scoreBatchSize,
             spec.Options is { } o ? new MethodOptions(o.Values) : null, spec.IncludeBiases, scoreBatches, Lower(spec.ScoreBatchNorm), Lower(spec.KeepRule),
-            spec.PruneFirst, spec.PruneLast, Lower(spec.Ablation), spec.PruneBatchNorm);
+            spec.PruneFirst, spec.PruneLast, Lower(spec.Ablation), spec.PruneBatchNorm,
+            spec.Rescale is { Target: RescaleTarget.SigmaW2, SigmaW: { } w } && w != init?.DrawnSigmaW ? w : null);
 
     static string Lower(Enum value) => value.ToString().ToLowerInvariant();
 
