@@ -104,11 +104,12 @@ internal static class JacobianRatio
     /// The report's ratio tables: with <c>metric: jacobian_ratio</c>, the edges of stability at the sweep's width and,
     /// per row and sparsity, the per-layer gain fitted over depth beside the theory; with another metric (e.g. test
     /// accuracy, Figs. 13–14) whose runs recorded ‖J‖ at step 0 beside dense references, the ratio in the same layout.
+    /// A sweep that prunes nothing has no ratio to show.
     /// </summary>
     public static IEnumerable<ReportTable> Tables(SweepAnalysis a)
     {
         var dense = DenseNorms(a.Runs);
-        if (dense.Count == 0) yield break;
+        if (dense.Count == 0 || !a.Runs.Any(r => r.Config.Prune.Sparsity > 0)) yield break;
         if (a.Metric.Name != ReportMetric.JacobianRatio)
         {
             foreach (var g in a.Groups)

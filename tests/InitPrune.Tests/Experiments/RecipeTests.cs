@@ -39,12 +39,14 @@ public class RecipeTests
         ["seed001-table5-vgg"] = (2 * 3 * 3 * 3, 3 * 3),
         // 3 ResNets × 4 variants × 5 sparsities × 3 seeds; smoke ResNet32 × 4 × 2 sparsities.
         ["seed001-table9-activations"] = (3 * 4 * 5 * 3, 4 * 2),
-        // 2 variants × 6 sparsities (0: the dense reference) × 5 depths × 3 seeds; smoke 2 × 3 × 2 × 1.
-        ["seed002-fig13-random-pruning"] = (2 * 6 * 5 * 3, 2 * 3 * 2),
+        // 2 variants × 6 sparsities (0: the dense reference) × 5 depths × 1 seed; smoke 2 × 3 × 2 × 1.
+        ["seed002-fig13-random-pruning"] = (2 * 6 * 5, 2 * 3 * 2),
         // 6 method × rescaling variants × 6 sparsities (0: the dense reference) × 6 depths × 2 seeds; smoke 6 × 3 × 2 depths.
         ["seed002-fig3-jacobian-pruning"] = (6 * 6 * 6 * 2, 6 * 3 * 2),
         // 3 σw² × 5 depths × 1 seed; smoke 3 × 2 depths.
         ["seed002-fig15-trainability-mlp"] = (3 * 5, 3 * 2),
+        // 4 η × 5 depths × 3 seeds; smoke 4 × 2 depths × 1 seed.
+        ["seed002-fig15-correlated-trainability"] = (4 * 5 * 3, 4 * 2),
         // 8 VGGs (depths 5, 15, 25, 35 ± BN) × 2 σw × 1 seed, at both scales.
         ["seed002-fig16-trainability-vgg"] = (8 * 2, 8 * 2),
         // 3 σw² × 9 depths × 3 seeds; smoke 3 × 2 depths × 1 seed.
@@ -62,7 +64,7 @@ public class RecipeTests
     /// <summary>Distinct runs of the recipes whose variants share a dense reference (one per depth and seed).</summary>
     static readonly Dictionary<string, (int Full, int Smoke)> SharedDense = new()
     {
-        ["seed002-fig13-random-pruning"] = ((2 * 5 + 1) * 5 * 3, (2 * 2 + 1) * 2),
+        ["seed002-fig13-random-pruning"] = ((2 * 5 + 1) * 5, (2 * 2 + 1) * 2),
         ["seed002-fig3-jacobian-pruning"] = ((6 * 5 + 1) * 6 * 2, (6 * 2 + 1) * 2),
     };
 

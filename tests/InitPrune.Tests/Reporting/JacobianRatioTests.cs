@@ -178,6 +178,31 @@ public class JacobianRatioTests
         Assert.True(reported["rescaled"] > 3 * reported["plain"]);
     }
 
+    [Fact]
+    public void A_sweep_that_prunes_nothing_shows_no_ratio_table_beside_its_accuracy()
+    {
+        using var dir = new TempDir();
+        var spec = dir.File("dense.yaml");
+        File.WriteAllText(spec, """
+            name: dense
+            data: {name: ellipse, train_subset: 64, test_subset: 64}
+            model: {name: mlp, depth: [2, 3], width: 16}
+            init: {name: normal, sigma_b: 0}
+            train: {epochs: 1, batch_size: 32, jacobian_every: 1000, jacobian_inputs: 2}
+            seeds: 1
+            report: {rows: label, columns: model.depth, metric: test_accuracy}
+            """);
+        var outDir = dir.Sub("out");
+        Assert.Equal(0, CliRunner.Run("sweep", spec, "--out", outDir).ExitCode);
+        var report = CliRunner.Run("report", spec, "--store", Path.Combine(outDir, "store.sqlite"), "--artifacts", outDir, "--json");
+        Assert.True(report.ExitCode == 0, report.Stderr);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "reports", "dense@full", "report.json")));
+        var titles = json.RootElement.GetProperty("tables").EnumerateArray().Select(t => t.GetProperty("title").GetString()!).ToList();
+        // The ‖J‖ it recorded is there (the trainability view), a ratio of every run to itself is not.
+        Assert.Contains(titles, t => t.StartsWith("Trainability against ‖J‖", StringComparison.Ordinal));
+        Assert.DoesNotContain(titles, t => t.Contains("J_pruned", StringComparison.Ordinal));
+    }
+
     /// <summary>The shipped recipe at the smoke scale: ratio 1 at s = 0, the gain table, the edges and the plots with theory lines.</summary>
     [Fact]
     public void The_figure_3_smoke_recipe_reports_ratios_gains_edges_and_plots()
