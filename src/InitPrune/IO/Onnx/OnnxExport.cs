@@ -11,8 +11,9 @@ namespace InitPrune.IO.Onnx;
 /// <param name="InputShape">The input's shape; -1 is the symbolic batch dimension.</param>
 /// <param name="Parameters">Float parameters stored (weights ⊙ masks, biases, BatchNorm statistics).</param>
 /// <param name="ZeroParameters">How many of them are exactly zero (the pruned weights among them).</param>
+/// <param name="Warnings">What the user should know about the exported network (one line each).</param>
 public sealed record OnnxExportSummary(string File, long IrVersion, int Opset, long[] InputShape, long[] OutputShape,
-    int Nodes, IReadOnlyList<string> Operators, long Parameters, long ZeroParameters, long Bytes);
+    int Nodes, IReadOnlyList<string> Operators, long Parameters, long ZeroParameters, long Bytes, IReadOnlyList<string> Warnings);
 
 /// <summary>
 /// ONNX export (IR version 8, default-domain opset 17) of an InitPrune network as its eval-mode forward computes it,
@@ -54,7 +55,35 @@ public static class OnnxExport
         Artifacts.WriteAtomic(path, proto.WriteTo);
         return new OnnxExportSummary(Path.GetFullPath(path), IrVersion, Opset, [-1, .. sampleShape], [-1, .. outputShape.Skip(1)],
             graph.Nodes.Count, [.. graph.Nodes.Select(n => n.OpType).Distinct().Order(StringComparer.Ordinal)],
-            graph.Parameters, graph.Zeros, proto.Size);
+            graph.Parameters, graph.Zeros, proto.Size, []);
+    }
+
+    /// <summary>
+    /// Builds <paramref name="model"/> for <paramref name="dataset"/>'s samples, loads <paramref name="weightsPath"/>
+    /// (safetensors or PyTorch .pt, any layout <see cref="StateDictLayout.Read"/> takes; BatchNorm running statistics
+    /// when the file has them), applies the mask of <paramref name="maskPath"/> (default: the masks the weights file
+    /// carries) and exports the network to <paramref name="path"/>.
+    /// </summary>
+    public static OnnxExportSummary WriteFromFiles(string dataset, ModelSpec model, string weightsPath, string? maskPath, string path)
+    {
+        var (shape, outputs) = Data.DatasetRegistry.NominalShape(dataset);
+        TensorFile.RequireFile(weightsPath, "weights file");
+        if (maskPath is not null) TensorFile.RequireFile(maskPath, "mask file");
+        using var net = ModelRegistry.Create(model, shape, outputs);
+        bool statistics;
+        using (var file = StateDictLayout.Read(weightsPath, "weights file"))
+        {
+            Network.LoadStateDict(net, file.Weights, weightsPath);
+            statistics = file.Weights.Keys.Any(k => k.EndsWith(".running_mean", StringComparison.Ordinal));
+        }
+        using (var mask = maskPath is not null ? Pruning.Mask.Load(maskPath) : Pruning.Mask.Embedded(weightsPath))
+        {
+            mask?.ApplyTo(net);
+        }
+        var summary = Write(net, shape, path);
+        return Network.HasBatchNorm(net) && !statistics
+            ? summary with { Warnings = [$"{Path.GetFileName(weightsPath)} holds no BatchNorm running statistics: the export normalizes with the initial ones (mean 0, variance 1)"] }
+            : summary;
     }
 
     /// <summary>The shape of the eval-mode output for one sample (checks that the model takes such samples).</summary>
