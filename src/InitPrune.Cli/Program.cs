@@ -16,6 +16,7 @@ var root = new Command("initprune", "InitPrune: prune neural networks at initial
     SweepCommand.Create(),
     ReportCommand.Create(),
     ExportCommand.Create(),
+    InferCommand.Create(),
     OnnxCommand.Create(),
     ConvertCommand.Create(),
     TicketCommand.Create(),

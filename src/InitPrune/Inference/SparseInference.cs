@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Text.Json.Serialization;
+using InitPrune.Data;
+using InitPrune.Engine;
+using static TorchSharp.torch;
+
+namespace InitPrune.Inference;
+
+/// <summary>What <see cref="SparseInference.Infer"/> evaluates: a sparse model file on a dataset's test split.</summary>
+/// <param name="Kernel">auto (per layer, the faster of managed and torch on the first batch), managed or torch.</param>
+public sealed record InferRequest(string Model, string Dataset = "fashion-mnist", string? DataDir = null, string Kernel = "auto", int BatchSize = 1000);
+
+/// <summary>Accuracy and mean cross-entropy of a sparse model on a test split, the kernels used and the time the forward passes took.</summary>
+public sealed record InferResult(
+    string Model,
+    string Dataset,
+    string? DataSource,
+    long N,
+    long Correct,
+    double Accuracy,
+    double Loss,
+    double Seconds,
+    double SamplesPerSecond,
+    IReadOnlyList<string> Kernels,
+    bool Vectorized,
+    int Threads,
+    long StoredParameters)
+{
+    /// <summary>The predicted class of every test sample, in order.</summary>
+    [JsonIgnore]
+    public int[] Predictions { get; init; } = [];
+}
+
+/// <summary>Runs a sparse model file on a dataset with the sparse kernels.</summary>
+public static class SparseInference
+{
+    public static readonly IReadOnlyList<string> KernelNames = ["auto", "managed", "torch"];
+
+    public static InferResult Infer(InferRequest r)
+    {
+        if (!KernelNames.Contains(r.Kernel))
+            throw new InitPruneException($"unknown --kernel '{r.Kernel}': use {string.Join(", ", KernelNames)}");
+        if (r.BatchSize < 1) throw new InitPruneException($"--batch-size {r.BatchSize} is impossible: use 1 or more");
+        IO.Safetensors.RequireFile(r.Model);
+        var model = SparseModel.Load(r.Model);
+        using var data = DatasetRegistry.Load(r.Dataset, r.DataDir);
+        var test = data.Test;
+        if (test.Kind != TaskKind.Classification)
+            throw new InitPruneException($"{r.Dataset} is a regression task: infer reports classification accuracy");
+        if (test.InputSize != model.InputSize || test.NumClasses != model.Outputs)
+            throw new InitPruneException($"{r.Model} takes {model.InputSize} inputs and gives {model.Outputs} classes but {r.Dataset} has {test.InputSize} inputs and {test.NumClasses} classes");
+        float[] inputs;
+        long[] targets;
+        using (var scope = NewDisposeScope())
+        {
+            inputs = test.Inputs.cpu().to(ScalarType.Float32).flatten().contiguous().data<float>().ToArray();
+            targets = test.Targets.cpu().to(ScalarType.Int64).data<long>().ToArray();
+        }
+        var result = Evaluate(model, inputs, targets, r.Kernel, r.BatchSize);
+        return result with { Model = Path.GetFullPath(r.Model), Dataset = r.Dataset, DataSource = data.Source };
+    }
+
+    /// <summary>Evaluates <paramref name="model"/> on flattened <paramref name="inputs"/> with their <paramref name="targets"/>.</summary>
+    public static InferResult Evaluate(SparseModel model, float[] inputs, long[] targets, string kernel = "managed", int batchSize = 1000)
+    {
+        int n = targets.Length, size = model.InputSize, classes = model.Outputs;
+        if (inputs.Length != (long)n * size) throw new ArgumentException($"{inputs.Length} inputs for {n} samples of {size}", nameof(inputs));
+        var torchLayers = kernel == "managed" ? null : model.ToTorch();
+        try
+        {
+            var first = inputs.AsSpan(0, Math.Min(batchSize, n) * size).ToArray();
+            List<KernelKind> kernels = kernel switch
+            {
+                "managed" => [.. model.Layers.Select(_ => KernelKind.Managed)],
+                "torch" => [.. model.Layers.Select(_ => KernelKind.Torch)],
+                _ => model.ChooseKernels(first, Math.Min(batchSize, n), torchLayers!),
+            };
+            var predictions = new int[n];
+            double loss = 0;
+            long correct = 0;
+            var clock = Stopwatch.StartNew();
+            for (int start = 0; start < n; start += batchSize)
+            {
+                int b = Math.Min(batchSize, n - start);
+                var logits = model.Forward(inputs.AsSpan(start * size, b * size).ToArray(), b, kernels, torchLayers);
+                for (int i = 0; i < b; i++)
+                {
+                    var row = logits.AsSpan(i * classes, classes);
+                    int best = 0;
+                    for (int c = 1; c < classes; c++) if (row[c] > row[best]) best = c;
+                    double max = row[best], sum = 0;
+                    for (int c = 0; c < classes; c++) sum += Math.Exp(row[c] - max);
+                    loss += max + Math.Log(sum) - row[(int)targets[start + i]];
+                    predictions[start + i] = best;
+                    if (best == targets[start + i]) correct++;
+                }
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+            return new InferResult("", "", null, n, correct, n == 0 ? 0 : (double)correct / n, n == 0 ? 0 : loss / n, seconds, seconds > 0 ? n / seconds : 0,
+                [.. kernels.Select(k => k.ToString().ToLowerInvariant())], SparseKernels.Vectorized, Environment.ProcessorCount, model.StoredParameters)
+            { Predictions = predictions };
+        }
+        finally
+        {
+            if (torchLayers is not null) foreach (var t in torchLayers) t.Dispose();
+        }
+    }
+}

@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using InitPrune.Engine;
+using InitPrune.IO;
+using InitPrune.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace InitPrune.Inference;
+
+/// <summary>
+/// One linear layer of a sparse model: <c>y = W x + b</c> with W <c>[OutFeatures, InFeatures]</c> held either as CSR
+/// (<see cref="Csr"/>) or dense row-major (<see cref="Dense"/>). <see cref="KeptUnits"/> are the indices, in the
+/// original network, of the output units this layer still has (all of them for the output layer).
+/// </summary>
+public sealed record SparseLayer(string Name, int InFeatures, int OutFeatures, CsrMatrix? Csr, float[]? Dense, float[]? Bias, int[] KeptUnits, int OriginalOutFeatures)
+{
+    public bool IsCsr => Csr is not null;
+    public long StoredWeights => Csr?.Nnz ?? (long)InFeatures * OutFeatures;
+    public long Nonzeros => Csr?.Nnz ?? Dense!.LongCount(v => v != 0);
+
+    /// <summary>The row-major dense weight (a copy when stored as CSR).</summary>
+    public float[] DenseWeight() => Csr?.ToDense() ?? Dense!;
+}
+
+/// <summary>The architecture a sparse model file carries in its metadata (<c>architecture</c>, JSON); docs/inference.md describes it.</summary>
+public sealed record SparseArchitecture(
+    string Family,
+    string Model,
+    string Activation,
+    long[] InputShape,
+    int Outputs,
+    IReadOnlyList<SparseLayerInfo> Layers,
+    string InitpruneVersion,
+    IReadOnlyDictionary<string, string> Source);
+
+/// <summary>One layer in the metadata: storage <c>csr</c> or <c>dense</c>; <c>kept_units</c> indexes the original layer's outputs.</summary>
+public sealed record SparseLayerInfo(string Name, string Kind, int InFeatures, int OutFeatures, int OriginalOutFeatures, string Storage, long Nnz, bool Bias, bool Activation, int[] KeptUnits);
+
+/// <summary>
+/// A pruned MLP in compact form, runnable from its file alone: linear layers in order, the activation after each one
+/// but the last. Inputs are flattened samples; <see cref="Forward"/> runs the sparse kernels.
+/// </summary>
+public sealed class SparseModel
+{
+    public const string FormatName = "initprune-sparse";
+    public const string FormatVersion = "1";
+
+    internal static readonly JsonSerializerOptions MetadataJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public SparseModel(string model, string activation, long[] inputShape, IReadOnlyList<SparseLayer> layers, IReadOnlyDictionary<string, string>? source = null, string? version = null)
+    {
+        if (layers.Count == 0) throw new InitPruneException("a sparse model needs at least one layer");
+        long inputSize = inputShape.Aggregate(1L, (a, b) => a * b);
+        if (layers[0].InFeatures != inputSize)
+            throw new InitPruneException($"the first layer takes {layers[0].InFeatures} inputs but the input shape [{string.Join(",", inputShape)}] has {inputSize}");
+        for (int l = 1; l < layers.Count; l++)
+        {
+            if (layers[l].InFeatures != layers[l - 1].OutFeatures)
+                throw new InitPruneException($"layer '{layers[l].Name}' takes {layers[l].InFeatures} inputs but '{layers[l - 1].Name}' gives {layers[l - 1].OutFeatures}");
+        }
+        Activations.Create(activation).Dispose();
+        Model = model;
+        Activation = activation;
+        InputShape = inputShape;
+        Layers = layers;
+        Source = source ?? new Dictionary<string, string>();
+        Version = version ?? EnvironmentProbe.Current().InitPruneVersion;
+    }
+
+    public string Model { get; }
+    public string Activation { get; }
+    public long[] InputShape { get; }
+    public IReadOnlyList<SparseLayer> Layers { get; }
+    public IReadOnlyDictionary<string, string> Source { get; }
+    public string Version { get; }
+    public int InputSize => Layers[0].InFeatures;
+    public int Outputs => Layers[^1].OutFeatures;
+
+    /// <summary>Weights and biases stored (CSR values, dense entries, biases).</summary>
+    public long StoredParameters => Layers.Sum(l => l.StoredWeights + (l.Bias?.Length ?? 0));
+
+    public SparseArchitecture Architecture => new("mlp", Model, Activation, InputShape, Outputs,
+        [.. Layers.Select((l, i) => new SparseLayerInfo(l.Name, "linear", l.InFeatures, l.OutFeatures, l.OriginalOutFeatures, l.IsCsr ? "csr" : "dense",
+            l.Csr?.Nnz ?? (long)l.InFeatures * l.OutFeatures, l.Bias is not null, i < Layers.Count - 1, l.KeptUnits))],
+        Version, Source);
+
+    /// <summary>Writes the model as safetensors (tensors <c>&lt;layer&gt;.crow_indices|col_indices|values</c> or <c>&lt;layer&gt;.weight</c>, <c>&lt;layer&gt;.bias</c>; architecture in the metadata).</summary>
+    public void Save(string path)
+    {
+        using var tensors = new TensorDict();
+        foreach (var l in Layers)
+        {
+            if (l.Csr is { } csr)
+            {
+                tensors.Add(l.Name + ".crow_indices", torch.tensor(csr.RowPointers));
+                tensors.Add(l.Name + ".col_indices", torch.tensor(csr.ColumnIndices));
+                tensors.Add(l.Name + ".values", torch.tensor(csr.Values));
+            }
+            else
+            {
+                tensors.Add(l.Name + ".weight", torch.tensor(l.Dense!, [l.OutFeatures, l.InFeatures]));
+            }
+            if (l.Bias is { } b) tensors.Add(l.Name + ".bias", torch.tensor(b));
+        }
+        Safetensors.Save(path, tensors, new Dictionary<string, string>
+        {
+            ["format"] = FormatName,
+            ["format_version"] = FormatVersion,
+            ["producer"] = "initprune",
+            ["architecture"] = JsonSerializer.Serialize(Architecture, MetadataJson),
+        });
+    }
+
+    /// <summary>Reads a file <see cref="Save"/> wrote; anything else is a one-line error.</summary>
+    public static SparseModel Load(string path)
+    {
+        var (tensors, metadata) = Safetensors.LoadWithMetadata(path);
+        using (tensors)
+        {
+            if (!metadata.TryGetValue("format", out var format) || format != FormatName || !metadata.TryGetValue("architecture", out var text))
+                throw new InitPruneException($"{path} is not a sparse model file (its metadata has no format={FormatName} and architecture): write one with 'initprune export --weights … --out model.sparse.safetensors'");
+            if (metadata.GetValueOrDefault("format_version") != FormatVersion)
+                throw new InitPruneException($"{path} is sparse model format version {metadata.GetValueOrDefault("format_version")}; this InitPrune reads version {FormatVersion}");
+            SparseArchitecture arch;
+            try
+            {
+                arch = JsonSerializer.Deserialize<SparseArchitecture>(text, MetadataJson) ?? throw new JsonException("null");
+            }
+            catch (JsonException e)
+            {
+                throw new InitPruneException($"{path}: its architecture metadata is not valid ({CheckpointFormat.OneLine(e.Message)})");
+            }
+            if (arch.Family != "mlp")
+                throw new InitPruneException($"{path} holds a '{arch.Family}' model; this InitPrune runs sparse MLPs only");
+            var layers = arch.Layers.Select(info => ReadLayer(tensors, info, path)).ToList();
+            return new SparseModel(arch.Model, arch.Activation, arch.InputShape, layers, arch.Source, arch.InitpruneVersion);
+        }
+    }
+
+    static SparseLayer ReadLayer(TensorDict tensors, SparseLayerInfo info, string path)
+    {
+        Tensor Get(string suffix) => tensors.TryGetValue(info.Name + suffix, out var t) ? t.cpu()
+            : throw new InitPruneException($"{path} lacks the tensor '{info.Name}{suffix}' its architecture names");
+        float[]? bias = info.Bias ? Floats(Get(".bias")) : null;
+        if (info.Storage == "csr")
+        {
+            var csr = new CsrMatrix(info.OutFeatures, info.InFeatures, Get(".crow_indices").data<long>().ToArray(), Get(".col_indices").data<long>().ToArray(), Floats(Get(".values")));
+            return new SparseLayer(info.Name, info.InFeatures, info.OutFeatures, csr, null, bias, info.KeptUnits, info.OriginalOutFeatures);
+        }
+        var dense = Floats(Get(".weight"));
+        if (dense.Length != (long)info.InFeatures * info.OutFeatures)
+            throw new InitPruneException($"{path}: '{info.Name}.weight' holds {dense.Length} values, not {info.OutFeatures}×{info.InFeatures}");
+        return new SparseLayer(info.Name, info.InFeatures, info.OutFeatures, null, dense, bias, info.KeptUnits, info.OriginalOutFeatures);
+    }
+
+    static float[] Floats(Tensor t) => t.dtype == ScalarType.Float32 ? t.data<float>().ToArray()
+        : throw new InitPruneException($"a sparse model stores float32 values, not {t.dtype}");
+
+    /// <summary>
+    /// The logits (<c>[batch, outputs]</c>, row-major) of <paramref name="batch"/> flattened samples
+    /// (<c>[batch, inputs]</c>, row-major); <paramref name="kernels"/> chooses per layer (default: managed everywhere).
+    /// </summary>
+    public float[] Forward(float[] inputs, int batch, IReadOnlyList<KernelKind>? kernels = null, IReadOnlyList<TorchLinear>? torchLayers = null, bool vectorize = true)
+    {
+        if (inputs.Length != (long)batch * InputSize)
+            throw new ArgumentException($"{inputs.Length} inputs for {batch} samples of {InputSize}", nameof(inputs));
+        var x = Transpose(inputs, batch, InputSize);
+        for (int l = 0; l < Layers.Count; l++)
+        {
+            var layer = Layers[l];
+            var y = new float[(long)layer.OutFeatures * batch];
+            RunLayer(l, x, batch, y, kernels?[l] ?? KernelKind.Managed, torchLayers, vectorize);
+            if (l < Layers.Count - 1) Activate(y);
+            x = y;
+        }
+        return Transpose(x, Outputs, batch);
+    }
+
+    internal void RunLayer(int l, float[] x, int batch, float[] y, KernelKind kernel, IReadOnlyList<TorchLinear>? torchLayers, bool vectorize = true)
+    {
+        var layer = Layers[l];
+        if (kernel == KernelKind.Torch)
+            (torchLayers ?? throw new ArgumentException("torch kernels need the layers in libtorch", nameof(torchLayers)))[l].Multiply(x, batch, y);
+        else if (layer.Csr is { } csr)
+            SparseKernels.Multiply(csr, layer.Bias, x, batch, y, vectorize);
+        else
+            SparseKernels.Multiply(layer.Dense!, layer.OutFeatures, layer.InFeatures, layer.Bias, x, batch, y, vectorize);
+    }
+
+    /// <summary>The layers in libtorch, for <see cref="KernelKind.Torch"/>; the caller disposes them.</summary>
+    public List<TorchLinear> ToTorch() => [.. Layers.Select(l => new TorchLinear(l))];
+
+    /// <summary>
+    /// Per layer, the faster kernel on <paramref name="inputs"/> (<paramref name="batch"/> flattened samples): each is
+    /// timed on the layer's real input, best of three after a warm-up.
+    /// </summary>
+    public List<KernelKind> ChooseKernels(float[] inputs, int batch, IReadOnlyList<TorchLinear> torchLayers)
+    {
+        var choice = new List<KernelKind>();
+        var x = Transpose(inputs, batch, InputSize);
+        for (int l = 0; l < Layers.Count; l++)
+        {
+            var y = new float[(long)Layers[l].OutFeatures * batch];
+            double Time(KernelKind k)
+            {
+                RunLayer(l, x, batch, y, k, torchLayers);
+                double best = double.MaxValue;
+                for (int r = 0; r < 3; r++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    RunLayer(l, x, batch, y, k, torchLayers);
+                    best = Math.Min(best, clock.Elapsed.TotalSeconds);
+                }
+                return best;
+            }
+            choice.Add(Time(KernelKind.Torch) < Time(KernelKind.Managed) ? KernelKind.Torch : KernelKind.Managed);
+            RunLayer(l, x, batch, y, KernelKind.Managed, torchLayers);
+            if (l < Layers.Count - 1) Activate(y);
+            x = y;
+        }
+        return choice;
+    }
+
+    /// <summary>The activation, applied in place by libtorch (the dense network's own function).</summary>
+    internal void Activate(float[] values)
+    {
+        if (Activation == "linear") return;
+        if (Activation == "relu")
+        {
+            for (int i = 0; i < values.Length; i++) values[i] = values[i] > 0 ? values[i] : 0f;
+            return;
+        }
+        using var scope = NewDisposeScope();
+        using var phi = Activations.Create(Activation);
+        phi.forward(torch.tensor(values)).data<float>().CopyTo(values);
+    }
+
+    static float[] Transpose(float[] a, int rows, int columns)
+    {
+        var t = new float[a.Length];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < columns; j++)
+                t[(long)j * rows + i] = a[(long)i * columns + j];
+        return t;
+    }
+}

@@ -1,0 +1,59 @@
+using InitPrune.Data;
+using InitPrune.Experiments.Sweeps;
+using InitPrune.Inference;
+using InitPrune.IO;
+using InitPrune.Models;
+using InitPrune.Tests.Cli;
+using InitPrune.Tests.Data;
+using TorchSharp;
+
+namespace InitPrune.Tests.Inference;
+
+/// <summary><c>export --run</c>: a sweep run's final weights and mask, found through the store, become a sparse model infer runs.</summary>
+public class SparseRunExportTests
+{
+    [Fact]
+    public void A_sweep_run_exports_by_id_prefix_and_infers_as_the_dense_masked_network()
+    {
+        using var dir = new TempDir();
+        var config = new RunConfig(
+            new DataSettings("ellipse"),
+            new ModelSettings("mlp", 2, 64, "tanh"),
+            new InitSettings("normal", 1.2, 0.1),
+            new PruneSettings("snip", 0.97),
+            new TrainSettings(Lr: 0.05, Epochs: 1, BatchSize: 50),
+            Seed: 1);
+        var info = new SweepInfo("t@full", "", "", new ReportLayout(), [], "");
+        var store = Path.Combine(dir.Path, "store.sqlite");
+        using (var s = SqliteResultsStore.Open(store))
+        using (var data = new RunDataCache(null))
+        {
+            s.Register(info, [new SweepEntry(config, "test", new Dictionary<string, string> { ["label"] = "test" })]);
+            var claim = s.Claim(info.Key, WorkerInfo.Current, SweepOptions.Lease)!;
+            Assert.True(new RunExecutor(s, new SweepFolders(dir.Path), data).Execute(claim, WorkerInfo.Current).Done);
+        }
+
+        var export = CliRunner.Run("export", store, "--run", config.Id[..8], "--artifacts", dir.Path, "--json");
+        Assert.True(export.ExitCode == 0, export.Stderr);
+        var file = export.Json.GetProperty("file").GetString()!;
+        Assert.Equal(Path.Combine(dir.Path, "runs", config.Id, "model.sparse.safetensors"), file);
+        var sparse = SparseModel.Load(file);
+        Assert.Equal(config.Id, sparse.Source["run"]);
+        Assert.Equal("tanh", sparse.Activation);
+
+        var infer = CliRunner.Run("infer", "--model", file, "--dataset", "ellipse", "--json", "--out", dir.Sub("infer"));
+        Assert.True(infer.ExitCode == 0, infer.Stderr);
+        using var split = DatasetRegistry.Load("ellipse");
+        using var model = ModelRegistry.Create(config.Model.ToSpec(), split.Train.SampleShape, split.Train.NumClasses);
+        using (var final = Safetensors.Load(Path.Combine(dir.Path, "runs", config.Id, "final.safetensors")))
+            Network.LoadStateDict(model, final, "final.safetensors");
+        using var _ = torch.no_grad();
+        model.eval();
+        using var predictions = model.forward(split.Test.Inputs).argmax(1);
+        using var saved = Safetensors.Load(Path.Combine(dir.Path, "infer", "predictions.safetensors"));
+        Assert.Equal(predictions.data<long>().ToArray(), saved["predictions"].data<long>().ToArray());
+
+        Assert.Contains("no run", CliRunner.AssertOneLineError(CliRunner.Run("export", store, "--run", "ffffffffffffffff", "--artifacts", dir.Path)));
+        Assert.Contains("--run takes", CliRunner.AssertOneLineError(CliRunner.Run("export", store, "--run", config.Id, "--model", "lenet300")));
+    }
+}

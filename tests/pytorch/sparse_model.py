@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Rebuild an InitPrune sparse model file in PyTorch from the file alone, and compare its outputs with InitPrune's.
+
+Usage: sparse_model.py MODEL INPUTS OUTPUTS
+MODEL is a model.sparse.safetensors `initprune export` wrote (docs/inference.md); INPUTS holds `inputs` [n, ...]
+and OUTPUTS holds `outputs` [n, classes], the logits InitPrune's sparse kernels computed. Every CSR layer becomes
+torch.sparse_csr_tensor(crow_indices, col_indices, values, size); its layout must equal what to_sparse_csr() gives
+for the same dense matrix. Prints one JSON line; exits 0 when the outputs agree within 1e-4 (relative to their scale).
+"""
+import json
+import struct
+import sys
+
+import torch
+import torch.nn.functional as F
+
+from crosscheck import load
+
+ACTIVATIONS = {
+    "relu": F.relu, "tanh": torch.tanh, "elu": F.elu, "leaky_relu": lambda x: F.leaky_relu(x, 0.01), "selu": F.selu,
+    "gelu": F.gelu, "softplus": F.softplus, "sigmoid": torch.sigmoid, "linear": lambda x: x,
+}
+
+
+def metadata(path):
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        return json.loads(f.read(n))["__metadata__"]
+
+
+def build(path):
+    meta = metadata(path)
+    assert meta["format"] == "initprune-sparse" and meta["format_version"] == "1", meta
+    arch = json.loads(meta["architecture"])
+    tensors = load(path)
+    layers, layout_errors = [], []
+    for info in arch["layers"]:
+        name, size = info["name"], (info["out_features"], info["in_features"])
+        if info["storage"] == "csr":
+            crow, col, values = (tensors[f"{name}.{k}"] for k in ("crow_indices", "col_indices", "values"))
+            weight = torch.sparse_csr_tensor(crow, col, values, size=size)
+            canonical = weight.to_dense().to_sparse_csr()
+            if not (torch.equal(canonical.crow_indices(), crow) and torch.equal(canonical.col_indices(), col)
+                    and torch.equal(canonical.values(), values)):
+                layout_errors.append(name)
+        else:
+            weight = tensors[f"{name}.weight"]
+            assert tuple(weight.shape) == size, (name, weight.shape, size)
+        bias = tensors.get(f"{name}.bias") if info["bias"] else None
+        layers.append((weight, bias, info["activation"]))
+    return arch, layers, layout_errors
+
+
+def forward(arch, layers, x):
+    phi = ACTIVATIONS[arch["activation"]]
+    h = x.flatten(1).t()  # features × batch: W @ h is sparse × dense
+    for weight, bias, activate in layers:
+        h = torch.matmul(weight, h)
+        if bias is not None:
+            h = h + bias[:, None]
+        if activate:
+            h = phi(h)
+    return h.t()
+
+
+def main(model, inputs, outputs):
+    arch, layers, layout_errors = build(model)
+    x = load(inputs)["inputs"].float()
+    expected = load(outputs)["outputs"]
+    got = forward(arch, layers, x)
+    scale = max(1.0, float(expected.abs().max()))
+    diff = float((got - expected).abs().max()) / scale
+    same_argmax = int((got.argmax(1) == expected.argmax(1)).sum())
+    print(json.dumps({"max_relative_diff": diff, "same_argmax": same_argmax, "n": x.shape[0], "layout_errors": layout_errors,
+                      "csr_layers": sum(1 for l in arch["layers"] if l["storage"] == "csr"), "torch": torch.__version__}))
+    return 0 if diff <= 1e-4 and not layout_errors and same_argmax == x.shape[0] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
