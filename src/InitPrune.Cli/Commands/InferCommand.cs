@@ -14,7 +14,7 @@ internal static class InferCommand
     {
         var s = new Shared();
         var model = new Option<string>("--model") { Description = "The sparse model file 'initprune export --weights … --out model.sparse.safetensors' wrote", Required = true };
-        var kernel = new Option<string>("--kernel") { Description = "auto: per layer the faster of managed and torch, timed on the first batch; managed: InitPrune's CSR kernel (AVX2/FMA, multithreaded); torch: libtorch's sparse product", DefaultValueFactory = _ => "auto" };
+        var kernel = new Option<string>("--kernel") { Description = "managed: InitPrune's CSR kernel (AVX2/FMA, multithreaded; deterministic); torch: libtorch's sparse product; auto: per layer the faster of the two, timed on the first batch (the choice can change from run to run)", DefaultValueFactory = _ => "managed" };
         var batch = new Option<int>("--batch-size") { Description = "Samples per forward pass", DefaultValueFactory = _ => 1000 };
         var outDir = new Option<string?>("--out") { Description = "Folder to write infer.json (the result) and predictions.safetensors (int64 class per test sample) to" };
         var cmd = new Command("infer", "Evaluate a sparse model file (from export) on a dataset's test split with the sparse kernels: accuracy, loss, n and time") { model };

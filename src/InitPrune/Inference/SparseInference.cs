@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace InitPrune.Inference;
 
 /// <summary>What <see cref="SparseInference.Infer"/> evaluates: a sparse model file on a dataset's test split.</summary>
-/// <param name="Kernel">auto (per layer, the faster of managed and torch on the first batch), managed or torch.</param>
-public sealed record InferRequest(string Model, string Dataset = "fashion-mnist", string? DataDir = null, string Kernel = "auto", int BatchSize = 1000);
+/// <param name="Kernel">managed (deterministic), torch, or auto (per layer, the faster of the two on the first batch).</param>
+public sealed record InferRequest(string Model, string Dataset = "fashion-mnist", string? DataDir = null, string Kernel = "managed", int BatchSize = 1000);
 
 /// <summary>Accuracy and mean cross-entropy of a sparse model on a test split, the kernels used and the time the forward passes took.</summary>
 public sealed record InferResult(
