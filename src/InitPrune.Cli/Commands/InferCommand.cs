@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using InitPrune.Engine;
 using InitPrune.Inference;
 using Spectre.Console;
-using TorchSharp;
 
 namespace InitPrune.Cli.Commands;
 
@@ -23,13 +21,7 @@ internal static class InferCommand
         cmd.SetAction(r => Output.Guard(r, null, () =>
         {
             var result = SparseInference.Infer(new InferRequest(r.GetValue(model)!, s.DatasetName(r), r.GetValue(s.DataDir), r.GetValue(kernel)!, r.GetValue(batch)));
-            if (r.GetValue(outDir) is { } dir)
-            {
-                Artifacts.PrepareOutput(dir);
-                Artifacts.WriteJson(Path.Combine(dir, "infer.json"), result);
-                using var predictions = torch.tensor(result.Predictions.Select(p => (long)p).ToArray());
-                IO.Safetensors.Save(Path.Combine(dir, "predictions.safetensors"), new Dictionary<string, torch.Tensor> { ["predictions"] = predictions });
-            }
+            if (r.GetValue(outDir) is { } dir) SparseInference.WriteArtifacts(result, dir);
             if (r.GetValue(s.Json)) Output.Json(result);
             else Output.Human(false).WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{result.Dataset} test: accuracy {result.Accuracy:F4} ({result.Correct}/{result.N}), loss {result.Loss:F4}, {result.Seconds:F3} s ({result.SamplesPerSecond:N0} samples/s), kernels {string.Join(",", result.Kernels)}{(result.Vectorized ? " (AVX2/FMA)" : " (portable)")}"));

@@ -60,6 +60,15 @@ public static class SparseInference
         return result with { Model = Path.GetFullPath(r.Model), Dataset = r.Dataset, DataSource = data.Source };
     }
 
+    /// <summary>Writes infer.json (the result) and predictions.safetensors (int64 class per test sample) to <paramref name="dir"/>.</summary>
+    public static void WriteArtifacts(InferResult result, string dir)
+    {
+        Artifacts.PrepareOutput(dir);
+        Artifacts.WriteJson(Path.Combine(dir, "infer.json"), result);
+        using var predictions = tensor(result.Predictions.Select(p => (long)p).ToArray());
+        IO.Safetensors.Save(Path.Combine(dir, "predictions.safetensors"), new Dictionary<string, Tensor> { ["predictions"] = predictions });
+    }
+
     /// <summary>Evaluates <paramref name="model"/> on flattened <paramref name="inputs"/> with their <paramref name="targets"/>.</summary>
     public static InferResult Evaluate(SparseModel model, float[] inputs, long[] targets, string kernel = "managed", int batchSize = 1000)
     {
