@@ -48,9 +48,27 @@ public static class MaskBuilder
     static void CheckNoNaN(IReadOnlyList<(string Name, Tensor Scores)> scores)
     {
         foreach (var (name, s) in scores)
-            using (var nan = s.isnan().any())
-                if (nan.item<bool>())
-                    throw new InitPruneException($"scores of '{name}' contain NaN: the network or batch produced non-finite gradients; check the initialization scale");
+            if (HasNaN(s))
+                throw new InitPruneException($"scores of '{name}' contain NaN: the network or batch produced non-finite gradients; check the initialization scale");
+    }
+
+    /// <summary>Whether <paramref name="t"/> holds a NaN: a managed scan of contiguous float32/float64 CPU tensors, isnan elsewhere.</summary>
+    static bool HasNaN(Tensor t)
+    {
+        if (t.device_type == DeviceType.CPU && t.is_contiguous())
+        {
+            if (t.dtype == ScalarType.Float32) return HasNaN(MemoryMarshal.Cast<byte, float>(t.bytes));
+            if (t.dtype == ScalarType.Float64) return HasNaN(MemoryMarshal.Cast<byte, double>(t.bytes));
+        }
+        using var nan = t.isnan().any();
+        return nan.item<bool>();
+    }
+
+    static bool HasNaN<T>(ReadOnlySpan<T> v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (var x in v)
+            if (T.IsNaN(x)) return true;
+        return false;
     }
 
     /// <summary>A mask whose tensors outlive the caller's temporaries scope (the scope frees them if building fails).</summary>
@@ -168,10 +186,7 @@ public static class MaskBuilder
     static Tensor[] KeepManaged<T>(IReadOnlyList<Tensor> parts, long rank, bool fillTies) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var contiguous = parts.Select(p => p.contiguous()).ToArray();
-        T threshold;
-        // A copy to reorder (TorchSharp's cat returns a lone tensor itself).
-        using (var work = contiguous.Length == 1 ? contiguous[0].flatten().clone() : cat([.. contiguous.Select(p => p.flatten())]))
-            threshold = KthLargest(MemoryMarshal.Cast<byte, T>(work.bytes), (int)rank);
+        var threshold = Threshold<T>(contiguous, rank);
         var keep = contiguous.Select(p => empty(p.shape, ScalarType.Bool, p.device)).ToArray();
         long kept = 0;
         for (int i = 0; i < contiguous.Length; i++)
@@ -197,6 +212,63 @@ public static class MaskBuilder
                 }
         }
         return keep;
+    }
+
+    /// <summary>
+    /// The <paramref name="rank"/>-th largest entry of <paramref name="parts"/> (contiguous CPU tensors of dtype
+    /// <typeparamref name="T"/>, no NaN), in one pass when a strided sample brackets it: with U and L sample values
+    /// safely above and below it, the entries above U are only counted and those in [L, U] collected; the rank then
+    /// falls among the collected ones (quickselect on them), or all of them equal U = L. Else a quickselect over a copy of all.
+    /// </summary>
+    static T Threshold<T>(Tensor[] parts, long rank) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long n = parts.Sum(p => p.numel());
+        const int samples = 8192;
+        if (n >= 8 * samples)
+        {
+            var sample = new T[samples];
+            int taken = 0;
+            long offset = 0;
+            foreach (var part in parts)
+            {
+                ReadOnlySpan<T> v = MemoryMarshal.Cast<byte, T>(part.bytes);
+                for (; taken < samples; taken++)
+                {
+                    long at = (long)((taken + 0.5) * n / samples) - offset;
+                    if (at >= v.Length) break;
+                    sample[taken] = v[(int)at];
+                }
+                offset += v.Length;
+            }
+            Array.Sort(sample, (a, b) => b.CompareTo(a));
+            double q = (double)rank / n;
+            int center = (int)(q * samples), margin = (int)(4 * Math.Sqrt(samples * q * (1 - q))) + 16;
+            var upper = center - margin <= 0 ? T.PositiveInfinity : sample[center - margin];
+            var lower = center + margin >= samples - 1 ? T.NegativeInfinity : sample[center + margin];
+            var candidates = new T[Math.Max(samples, (int)Math.Min(n / 8, Array.MaxLength))];
+            long above = 0, inside = 0;
+            foreach (var part in parts)
+            {
+                ReadOnlySpan<T> v = MemoryMarshal.Cast<byte, T>(part.bytes);
+                foreach (var x in v)
+                {
+                    if (x > upper) above++;
+                    else if (x >= lower)
+                    {
+                        if (inside < candidates.Length) candidates[inside] = x;
+                        inside++;
+                    }
+                }
+            }
+            if (above < rank && rank <= above + inside)
+            {
+                if (inside <= candidates.Length) return KthLargest(candidates.AsSpan(0, (int)inside), (int)(rank - above));
+                if (lower == upper) return upper;
+            }
+        }
+        // A copy to reorder (TorchSharp's cat returns a lone tensor itself).
+        using var work = parts.Length == 1 ? parts[0].flatten().clone() : cat([.. parts.Select(p => p.flatten())]);
+        return KthLargest(MemoryMarshal.Cast<byte, T>(work.bytes), (int)rank);
     }
 
     /// <summary>The k-th largest of <paramref name="v"/> (1-based; reorders it): quickselect with a three-way partition, pivots from a fixed xorshift sequence.</summary>

@@ -130,24 +130,29 @@ public class MaskSelectionTests
         Assert.Equal([false, false, true], m.Tensors["b"].data<bool>().ToArray());
     }
 
-    [Fact]
-    public void A_large_global_selection_with_heavy_ties_matches_the_sort()
+    /// <summary>Tensors large enough for the sampled one-pass threshold (and its fallbacks: heavy ties, a lone tensor below the sampling size).</summary>
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void A_large_selection_with_heavy_ties_matches_the_sort(ScalarType dtype)
     {
         using var scope = NewDisposeScope();
         using var g = new Generator(3);
-        // Scores like SynFlow's later rounds: 30% exact zeros, 10% −1 (pruned before), the rest continuous; at 5% and 30% sparsity the threshold falls among the ties.
+        // Scores like SynFlow's later rounds: 30% exact zeros, 10% −1 (pruned before), the rest continuous; at 5% and
+        // 30% sparsity the threshold falls among the ties.
         var scores = new List<(string, Tensor)>();
         foreach (var (name, n) in new[] { ("a", 30_000L), ("b", 120_000L), ("c", 50_000L) })
         {
-            var x = randn([n], generator: g, dtype: ScalarType.Float64).abs_();
+            var x = randn([n], generator: g, dtype: dtype).abs_();
             var u = rand([n], generator: g, dtype: ScalarType.Float64);
             scores.Add((name, x.masked_fill(u.lt(0.3), 0.0).masked_fill(u.gt(0.9), -1.0)));
         }
-        foreach (var s in new[] { 0.05, 0.3, 0.9, 0.99 })
+        foreach (var s in new[] { 0.0, 0.05, 0.3, 0.5, 0.9, 0.99, 0.99999 })
             foreach (var pruneScope in new[] { PruneScope.Global, PruneScope.LayerWise })
-            {
-                using var mask = MaskBuilder.FromScores(scores, s, pruneScope);
-                AssertSame(SortOracle(scores, s, pruneScope, KeepRule.Stable), mask, scores, $"s = {s}, {pruneScope}");
-            }
+                foreach (var rule in new[] { KeepRule.Stable, KeepRule.Reference })
+                {
+                    using var mask = MaskBuilder.FromScores(scores, s, pruneScope, rule);
+                    AssertSame(SortOracle(scores, s, pruneScope, rule), mask, scores, $"s = {s}, {pruneScope}, {rule}");
+                }
     }
 }
