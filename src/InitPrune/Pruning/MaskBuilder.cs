@@ -151,8 +151,8 @@ public static class MaskBuilder
     /// True at every entry of <paramref name="parts"/> (ranked as one: part order, then row-major) above t, the
     /// <paramref name="rank"/>-th largest entry; with <paramref name="fillTies"/> also at the first entries equal to t
     /// until exactly <paramref name="rank"/> are kept: the top <paramref name="rank"/> of a stable descending sort (+0 and
-    /// −0 are equal, as there). Selection, not sorting: on the CPU a quickselect over a copy of float32 or float64
-    /// scores (<see cref="KthLargest{T}"/>); elsewhere kthvalue in the scores' dtype.
+    /// −0 are equal, as there). Selection, not sorting: on the CPU t by <see cref="Threshold{T}"/> for float32 or
+    /// float64 scores, then managed passes; elsewhere kthvalue in the scores' dtype.
     /// </summary>
     static Tensor[] Keep(IReadOnlyList<Tensor> parts, long rank, bool fillTies)
     {
