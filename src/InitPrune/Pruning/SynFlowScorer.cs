@@ -46,11 +46,15 @@ public sealed class SynFlowScorer(int iterations) : IMaskMethod
             using var input = ones([1, .. x.shape.Skip(1)], dtype: ScalarType.Float64, device: x.device);
             return MaskBuilder.Iterate([.. targets.Select(t => t.Name)], spec, n, Scalars.MinusOne, keep =>
             {
-                using (no_grad())
-                    foreach (var (name, t) in model.state_dict())
-                        if (t.is_floating_point())
-                            using (var magnitude = state[name].abs())
-                                t.copy_(magnitude);
+                // Round 1 linearizes (|θ|); later rounds find the targets at |θ| times every earlier mask, and the
+                // masks only shrink (pruned entries score −1, below every |θ ⊙ ∂R/∂θ|), so ScoreOnce's product with
+                // this round's mask is exactly |θ| ⊙ mask: no copy of the state per round.
+                if (keep is null)
+                    using (no_grad())
+                        foreach (var (name, t) in model.state_dict())
+                            if (t.is_floating_point())
+                                using (var magnitude = state[name].abs())
+                                    t.copy_(magnitude);
                 return ScoreOnce(model, targets, input, keep);
             });
         }
