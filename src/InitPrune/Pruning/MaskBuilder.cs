@@ -272,7 +272,7 @@ public static class MaskBuilder
     }
 
     /// <summary>The k-th largest of <paramref name="v"/> (1-based; reorders it): quickselect with a three-way partition, pivots from a fixed xorshift sequence.</summary>
-    static T KthLargest<T>(Span<T> v, int k) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static T KthLargest<T>(Span<T> v, int k) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int lo = 0, hi = v.Length - 1, target = k - 1;
         uint state = 2463534242;

@@ -118,7 +118,7 @@ public static class Supermask
                     work[at++] = v;
                 }
             long k = KeepCount(keptFraction, n);
-            float threshold = KthLargest(work, (int)k);
+            float threshold = MaskBuilder.KthLargest<float>(work, (int)k);
             long kept = 0;
             foreach (var (offset, length) in group)
                 for (int i = offset; i < offset + length; i++)
@@ -135,39 +135,5 @@ public static class Supermask
                     kept++;
                 }
         }
-    }
-
-    /// <summary>The k-th largest of <paramref name="v"/> (1-based; reorders it): quickselect with a three-way partition, pivots from a fixed sequence.</summary>
-    static float KthLargest(Span<float> v, int k)
-    {
-        int lo = 0, hi = v.Length - 1, target = k - 1;
-        uint state = 2463534242;
-        while (lo < hi)
-        {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            float pivot = v[lo + (int)(state % (uint)(hi - lo + 1))];
-            int above = lo, i = lo, below = hi;
-            while (i <= below)
-            {
-                float x = v[i];
-                if (x > pivot)
-                {
-                    v[i++] = v[above];
-                    v[above++] = x;
-                }
-                else if (x < pivot)
-                {
-                    v[i] = v[below];
-                    v[below--] = x;
-                }
-                else i++;
-            }
-            if (target < above) hi = above - 1;
-            else if (target > below) lo = below + 1;
-            else return pivot;
-        }
-        return v[lo];
     }
 }
