@@ -172,8 +172,27 @@ public sealed class SparseModel
     {
         if (inputs.Length != (long)batch * InputSize)
             throw new ArgumentException($"{inputs.Length} inputs for {batch} samples of {InputSize}", nameof(inputs));
-        var x = batch == 1 ? inputs : Transpose(inputs, batch, InputSize);
-        for (int l = 0; l < Layers.Count; l++)
+        float[] x;
+        int first = 0;
+        if (batch == 1)
+        {
+            x = inputs;
+        }
+        else if ((kernels?[0] ?? KernelKind.Managed) == KernelKind.Managed && Layers[0].Csr is not null)
+        {
+            // Only the inputs the first layer reads are transposed; at high sparsity that is a small part of them.
+            var (used, compact) = firstLayer ??= FirstLayerOnUsedInputs();
+            var y = new float[(long)Layers[0].OutFeatures * batch];
+            SparseKernels.Multiply(compact, Layers[0].Bias, GatherTranspose(inputs, batch, InputSize, used), batch, y, vectorize, threads);
+            if (Layers.Count > 1) Activate(y);
+            x = y;
+            first = 1;
+        }
+        else
+        {
+            x = Transpose(inputs, batch, InputSize);
+        }
+        for (int l = first; l < Layers.Count; l++)
         {
             var layer = Layers[l];
             var y = new float[(long)layer.OutFeatures * batch];
@@ -182,6 +201,30 @@ public sealed class SparseModel
             x = y;
         }
         return batch == 1 ? x : Transpose(x, Outputs, batch);
+    }
+
+    (int[] Used, CsrMatrix Csr)? firstLayer;
+
+    /// <summary>The input columns the first (CSR) layer reads, ascending, and its weight on those columns alone (the same entries in the same order).</summary>
+    (int[] Used, CsrMatrix Csr) FirstLayerOnUsedInputs()
+    {
+        var csr = Layers[0].Csr!;
+        var used = csr.ColumnIndices.Distinct().Order().Select(c => (int)c).ToArray();
+        var position = new long[csr.Columns];
+        for (int u = 0; u < used.Length; u++) position[used[u]] = u;
+        return (used, new CsrMatrix(csr.Rows, used.Length, csr.RowPointers, Array.ConvertAll(csr.ColumnIndices, c => position[c]), csr.Values));
+    }
+
+    /// <summary>The columns <paramref name="used"/> of a row-major <c>[rows, columns]</c> matrix, transposed: <c>[used, rows]</c>.</summary>
+    static float[] GatherTranspose(float[] a, int rows, int columns, int[] used)
+    {
+        var t = new float[(long)used.Length * rows];
+        for (int i = 0; i < rows; i++)
+        {
+            var row = a.AsSpan(i * columns, columns);
+            for (int u = 0; u < used.Length; u++) t[(long)u * rows + i] = row[used[u]];
+        }
+        return t;
     }
 
     internal void RunLayer(int l, float[] x, int batch, float[] y, KernelKind kernel, IReadOnlyList<TorchLinear>? torchLayers, bool vectorize = true, int threads = 0)
