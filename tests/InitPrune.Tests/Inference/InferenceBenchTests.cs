@@ -1,5 +1,6 @@
 using System.Text.Json;
 using InitPrune.Inference;
+using InitPrune.Tests.Cli;
 using InitPrune.Tests.Data;
 
 namespace InitPrune.Tests.Inference;
@@ -37,5 +38,22 @@ public class InferenceBenchTests
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "inference.json")));
         Assert.Equal(report.Rows.Count, json.RootElement.GetProperty("rows").GetArrayLength());
         Assert.Equal(2, Directory.GetFiles(Path.Combine(dir.Path, "models"), "*.sparse.safetensors").Length);
+    }
+
+    [Fact]
+    public void The_cli_runs_the_bench_and_refuses_a_model_it_does_not_know_in_one_line()
+    {
+        using var dir = new TempDir();
+        var ok = CliRunner.Run("bench", "--inference", "--models", "mlp5x1000", "--sparsities", "0.99", "--batch-sizes", "2", "--threads", "1",
+            "--repetitions", "1", "--seconds-per-cell", "0", "--out", dir.Path, "--json");
+        Assert.True(ok.ExitCode == 0, ok.Stderr);
+        using var json = JsonDocument.Parse(ok.Stdout);
+        var row = Assert.Single(json.RootElement.GetProperty("rows").EnumerateArray());
+        Assert.Equal("mlp5x1000", row.GetProperty("model").GetString());
+        Assert.InRange(row.GetProperty("managed_diff").GetDouble(), 0, 1e-4);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "inference.json")));
+
+        var line = CliRunner.AssertOneLineError(CliRunner.Run("bench", "--inference", "--models", "vgg16", "--out", dir.Sub("bad")));
+        Assert.Contains("lenet300 and mlp5x1000", line);
     }
 }
