@@ -1,5 +1,6 @@
 using System.CommandLine;
 using InitPrune.Experiments;
+using InitPrune.Inference;
 using Spectre.Console;
 
 namespace InitPrune.Cli.Commands;
@@ -18,13 +19,32 @@ internal static class BenchCommand
         var edgePopup = new Option<bool>("--edge-popup") { Description = "Instead: time one edge-popup step (seed 004's 5×100 MLP and Conv-4, batch 32, 5% kept) beside one SGD step of the same network; --batches steps per repetition; writes edge-popup.json" };
         var masks = new Option<bool>("--masks") { Description = "Instead: time one global mask from vgg16's 14.7M scores (float32 and float64, sparsity 0.9 and 0.99) beside the stable sort it replaced; --repetitions of each, medians; writes masks.json" };
         var jacobian = new Option<bool>("--jacobian") { Description = "Instead: time one ‖J‖ estimate (hidden span, one input, tolerance 1e-4; seed 002) of an MLP 20×256 and Conv-4 beside one SGD step (batch 128) of the same network; --repetitions estimates; writes jacobian.json" };
+        var inference = new Option<bool>("--inference") { Description = "Instead: sparse inference of lenet300 and mlp5x1000 (784-1000⁵-10): dense TorchSharp vs the sparse file with the managed and libtorch kernels, per sparsity, batch and thread count, medians and speedups; writes inference.json" };
+        var pytorch = new Option<bool>("--pytorch") { Description = "With --inference: also time PyTorch's torch.sparse_csr_tensor on the same files (/usr/bin/python3 with python3-torch)" };
+        var models = new Option<string?>("--models") { Description = "With --inference: models, comma-separated (default lenet300,mlp5x1000)" };
+        var sparsities = new Option<string?>("--sparsities") { Description = "With --inference: sparsities, comma-separated (default 0,0.5,0.9,0.95,0.99,0.998)" };
+        var batchSizes = new Option<string?>("--batch-sizes") { Description = "With --inference: batch sizes, comma-separated (default 1,100,256)" };
+        var threads = new Option<string?>("--threads") { Description = "With --inference: thread counts, comma-separated, 'all' for every core (default 1,all)" };
+        var seconds = new Option<double>("--seconds-per-cell") { Description = "With --inference: stop timing a cell after this many seconds (at least 3 timings; --repetitions at most, default 101 there)", DefaultValueFactory = _ => 1.5 };
         var outDir = s.Out("./initprune-out/bench");
         var cmd = new Command("bench", "Training throughput of LeNet-300-100 (batch 100, Fashion-MNIST-shaped data): masked InitPrune trainer vs a bare TorchSharp loop, medians and ratio; writes bench.json");
-        foreach (var o in new Option[] { batches, reps, batch, sparsity, scoring, synflowIterations, edgePopup, masks, jacobian, outDir }) cmd.Add(o);
+        foreach (var o in new Option[] { batches, reps, batch, sparsity, scoring, synflowIterations, edgePopup, masks, jacobian, inference, pytorch, models, sparsities, batchSizes, threads, seconds, outDir }) cmd.Add(o);
         s.AddRun(cmd);
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
         {
             bool json = r.GetValue(s.Json);
+            if (r.GetValue(inference))
+            {
+                var options = new InferenceBenchOptions(
+                    Shared.ParseList(r.GetValue(models), "--models", (t, _) => t),
+                    Shared.ParseList(r.GetValue(sparsities), "--sparsities", double.Parse),
+                    Shared.ParseList(r.GetValue(batchSizes), "--batch-sizes", int.Parse),
+                    Shared.ParseList(r.GetValue(threads), "--threads", (t, f) => t == "all" ? 0 : int.Parse(t, f)),
+                    r.GetResult(reps) is { Implicit: false } ? r.GetValue(reps) : 101,
+                    r.GetValue(seconds), r.GetValue(s.Seed),
+                    r.GetValue(pytorch) ? Path.Combine(AppContext.BaseDirectory, "pytorch", "sparse_bench.py") : null);
+                return Inference(options, r.GetValue(outDir)!, json);
+            }
             if (r.GetValue(jacobian)) return Jacobian(r.GetValue(reps), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
             if (r.GetValue(edgePopup)) return EdgePopup(r.GetValue(batches), r.GetValue(reps), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
             if (r.GetValue(masks)) return Masks(r.GetValue(reps), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
@@ -42,6 +62,28 @@ internal static class BenchCommand
             return 0;
         }));
         return cmd;
+    }
+
+    static int Inference(InferenceBenchOptions options, string outDir, bool json)
+    {
+        var console = Output.Human(json);
+        var report = InferenceBench.RunInto(outDir, options,
+            progress: (r, note) => console.WriteLine(r is null ? note ?? ""
+                : $"{r.Model} s={r.Sparsity} batch {r.Batch}, {r.Threads} thread(s): dense {r.DenseSeconds * 1e6:0} µs, managed {r.ManagedSeconds * 1e6:0} µs, libtorch sparse {r.TorchSparseSeconds * 1e6:0} µs"));
+        if (json)
+        {
+            Output.Json(report);
+            return 0;
+        }
+        var table = new Table().AddColumns("model", "sparsity", "kept", "batch", "threads", "dense (µs)", "managed (µs)", "libtorch sparse (µs)", "PyTorch CSR (µs)", "speedup", "GFLOP/s useful");
+        foreach (var r in report.Rows)
+            table.AddRow(r.Model, $"{r.Sparsity}", $"{r.KeptWeights:N0}", $"{r.Batch}", $"{r.Threads}", $"{r.DenseSeconds * 1e6:0.0}", $"{r.ManagedSeconds * 1e6:0.0}",
+                $"{r.TorchSparseSeconds * 1e6:0.0}", r.PyTorchCsrSeconds is { } p ? $"{p * 1e6:0.0}" : "-", $"{r.BestSpeedup:0.00}× ({r.Best})", $"{r.UsefulGflops:0.00}");
+        console.Write(table);
+        foreach (var c in report.Crossovers)
+            console.WriteLine($"crossover {c.Model} linear, batch {c.Batch}, {c.Threads} thread(s): {(c.Sparsity is { } x ? $"sparse wins from s={x}" : "sparse never wins")}");
+        console.WriteLine($"CPU {report.Cpu}, {report.Cores} cores, peak ≈ {report.PeakGflops:0} GFLOP/s; load average {report.LoadAverage}; {Path.Combine(outDir, "inference.json")}");
+        return 0;
     }
 
     static int EdgePopup(int steps, int repetitions, long seed, string outDir, bool json)

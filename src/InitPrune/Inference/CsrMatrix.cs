@@ -27,6 +27,8 @@ public sealed class CsrMatrix
         RowPointers = rowPointers;
         ColumnIndices = columnIndices;
         Values = values;
+        Columns32 = Array.ConvertAll(columnIndices, c => (int)c);
+        Pointers32 = Array.ConvertAll(rowPointers, p => checked((int)p));
     }
 
     public int Rows { get; }
@@ -35,6 +37,12 @@ public sealed class CsrMatrix
     public long[] ColumnIndices { get; }
     public float[] Values { get; }
     public long Nnz => Values.Length;
+
+    /// <summary>The column indices as int32 (half the memory traffic of the file's int64 ones), for the kernels.</summary>
+    internal int[] Columns32 { get; }
+
+    /// <summary>The row pointers as int32 (a .NET array holds under 2³¹ values), for the kernels.</summary>
+    internal int[] Pointers32 { get; }
 
     /// <summary>The CSR form of a row-major <paramref name="rows"/> × <paramref name="columns"/> matrix (its nonzero entries).</summary>
     public static CsrMatrix FromDense(ReadOnlySpan<float> dense, int rows, int columns)

@@ -164,33 +164,78 @@ public sealed class SparseModel
 
     /// <summary>
     /// The logits (<c>[batch, outputs]</c>, row-major) of <paramref name="batch"/> flattened samples
-    /// (<c>[batch, inputs]</c>, row-major); <paramref name="kernels"/> chooses per layer (default: managed everywhere).
+    /// (<c>[batch, inputs]</c>, row-major); <paramref name="kernels"/> chooses per layer (default: managed everywhere);
+    /// <paramref name="threads"/> caps the managed kernels' threads (0: all cores; the result does not depend on it).
+    /// At batch 1 the sample is already feature-major: nothing is transposed or copied, one array per layer is allocated.
     /// </summary>
-    public float[] Forward(float[] inputs, int batch, IReadOnlyList<KernelKind>? kernels = null, IReadOnlyList<TorchLinear>? torchLayers = null, bool vectorize = true)
+    public float[] Forward(float[] inputs, int batch, IReadOnlyList<KernelKind>? kernels = null, IReadOnlyList<TorchLinear>? torchLayers = null, bool vectorize = true, int threads = 0)
     {
         if (inputs.Length != (long)batch * InputSize)
             throw new ArgumentException($"{inputs.Length} inputs for {batch} samples of {InputSize}", nameof(inputs));
-        var x = Transpose(inputs, batch, InputSize);
-        for (int l = 0; l < Layers.Count; l++)
+        float[] x;
+        int first = 0;
+        if (batch == 1)
+        {
+            x = inputs;
+        }
+        else if ((kernels?[0] ?? KernelKind.Managed) == KernelKind.Managed && Layers[0].Csr is not null)
+        {
+            // Only the inputs the first layer reads are transposed; at high sparsity that is a small part of them.
+            var (used, compact) = firstLayer ??= FirstLayerOnUsedInputs();
+            var y = new float[(long)Layers[0].OutFeatures * batch];
+            SparseKernels.Multiply(compact, Layers[0].Bias, GatherTranspose(inputs, batch, InputSize, used), batch, y, vectorize, threads);
+            if (Layers.Count > 1) Activate(y);
+            x = y;
+            first = 1;
+        }
+        else
+        {
+            x = Transpose(inputs, batch, InputSize);
+        }
+        for (int l = first; l < Layers.Count; l++)
         {
             var layer = Layers[l];
             var y = new float[(long)layer.OutFeatures * batch];
-            RunLayer(l, x, batch, y, kernels?[l] ?? KernelKind.Managed, torchLayers, vectorize);
+            RunLayer(l, x, batch, y, kernels?[l] ?? KernelKind.Managed, torchLayers, vectorize, threads);
             if (l < Layers.Count - 1) Activate(y);
             x = y;
         }
-        return Transpose(x, Outputs, batch);
+        return batch == 1 ? x : Transpose(x, Outputs, batch);
     }
 
-    internal void RunLayer(int l, float[] x, int batch, float[] y, KernelKind kernel, IReadOnlyList<TorchLinear>? torchLayers, bool vectorize = true)
+    (int[] Used, CsrMatrix Csr)? firstLayer;
+
+    /// <summary>The input columns the first (CSR) layer reads, ascending, and its weight on those columns alone (the same entries in the same order).</summary>
+    (int[] Used, CsrMatrix Csr) FirstLayerOnUsedInputs()
+    {
+        var csr = Layers[0].Csr!;
+        var used = csr.ColumnIndices.Distinct().Order().Select(c => (int)c).ToArray();
+        var position = new long[csr.Columns];
+        for (int u = 0; u < used.Length; u++) position[used[u]] = u;
+        return (used, new CsrMatrix(csr.Rows, used.Length, csr.RowPointers, Array.ConvertAll(csr.ColumnIndices, c => position[c]), csr.Values));
+    }
+
+    /// <summary>The columns <paramref name="used"/> of a row-major <c>[rows, columns]</c> matrix, transposed: <c>[used, rows]</c>.</summary>
+    static float[] GatherTranspose(float[] a, int rows, int columns, int[] used)
+    {
+        var t = new float[(long)used.Length * rows];
+        for (int i = 0; i < rows; i++)
+        {
+            var row = a.AsSpan(i * columns, columns);
+            for (int u = 0; u < used.Length; u++) t[(long)u * rows + i] = row[used[u]];
+        }
+        return t;
+    }
+
+    internal void RunLayer(int l, float[] x, int batch, float[] y, KernelKind kernel, IReadOnlyList<TorchLinear>? torchLayers, bool vectorize = true, int threads = 0)
     {
         var layer = Layers[l];
         if (kernel == KernelKind.Torch)
             (torchLayers ?? throw new ArgumentException("torch kernels need the layers in libtorch", nameof(torchLayers)))[l].Multiply(x, batch, y);
         else if (layer.Csr is { } csr)
-            SparseKernels.Multiply(csr, layer.Bias, x, batch, y, vectorize);
+            SparseKernels.Multiply(csr, layer.Bias, x, batch, y, vectorize, threads);
         else
-            SparseKernels.Multiply(layer.Dense!, layer.OutFeatures, layer.InFeatures, layer.Bias, x, batch, y, vectorize);
+            SparseKernels.Multiply(layer.Dense!, layer.OutFeatures, layer.InFeatures, layer.Bias, x, batch, y, vectorize, threads);
     }
 
     /// <summary>The layers in libtorch, for <see cref="KernelKind.Torch"/>; the caller disposes them.</summary>
@@ -241,12 +286,22 @@ public sealed class SparseModel
         phi.forward(torch.tensor(values)).data<float>().CopyTo(values);
     }
 
+    /// <summary>The transpose of a row-major matrix, in 16 × 16 blocks (both sides stay in cache).</summary>
     static float[] Transpose(float[] a, int rows, int columns)
     {
+        const int Block = 16;
         var t = new float[a.Length];
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < columns; j++)
-                t[(long)j * rows + i] = a[(long)i * columns + j];
+        for (int i0 = 0; i0 < rows; i0 += Block)
+        {
+            int i1 = Math.Min(rows, i0 + Block);
+            for (int j0 = 0; j0 < columns; j0 += Block)
+            {
+                int j1 = Math.Min(columns, j0 + Block);
+                for (int i = i0; i < i1; i++)
+                    for (int j = j0; j < j1; j++)
+                        t[(long)j * rows + i] = a[(long)i * columns + j];
+            }
+        }
         return t;
     }
 }
