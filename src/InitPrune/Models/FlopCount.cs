@@ -67,7 +67,7 @@ public sealed record FlopReport(IReadOnlyList<LayerFlops> Layers)
                 yield return $"{l.Name.PadRight(width)}  {l.DenseMacs,14:N0}  {l.KeptMacs,14:N0}  {Percent(l.KeptMacs, l.DenseMacs),7}  {l.DenseWeightBytes + l.ActivationBytes,13:N0}  {l.SparseWeightBytes + l.ActivationBytes,13:N0}";
             yield return $"{"total".PadRight(width)}  {DenseMacs,14:N0}  {KeptMacs,14:N0}  {Percent(KeptMacs, DenseMacs),7}  {DenseBytes,13:N0}  {SparseBytes,13:N0}";
             yield return $"FLOPs per sample (2 × MACs): dense {DenseFlops:N0}, effective {EffectiveFlops:N0}" +
-                (Reduction is { } r ? $" ({r:G4}× fewer)" : " (nothing kept)");
+                (Reduction is { } r ? $" ({r:G4}× fewer)" : " (nothing kept)") + "; bytes: weights (dense, or CSR values + indices) plus activations";
         }
     }
 

@@ -83,6 +83,27 @@ internal static class FlopsReport
         return tables;
     }
 
+    /// <summary>Ticks at 1, 2 and 5 × 10^k between the log10 limits, labelled with the values (k, M, G for thousands, millions, billions).</summary>
+    static IEnumerable<Tick> LogTicks(double low, double high)
+    {
+        for (var k = (int)Math.Floor(low); k <= (int)Math.Ceiling(high); k++)
+        {
+            foreach (var m in new[] { 1, 2, 5 })
+            {
+                var v = m * Math.Pow(10, k);
+                if (Math.Log10(v) >= low && Math.Log10(v) <= high) yield return new Tick(Math.Log10(v), Compact(v));
+            }
+        }
+    }
+
+    static string Compact(double v) => v switch
+    {
+        >= 1e9 => (v / 1e9).ToString("G3", CultureInfo.InvariantCulture) + "G",
+        >= 1e6 => (v / 1e6).ToString("G3", CultureInfo.InvariantCulture) + "M",
+        >= 1e3 => (v / 1e3).ToString("G3", CultureInfo.InvariantCulture) + "k",
+        _ => v.ToString("G3", CultureInfo.InvariantCulture),
+    };
+
     /// <summary>Per group, the metric (mean over seeds) against the mean effective FLOPs of each cell, one line per row, log x axis.</summary>
     public static IEnumerable<ReportImage> Plots(SweepAnalysis a, Dictionary<string, FlopReport> flops, string outDir)
     {
@@ -105,14 +126,10 @@ internal static class FlopsReport
                 line.MarkerSize = 7;
             }
             if (all.Count == 0) continue;
-            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-            {
-                LabelFormatter = v => Math.Pow(10, v).ToString("G3", CultureInfo.InvariantCulture),
-                MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            };
             var (low, high) = (all.Min(), all.Max());
             var margin = 0.1 * Math.Max(high - low, 0.5);
             plot.Axes.SetLimitsX(low - margin, high + margin);
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. LogTicks(low - margin, high + margin)]);
             var title = $"{a.Metric.Title} vs effective FLOPs{(g.Fixed.Count > 0 ? $" ({g.Describe()})" : "")}";
             plot.Title(title);
             plot.XLabel("effective FLOPs per sample (log scale)");

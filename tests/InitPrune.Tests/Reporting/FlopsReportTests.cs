@@ -52,6 +52,32 @@ public sealed class FlopsReportTests : IDisposable
     }
 
     [Fact]
+    public void A_tiny_sweeps_report_shows_the_effective_flops_of_its_masks()
+    {
+        using var tmp = new TempDir();
+        var spec = tmp.File("spec.yaml");
+        File.WriteAllText(spec, """
+            name: flops-test
+            data: {name: ellipse, train_subset: 100, test_subset: 50}
+            model: {name: mlp, depth: 1, width: 8}
+            prune: {method: random, sparsity: [0, 0.5]}
+            train: {lr: 0.05, epochs: 1, batch_size: 50}
+            seeds: 1
+            """);
+        var outDir = tmp.File("out");
+        Assert.Equal(0, CliRunner.Run("sweep", spec, "--out", outDir).ExitCode);
+        var report = CliRunner.Run("report", spec, "--store", Path.Combine(outDir, "store.sqlite"), "--artifacts", outDir, "--out", tmp.File("report"));
+        Assert.Equal(0, report.ExitCode);
+
+        // Ellipse: 2 features, 4 classes; mlp 2-8-4 has 48 weights, 96 FLOPs dense; at sparsity 0.5 it keeps 24: 48 FLOPs.
+        var md = File.ReadAllText(tmp.File("report/report.md"));
+        Assert.Contains("dense 96)", md);
+        Assert.Matches(@"\| random \| 96 \| 48 \|", md);
+        Assert.True(File.Exists(tmp.File("report/accuracy_vs_effective_flops.png")));
+        Assert.True(File.Exists(tmp.File("report/accuracy_vs_effective_flops.svg")));
+    }
+
+    [Fact]
     public void A_sweep_without_pruned_runs_has_no_flops_section()
     {
         var (_, files, _) = SweepReport.Write(Sweep(), [Run("SNIP", 0, 0, 0.91), Run("SNIP", 0, 1, 0.92)], dir);
