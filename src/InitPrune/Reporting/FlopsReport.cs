@@ -21,7 +21,7 @@ internal static class FlopsReport
     /// <summary>The line under each plot: where latency comes from.</summary>
     public const string LatencyNote = "Latency is not part of the report (timings vary from machine to machine): measure the sparse forward pass of a run's weights with `initprune bench --inference`.";
 
-    /// <summary>Effective FLOPs per run id (runs whose model cannot be rebuilt are left out); empty when no done run is pruned or the metric is a Jacobian norm.</summary>
+    /// <summary>Effective FLOPs per run id (runs whose model cannot be rebuilt, or whose record does not fit it, are left out); empty when no done run is pruned or the metric is a Jacobian norm.</summary>
     public static Dictionary<string, FlopReport> PerRun(SweepAnalysis a)
     {
         var result = new Dictionary<string, FlopReport>();
@@ -34,8 +34,10 @@ internal static class FlopsReport
             var key = JsonSerializer.Serialize(new { run.Config.Data.Name, Model = run.Config.Model });
             if (!dense.TryGetValue(key, out var template)) dense[key] = template = Dense(run.Config);
             if (template is null) continue;
-            var kept = run.Pruning?.Layers.GroupBy(l => l.Name).ToDictionary(g => g.Key, g => g.First().Kept) ?? [];
-            result[run.Id] = template.WithKept(kept);
+            var layers = run.Pruning?.Layers ?? [];
+            // A record whose tensor sizes differ from the rebuilt model's (a run on a fallback dataset) is not counted.
+            if (layers.Any(l => template.Layers.FirstOrDefault(t => t.Name == l.Name) is { } t && t.Weights != l.Total)) continue;
+            result[run.Id] = template.WithKept(layers.GroupBy(l => l.Name).ToDictionary(g => g.Key, g => g.First().Kept));
         }
         return result;
     }
