@@ -96,6 +96,8 @@ internal sealed class PruneCommand
         }
         console.WriteLine($"{summary.Method} ({summary.Scope}) on {summary.Dataset}: kept {summary.Kept:N0} of {summary.Total:N0} weights, sparsity {summary.ActualSparsity:0.0000}");
         Output.LayerTable(console, summary.Layers);
+        if (summary.Flops is { } flops)
+            foreach (var line in flops.Lines) console.WriteLine(line);
         console.WriteLine($"s_max = {summary.MaxSparsityWithoutCollapse:0.000000} (beyond it some layer must be empty); per-unit kept fractions are in summary.json");
         console.WriteLine($"wrote {string.Join(", ", summary.Files.Values)} to {Path.GetFullPath(dir)}");
         return 0;

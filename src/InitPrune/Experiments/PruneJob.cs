@@ -30,6 +30,8 @@ public sealed record PruneOptions(
 /// <summary>
 /// What <c>initprune prune</c> reports (summary.json). <see cref="Settings"/> holds every option of the prune
 /// section (<see cref="PruneSettings"/>, as spec fields) and the method's options: how the mask was made.
+/// <see cref="Flops"/>: multiply-accumulates and memory traffic per sample, dense and kept (<see cref="FlopCount"/>;
+/// null for edge-popup, whose summary is the ticket's).
 /// </summary>
 public sealed record PruneSummary(
     string Dataset,
@@ -49,7 +51,8 @@ public sealed record PruneSummary(
     IReadOnlyList<LayerReport> Layers,
     IReadOnlyDictionary<string, double[]> UnitKeptFractions,
     IReadOnlyList<string> Warnings,
-    IReadOnlyDictionary<string, string> Files);
+    IReadOnlyDictionary<string, string> Files,
+    FlopReport? Flops = null);
 
 /// <summary>Build, initialize, prune once, and write the weights, scoring batch, mask (and scores) to a folder.</summary>
 public static class PruneJob
@@ -106,7 +109,7 @@ public static class PruneJob
                 o.Prune.Sparsity, result.Mask.Sparsity, result.Mask.Kept, result.Mask.Total, o.Seed, o.Model.Name, o.Init.Name,
                 o.Prune.Rescale is { } r ? $"{r.Method} ({r.Target})" : null, Settings(o),
                 result.Mask.MaxSparsityWithoutCollapse, result.Layers,
-                result.Mask.UnitKeptFractions(), [.. result.Warnings], files);
+                result.Mask.UnitKeptFractions(), [.. result.Warnings], files, FlopCount.Count(model, data.Train.SampleShape));
             foreach (var (key, file) in Reporting.PrunePlots.Write(result.Layers, summary.UnitKeptFractions, outDir, $"{method}, sparsity {o.Prune.Sparsity.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}, {o.Model.Name}"))
                 files[key] = file;
             files["summary"] = "summary.json";

@@ -39,9 +39,9 @@ public sealed class MaskedConv2d : MaskedLayer
     {
         var (w, b) = ForwardParameters();
         if (PaddingMode == "zeros" || Padding == 0)
-            return nn.functional.conv2d(input, w, b, strides: [Stride, Stride], padding: [Padding, Padding]);
+            return Observed(input, nn.functional.conv2d(input, w, b, strides: [Stride, Stride], padding: [Padding, Padding]));
         using var wrapped = nn.functional.pad(input, [Padding, Padding, Padding, Padding], PaddingModes.Circular);
-        return nn.functional.conv2d(wrapped, w, b, strides: [Stride, Stride]);
+        return Observed(input, nn.functional.conv2d(wrapped, w, b, strides: [Stride, Stride]));
     }
 
     static long Positive(long value, string what) =>

@@ -111,6 +111,16 @@ public abstract class MaskedLayer : nn.Module<Tensor, Tensor>, IMaskedModule
     /// </summary>
     public Func<(Tensor Weight, Tensor? Bias)>? ForwardOverride { get; set; }
 
+    /// <summary>Called with the input and output of every forward pass while set (<see cref="FlopCount"/> reads the shapes).</summary>
+    public Action<Tensor, Tensor>? ForwardObserver { get; set; }
+
+    /// <summary><paramref name="output"/>, after showing it to <see cref="ForwardObserver"/>.</summary>
+    protected Tensor Observed(Tensor input, Tensor output)
+    {
+        ForwardObserver?.Invoke(input, output);
+        return output;
+    }
+
     /// <summary>The weight and bias of the forward pass: <see cref="ForwardOverride"/>'s, else the parameters.</summary>
     protected (Tensor Weight, Tensor? Bias) ForwardParameters() => ForwardOverride?.Invoke() ?? (weight, bias);
 

@@ -12,6 +12,6 @@ public sealed class MaskedLinear(long inFeatures, long outFeatures, bool hasBias
     public override Tensor forward(Tensor input)
     {
         var (w, b) = ForwardParameters();
-        return nn.functional.linear(input, w, b);
+        return Observed(input, nn.functional.linear(input, w, b));
     }
 }

@@ -46,6 +46,7 @@ internal static class HtmlReport
         }
         sb.AppendLine("</div>");
         List("Plots left out (no finished runs yet)", figures.Empty, sb);
+        foreach (var t in figures.Flops ?? []) Table(a, t, sb);
         if (figures.LayerNames.Count > 0)
         {
             sb.AppendLine("<h2>Layers of the per-layer plots</h2><table><thead><tr><th>index</th><th>tensor</th></tr></thead><tbody>");

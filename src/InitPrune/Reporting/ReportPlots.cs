@@ -10,9 +10,11 @@ internal sealed record ReportImage(string Title, string Png, string Svg, string?
 
 /// <summary>
 /// The report's plots, the tensor names behind the per-layer plots' x axis (index → name) and the titles of the
-/// plots left out because none of their runs is finished yet.
+/// plots left out because none of their runs is finished yet; <see cref="Flops"/> holds the effective-FLOPs tables
+/// (<see cref="FlopsReport"/>) shown after the plots.
 /// </summary>
-internal sealed record ReportFigures(IReadOnlyList<ReportImage> Images, IReadOnlyList<string> LayerNames, IReadOnlyList<string> Empty);
+internal sealed record ReportFigures(IReadOnlyList<ReportImage> Images, IReadOnlyList<string> LayerNames, IReadOnlyList<string> Empty,
+    IReadOnlyList<ReportTable>? Flops = null);
 
 /// <summary>
 /// The report's plots: the metric vs the column field (one line per row, a ± std band), heat maps of the metric
@@ -35,13 +37,15 @@ internal static class ReportPlots
         var empty = new List<string>();
         images.AddRange(MetricLines(a, outDir, empty));
         images.AddRange(Heatmaps(a, outDir, empty));
+        var flops = FlopsReport.PerRun(a);
+        images.AddRange(FlopsReport.Plots(a, flops, outDir));
         images.AddRange(JacobianSteps(a, outDir));
         images.AddRange(TrainabilityReport.Plots(a, outDir));
         images.AddRange(JacobianRatioPlots.VersusSparsity(a, outDir));
         var (layerImages, names) = LayersKept(a, outDir);
         images.AddRange(layerImages);
         images.AddRange(NeuronsKept(a, outDir));
-        return new ReportFigures(images, names, empty);
+        return new ReportFigures(images, names, empty, FlopsReport.Tables(a, flops));
     }
 
     static IEnumerable<ReportImage> MetricLines(SweepAnalysis a, string outDir, List<string> empty)

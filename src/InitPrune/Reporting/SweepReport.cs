@@ -113,7 +113,7 @@ public static class SweepReport
 
         var images = figures.Images.SelectMany(i => new[] { i.Png, i.Svg }).ToList();
         var files = new ReportFiles(md, csv, html, images);
-        Artifacts.WriteJson(Path.Combine(outDir, "report.json"), new { sweep = sweep.Key, tables, files });
+        Artifacts.WriteJson(Path.Combine(outDir, "report.json"), new { sweep = sweep.Key, tables, flops = figures.Flops ?? [], files });
         return (tables, files, header.Progress);
     }
 
@@ -227,6 +227,7 @@ public static class SweepReport
             foreach (var title in figures.Empty) sb.AppendLine($"- {Md(title)}");
             sb.AppendLine();
         }
+        foreach (var t in figures.Flops ?? []) MarkdownTable(a, t, sb);
         if (figures.LayerNames.Count > 0)
         {
             sb.AppendLine("## Layers of the per-layer plots").AppendLine().AppendLine("| index | tensor |").AppendLine("|---:|---|");
