@@ -8,6 +8,7 @@ Median seconds of one forward pass per file, batch and thread count (one warm-up
 stopping after --seconds but never below 3). Prints one JSON list of {file, batch, threads, seconds, torch}.
 """
 import json
+import math
 import statistics
 import sys
 import time
@@ -44,7 +45,7 @@ def main(argv):
     with torch.no_grad():
         for path in files:
             arch, layers, _ = build(path)
-            inputs = layers[0][0].shape[1]
+            inputs = math.prod(arch["input_shape"])
             for batch in batches:
                 x = torch.rand(batch, inputs)
                 for t in threads:

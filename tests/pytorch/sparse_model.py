@@ -5,7 +5,9 @@ Usage: sparse_model.py MODEL INPUTS OUTPUTS
 MODEL is a model.sparse.safetensors `initprune export` wrote (docs/inference.md); INPUTS holds `inputs` [n, ...]
 and OUTPUTS holds `outputs` [n, classes], the logits InitPrune's sparse kernels computed. Every CSR layer becomes
 torch.sparse_csr_tensor(crow_indices, col_indices, values, size); its layout must equal what to_sparse_csr() gives
-for the same dense matrix. Prints one JSON line; exits 0 when the outputs agree within 1e-4 (relative to their scale).
+for the same dense matrix. A conv net (family pooled-convnet) runs each convolution as that matrix times
+F.unfold of the (zero- or circularly) padded input, 2x2 max-pooling where pool_before says, global average
+pooling and the classifier. Prints one JSON line; exits 0 when the outputs agree within 1e-4 (relative to their scale).
 """
 import json
 import struct
@@ -28,37 +30,69 @@ def metadata(path):
         return json.loads(f.read(n))["__metadata__"]
 
 
+def matrix(tensors, info, size, layout_errors):
+    """A layer's weight as a [rows, columns] matrix: torch.sparse_csr_tensor for CSR storage, else dense."""
+    name = info["name"]
+    if info["storage"] == "csr":
+        crow, col, values = (tensors[f"{name}.{k}"] for k in ("crow_indices", "col_indices", "values"))
+        weight = torch.sparse_csr_tensor(crow, col, values, size=size)
+        canonical = weight.to_dense().to_sparse_csr()
+        if not (torch.equal(canonical.crow_indices(), crow) and torch.equal(canonical.col_indices(), col)
+                and torch.equal(canonical.values(), values)):
+            layout_errors.append(name)
+        return weight
+    weight = tensors[f"{name}.weight"]
+    assert weight.numel() == size[0] * size[1], (name, weight.shape, size)
+    return weight.reshape(size)
+
+
 def build(path):
     meta = metadata(path)
     assert meta["format"] == "initprune-sparse" and meta["format_version"] == "1", meta
     arch = json.loads(meta["architecture"])
     tensors = load(path)
     layers, layout_errors = [], []
-    for info in arch["layers"]:
-        name, size = info["name"], (info["out_features"], info["in_features"])
-        if info["storage"] == "csr":
-            crow, col, values = (tensors[f"{name}.{k}"] for k in ("crow_indices", "col_indices", "values"))
-            weight = torch.sparse_csr_tensor(crow, col, values, size=size)
-            canonical = weight.to_dense().to_sparse_csr()
-            if not (torch.equal(canonical.crow_indices(), crow) and torch.equal(canonical.col_indices(), col)
-                    and torch.equal(canonical.values(), values)):
-                layout_errors.append(name)
+    infos = arch["layers"] if arch["family"] == "mlp" else arch["convs"] + [arch["classifier"]]
+    for info in infos:
+        if "kernel_size" in info:
+            size = (info["out_channels"], info["in_channels"] * info["kernel_size"] ** 2)
         else:
-            weight = tensors[f"{name}.weight"]
-            assert tuple(weight.shape) == size, (name, weight.shape, size)
-        bias = tensors.get(f"{name}.bias") if info["bias"] else None
-        layers.append((weight, bias, info["activation"]))
+            size = (info["out_features"], info["in_features"])
+        weight = matrix(tensors, info, size, layout_errors)
+        bias = tensors.get(f"{info['name']}.bias") if info["bias"] else None
+        layers.append((weight, bias, info))
     return arch, layers, layout_errors
+
+
+def conv(weight, bias, info, x):
+    """x [n, c, h, w] → [n, out, h', w']: the weight matrix times the im2col (F.unfold) matrix of the padded input."""
+    k, p, s = info["kernel_size"], info["padding"], info["stride"]
+    if info["pool_before"]:
+        x = F.max_pool2d(x, 2, 2)
+    n, _, h, w = x.shape
+    x = F.pad(x, (p, p, p, p), mode="circular" if info["padding_mode"] == "circular" else "constant")
+    cols = F.unfold(x, k, stride=s)  # [n, c·k·k, L]
+    ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    out = torch.matmul(weight, cols.transpose(0, 1).reshape(cols.shape[1], -1))  # [out, n·L]
+    if bias is not None:
+        out = out + bias[:, None]
+    return out.reshape(-1, n, ho, wo).transpose(0, 1)
 
 
 def forward(arch, layers, x):
     phi = ACTIVATIONS[arch["activation"]]
+    if arch["family"] != "mlp":
+        x = x.reshape(-1, *arch["input_shape"])
+        for weight, bias, info in layers[:-1]:
+            x = phi(conv(weight, bias, info, x))
+        layers = layers[-1:]
+        x = x.mean((2, 3))
     h = x.flatten(1).t()  # features × batch: W @ h is sparse × dense
-    for weight, bias, activate in layers:
+    for weight, bias, info in layers:
         h = torch.matmul(weight, h)
         if bias is not None:
             h = h + bias[:, None]
-        if activate:
+        if info["activation"]:
             h = phi(h)
     return h.t()
 
@@ -72,7 +106,7 @@ def main(model, inputs, outputs):
     diff = float((got - expected).abs().max()) / scale
     same_argmax = int((got.argmax(1) == expected.argmax(1)).sum())
     print(json.dumps({"max_relative_diff": diff, "same_argmax": same_argmax, "n": x.shape[0], "layout_errors": layout_errors,
-                      "csr_layers": sum(1 for l in arch["layers"] if l["storage"] == "csr"), "torch": torch.__version__}))
+                      "csr_layers": sum(1 for _, _, l in layers if l["storage"] == "csr"), "torch": torch.__version__}))
     return 0 if diff <= 1e-4 and not layout_errors and same_argmax == x.shape[0] else 1
 
 

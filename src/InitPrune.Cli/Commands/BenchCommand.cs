@@ -19,9 +19,9 @@ internal static class BenchCommand
         var edgePopup = new Option<bool>("--edge-popup") { Description = "Instead: time one edge-popup step (seed 004's 5×100 MLP and Conv-4, batch 32, 5% kept) beside one SGD step of the same network; --batches steps per repetition; writes edge-popup.json" };
         var masks = new Option<bool>("--masks") { Description = "Instead: time one global mask from vgg16's 14.7M scores (float32 and float64, sparsity 0.9 and 0.99) beside the stable sort it replaced; --repetitions of each, medians; writes masks.json" };
         var jacobian = new Option<bool>("--jacobian") { Description = "Instead: time one ‖J‖ estimate (hidden span, one input, tolerance 1e-4; seed 002) of an MLP 20×256 and Conv-4 beside one SGD step (batch 128) of the same network; --repetitions estimates; writes jacobian.json" };
-        var inference = new Option<bool>("--inference") { Description = "Instead: sparse inference of lenet300 and mlp5x1000 (784-1000⁵-10): dense TorchSharp vs the sparse file with the managed and libtorch kernels, per sparsity, batch and thread count, medians and speedups; writes inference.json" };
+        var inference = new Option<bool>("--inference") { Description = "Instead: sparse inference of lenet300, mlp5x1000 (784-1000⁵-10), vgg16 and vgg16-bn (CIFAR shapes; BatchNorm folded): dense TorchSharp vs the sparse file with the managed and (MLPs) libtorch kernels, per sparsity, batch and thread count, medians and speedups; writes inference.json" };
         var pytorch = new Option<bool>("--pytorch") { Description = "With --inference: also time PyTorch's torch.sparse_csr_tensor on the same files (/usr/bin/python3 with python3-torch)" };
-        var models = new Option<string?>("--models") { Description = "With --inference: models, comma-separated (default lenet300,mlp5x1000)" };
+        var models = new Option<string?>("--models") { Description = "With --inference: models, comma-separated (default lenet300,mlp5x1000,vgg16,vgg16-bn)" };
         var sparsities = new Option<string?>("--sparsities") { Description = "With --inference: sparsities, comma-separated (default 0,0.5,0.9,0.95,0.99,0.998)" };
         var batchSizes = new Option<string?>("--batch-sizes") { Description = "With --inference: batch sizes, comma-separated (default 1,100,256)" };
         var threads = new Option<string?>("--threads") { Description = "With --inference: thread counts, comma-separated, 'all' for every core (default 1,all)" };
@@ -81,7 +81,7 @@ internal static class BenchCommand
                 $"{r.TorchSparseSeconds * 1e6:0.0}", r.PyTorchCsrSeconds is { } p ? $"{p * 1e6:0.0}" : "-", $"{r.BestSpeedup:0.00}× ({r.Best})", $"{r.UsefulGflops:0.00}");
         console.Write(table);
         foreach (var c in report.Crossovers)
-            console.WriteLine($"crossover {c.Model} linear, batch {c.Batch}, {c.Threads} thread(s): {(c.Sparsity is { } x ? $"sparse wins from s={x}" : "sparse never wins")}");
+            console.WriteLine($"crossover {c.Model} ({c.LayerType} layers), batch {c.Batch}, {c.Threads} thread(s): {(c.Sparsity is { } x ? $"sparse wins from s={x}" : "sparse never wins")}");
         console.WriteLine($"CPU {report.Cpu}, {report.Cores} cores, peak ≈ {report.PeakGflops:0} GFLOP/s; load average {report.LoadAverage}; {Path.Combine(outDir, "inference.json")}");
         return 0;
     }

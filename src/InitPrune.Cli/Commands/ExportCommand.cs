@@ -21,20 +21,22 @@ internal static class ExportCommand
         var format = new Option<string?>("--format") { Description = $"Table format: {string.Join(" or ", ExportRequest.Formats)} (default: parquet when --out ends in .parquet, else csv)" };
         var table = new Option<string>("--table") { Description = "epochs: one row per run × epoch; jacobian: one row per run × ‖J‖ measurement (train.jacobian_every)", DefaultValueFactory = _ => "epochs" };
         var outFile = new Option<string?>("--out") { Description = $"The file to write (default {Sweep.DefaultOut}/exports/<sweep>.csv or .parquet; a sparse model: model.sparse.safetensors beside the weights, or in the run's folder)" };
-        var weights = new Option<string?>("--weights") { Description = "Sparse model export: the trained weights of an MLP (mlp, lenet300), .safetensors or .pt (e.g. train's final.safetensors)" };
+        var weights = new Option<string?>("--weights") { Description = "Sparse model export: the trained weights of an MLP (mlp, lenet300) or a conv net (vcnn, vggN, vggN-bn), .safetensors or .pt (e.g. train's final.safetensors)" };
         var mask = new Option<string?>("--mask") { Description = "Sparse model export: the mask (e.g. prune's mask.safetensors; default: the mask the weights carry, else their zeros)" };
-        var model = new Option<string>("--model") { Description = "Sparse model export with --weights: the model the weights are (mlp or lenet300)", DefaultValueFactory = _ => "mlp" };
+        var model = new Option<string>("--model") { Description = "Sparse model export with --weights: the model the weights are (mlp, lenet300, vcnn, vggN or vggN-bn)", DefaultValueFactory = _ => "mlp" };
         var activation = new Option<string>("--activation") { Description = "Sparse model export with --weights: the activation φ between layers", DefaultValueFactory = _ => "relu" };
+        var padding = new Option<string>("--padding") { Description = "Sparse model export of a conv net with --weights: its padding mode (zeros or circular)", DefaultValueFactory = _ => "zeros" };
+        var inputShape = new Option<string?>("--input-shape") { Description = "Sparse model export of a conv net with --weights: the shape C,H,W of one sample (e.g. 1,28,28 for Fashion-MNIST, 3,32,32 for CIFAR)" };
         var run = new Option<string?>("--run") { Description = "Sparse model export of a sweep run: its id (or 6+ leading hex digits) in the store SPEC|STORE/--store names; reads runs/<id>/final.safetensors and mask.safetensors under --artifacts" };
         var artifacts = new Option<string?>("--artifacts") { Description = $"With --run: the sweep's artefact folder (default {Sweep.DefaultOut})" };
         var denseAbove = new Option<double>("--dense-above") { Description = "Sparse model export: store a layer dense when its kept density is above this (CSR otherwise)", DefaultValueFactory = _ => SparseExport.DefaultDenseAbove };
         var cmd = new Command("export", "A sweep's results as one tidy table (one row per run × epoch, settings flattened into section.key columns) for notebooks; " +
-            "or, with --weights (and --mask) or --run, a pruned MLP as a compact sparse model file (CSR layers, dead units removed) that 'initprune infer' runs");
+            "or, with --weights (and --mask) or --run, a pruned MLP or conv net as a compact sparse model file (CSR layers, BatchNorm folded, dead units and channels removed) that 'initprune infer' runs");
         selection.AddTo(cmd);
         cmd.Add(format);
         cmd.Add(table);
         cmd.Add(outFile);
-        foreach (var o in new Option[] { weights, mask, model, activation, run, artifacts, denseAbove }) cmd.Add(o);
+        foreach (var o in new Option[] { weights, mask, model, activation, padding, inputShape, run, artifacts, denseAbove }) cmd.Add(o);
         cmd.Add(s.Device);
         cmd.Add(s.Json);
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
@@ -44,7 +46,7 @@ internal static class ExportCommand
             bool modelMode = Given(r, weights) || Given(r, run);
             if (!modelMode)
             {
-                var modelOnly = new Option[] { mask, model, activation, artifacts, denseAbove }.FirstOrDefault(o => Given(r, o));
+                var modelOnly = new Option[] { mask, model, activation, padding, inputShape, artifacts, denseAbove }.FirstOrDefault(o => Given(r, o));
                 if (modelOnly is not null)
                     throw new InitPruneException($"{modelOnly.Name} belongs to the sparse model export: give --weights or --run with it (a results table takes SPEC|STORE, --store, --sweep, --table, --format)");
                 var runs = selection.Read(r);
@@ -61,8 +63,8 @@ internal static class ExportCommand
             SparseExportResult exported;
             if (r.GetValue(run) is { } id)
             {
-                if (Given(r, model) || Given(r, activation) || Given(r, mask))
-                    throw new InitPruneException("--run takes the model, activation and mask from the run itself: leave out --model, --activation and --mask");
+                if (Given(r, model) || Given(r, activation) || Given(r, mask) || Given(r, padding) || Given(r, inputShape))
+                    throw new InitPruneException("--run takes the model, activation, padding, input shape and mask from the run itself: leave out --model, --activation, --padding, --input-shape and --mask");
                 exported = SparseExport.ExportRun(selection.Read(r, artifacts: r.GetValue(artifacts)), id, r.GetValue(outFile), r.GetValue(denseAbove));
             }
             else
@@ -70,7 +72,8 @@ internal static class ExportCommand
                 var runs = selection.Read(r);
                 if (runs.Source is not null || runs.Store is not null || runs.Sweep is not null || Given(r, artifacts) || Given(r, selection.Scale))
                     throw new InitPruneException("--weights exports one model: a results store or spec (SPEC|STORE, --store, --sweep, --scale, --artifacts) goes with --run or with the table export, not with --weights");
-                exported = SparseExport.Export(new SparseExportRequest(r.GetValue(weights)!, r.GetValue(mask), r.GetValue(model)!, r.GetValue(activation)!, r.GetValue(outFile), r.GetValue(denseAbove)));
+                exported = SparseExport.Export(new SparseExportRequest(r.GetValue(weights)!, r.GetValue(mask), r.GetValue(model)!, r.GetValue(activation)!, r.GetValue(outFile), r.GetValue(denseAbove),
+                    r.GetValue(inputShape) is { } shape ? SparseExport.ParseShape(shape) : null, Padding: r.GetValue(padding)!));
             }
             if (json) Output.Json(exported);
             else Summary(Output.Human(false), exported);
@@ -92,6 +95,6 @@ internal static class ExportCommand
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"wrote {e.File}: {e.Bytes:N0} bytes against {e.DenseBytes:N0} for the dense safetensors ({e.SizeRatio:P1}); {e.StoredParameters:N0} parameters stored, {e.KeptParameters:N0} kept by the mask, {e.DenseParameters:N0} dense"));
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"dead-unit removal: {e.UnitsRemoved} hidden units removed, {e.ParametersSavedByRemoval:N0} parameters saved"));
+            $"dead-unit removal: {e.UnitsRemoved} hidden units or channels removed, {e.ParametersSavedByRemoval:N0} parameters saved"));
     }
 }

@@ -10,8 +10,9 @@ using static TorchSharp.torch;
 namespace InitPrune.Inference;
 
 /// <summary>
-/// What <c>initprune bench --inference</c> measures. Models: <c>lenet300</c> (784-300-100-10) and <c>mlp5x1000</c>
-/// (784-1000⁵-10); threads 0 means all cores. Each cell is timed at most <paramref name="Repetitions"/> times and
+/// What <c>initprune bench --inference</c> measures. Models: <c>lenet300</c> (784-300-100-10), <c>mlp5x1000</c>
+/// (784-1000⁵-10), <c>vgg16</c> and <c>vgg16-bn</c> (CIFAR shapes, 3 × 32 × 32; BatchNorm folded into the sparse file);
+/// threads 0 means all cores. Each cell is timed at most <paramref name="Repetitions"/> times and
 /// stops early after <paramref name="SecondsPerCell"/> (never below 3 timings). <paramref name="PyTorchScript"/>:
 /// tests/pytorch/sparse_bench.py, run with Debian's Python on the same sparse files.
 /// </summary>
@@ -25,7 +26,7 @@ public sealed record InferenceBenchOptions(
     long Seed = 0,
     string? PyTorchScript = null)
 {
-    public static readonly IReadOnlyList<string> DefaultModels = ["lenet300", "mlp5x1000"];
+    public static readonly IReadOnlyList<string> DefaultModels = ["lenet300", "mlp5x1000", "vgg16", "vgg16-bn"];
     public static readonly IReadOnlyList<double> DefaultSparsities = [0, 0.5, 0.9, 0.95, 0.99, 0.998];
     public static readonly IReadOnlyList<int> DefaultBatches = [1, 100, 256];
     public static readonly IReadOnlyList<int> DefaultThreads = [1, 0];
@@ -34,9 +35,10 @@ public sealed record InferenceBenchOptions(
 /// <summary>
 /// One row: a model at one sparsity, batch and thread count. Seconds are medians of one forward pass:
 /// the masked dense network in TorchSharp (eval, no_grad), the sparse file with the managed kernel and with libtorch's
-/// sparse (COO) kernel, and PyTorch's <c>torch.sparse_csr_tensor</c> on the same file when asked. Speedups are dense
-/// over sparse, measured in the same run. UsefulGflops counts 2 flops per kept weight and sample (the work a sparse
-/// kernel cannot skip) over the faster of our two sparse times. Agreement is the largest |difference| of the logits,
+/// sparse (COO) kernel (MLPs only: NaN for conv nets), and PyTorch's <c>torch.sparse_csr_tensor</c> on the same file
+/// when asked. Speedups are dense over sparse, measured in the same run. UsefulGflops counts 2 flops per kept
+/// multiply-add and sample (a kept weight once per output position in a convolution: the work a sparse kernel cannot
+/// skip) over the faster of our two sparse times; DenseGflops the dense network's multiply-adds over its time. Agreement is the largest |difference| of the logits,
 /// relative to max(1, max |dense logit|), of each sparse path against the dense network.
 /// </summary>
 public sealed record InferenceBenchRow(
@@ -90,12 +92,13 @@ public static class InferenceBench
 {
     public const string PyTorchPython = "/usr/bin/python3";
 
-    /// <summary>The model names the bench knows and their specs.</summary>
-    public static ModelSpec Spec(string model) => model switch
+    /// <summary>The model names the bench knows, their specs and sample shapes.</summary>
+    public static (ModelSpec Spec, long[] Shape) Spec(string model) => model switch
     {
-        "lenet300" => new ModelSpec("lenet300"),
-        "mlp5x1000" => new ModelSpec("mlp", Depth: 5, Width: 1000),
-        _ => throw new InitPruneException($"bench --inference knows the models lenet300 and mlp5x1000, not '{model}' (convolutions come later)"),
+        "lenet300" => (new ModelSpec("lenet300"), [784]),
+        "mlp5x1000" => (new ModelSpec("mlp", Depth: 5, Width: 1000), [784]),
+        "vgg16" or "vgg16-bn" => (new ModelSpec(model), [3, 32, 32]),
+        _ => throw new InitPruneException($"bench --inference knows the models lenet300, mlp5x1000, vgg16 and vgg16-bn, not '{model}' (ResNets come later)"),
     };
 
     public static InferenceBenchReport RunInto(string outDir, InferenceBenchOptions o, Action<InferenceBenchRow?, string?>? progress = null)
@@ -132,16 +135,19 @@ public static class InferenceBench
                         sparse.Save(path);
                         files.Add((name, s, path));
                     }
-                    long kept = sparse.Layers.Sum(l => l.Nonzeros);
-                    int removed = sparse.Layers.Sum(l => l.OriginalOutFeatures - l.OutFeatures);
-                    var torchLayers = sparse.ToTorch();
+                    var mlp = sparse as SparseModel;
+                    var conv = sparse as SparseConvNet;
+                    long kept = mlp?.Layers.Sum(l => l.Nonzeros) ?? conv!.Convs.Sum(c => c.Nonzeros) + conv.Classifier.Nonzeros;
+                    int removed = mlp?.Layers.Sum(l => l.OriginalOutFeatures - l.OutFeatures) ?? conv!.Convs.Sum(c => c.OriginalOutChannels - c.OutChannels);
+                    var (usefulPerSample, densePerSample) = conv?.MultiplyAdds() ?? (kept, denseWeights);
+                    var torchLayers = mlp?.ToTorch() ?? [];
                     try
                     {
-                        var torchKernels = sparse.Layers.Select(_ => KernelKind.Torch).ToList();
+                        var torchKernels = mlp?.Layers.Select(_ => KernelKind.Torch).ToList();
                         foreach (var batch in batches)
                         {
                             var inputs = Inputs(batch, sparse.InputSize, o.Seed);
-                            using var x = torch.tensor(inputs, [batch, sparse.InputSize]);
+                            using var x = torch.tensor(inputs, [batch, .. sparse.InputShape]);
                             float[] DenseForward()
                             {
                                 using var scope = NewDisposeScope();
@@ -150,7 +156,7 @@ public static class InferenceBench
                             }
                             var reference = DenseForward();
                             double managedDiff = Diff(reference, sparse.Forward(inputs, batch));
-                            double torchDiff = Diff(reference, sparse.Forward(inputs, batch, torchKernels, torchLayers));
+                            double torchDiff = mlp is null ? double.NaN : Diff(reference, mlp.Forward(inputs, batch, torchKernels, torchLayers));
                             foreach (var t in threads)
                             {
                                 set_num_threads(t);
@@ -161,21 +167,20 @@ public static class InferenceBench
                                     denseModel.forward(x);
                                 });
                                 double managedS = Median(o, () => sparse.Forward(inputs, batch, threads: t));
-                                double torchS;
+                                double torchS = double.NaN;
                                 try
                                 {
-                                    torchS = Median(o, () => sparse.Forward(inputs, batch, torchKernels, torchLayers));
+                                    if (mlp is not null) torchS = Median(o, () => mlp.Forward(inputs, batch, torchKernels, torchLayers));
                                 }
                                 catch (System.Runtime.InteropServices.ExternalException e)
                                 {
                                     progress?.Invoke(null, $"libtorch's sparse kernel failed ({IO.CheckpointFormat.OneLine(e.Message)}): its time is NaN in this row");
-                                    torchS = double.NaN;
                                 }
                                 double bestS = double.IsNaN(torchS) ? managedS : Math.Min(managedS, torchS);
-                                var row = new InferenceBenchRow(name, s, denseWeights == 0 ? 0 : (double)kept / denseWeights, kept, denseWeights, removed, false,
+                                var row = new InferenceBenchRow(name, s, denseWeights == 0 ? 0 : (double)kept / denseWeights, kept, denseWeights, removed, conv?.Convs.Any(c => c.BatchNormFolded) ?? false,
                                     batch, t, denseS, managedS, torchS, null, bestS == managedS ? "managed" : "torch",
                                     denseS / managedS, denseS / torchS, denseS / bestS, null,
-                                    2.0 * kept * batch / bestS / 1e9, 2.0 * denseWeights * batch / denseS / 1e9, managedDiff, torchDiff);
+                                    2.0 * usefulPerSample * batch / bestS / 1e9, 2.0 * densePerSample * batch / denseS / 1e9, managedDiff, torchDiff);
                                 rows.Add(row);
                                 progress?.Invoke(row, null);
                             }
@@ -200,33 +205,45 @@ public static class InferenceBench
             var ordered = g.OrderBy(r => r.Sparsity).ToList();
             int first = ordered.Count;
             while (first > 0 && ordered[first - 1].BestSpeedup > 1) first--;
-            crossovers.Add(new InferenceCrossover(g.Key.Model, "linear", g.Key.Batch, g.Key.Threads, first < ordered.Count ? ordered[first].Sparsity : null));
+            crossovers.Add(new InferenceCrossover(g.Key.Model, g.Key.Model.StartsWith("vgg", StringComparison.Ordinal) ? "conv" : "linear", g.Key.Batch, g.Key.Threads,
+                first < ordered.Count ? ordered[first].Sparsity : null));
         }
         var (cpu, ghz) = CpuInfo();
         // AVX2 with two 256-bit FMA pipes: 2 × 8 lanes × 2 flops per cycle and core.
         double? peak = ghz is { } f && SparseKernels.Vectorized ? Environment.ProcessorCount * 32 * f : null;
         var report = new InferenceBenchReport(cpu, Environment.ProcessorCount, ghz, peak, SparseKernels.Vectorized, load + " → " + ReadLoad(), torch.__version__,
             SparseKernels.ParallelWork,
-            "Medians of one forward pass in seconds; the machine may be shared, so single figures are noisy. The sparse file is SparseExport.Compact of the masked weights (every layer CSR, dead units removed); MLPs have no BatchNorm to fold.",
+            "Medians of one forward pass in seconds; the machine may be shared, so single figures are noisy. The sparse file is SparseExport.Compact (MLPs) or CompactConvNet (VGGs: BatchNorm folded) of the masked weights, every layer CSR, dead units and channels removed; libtorch's sparse kernel runs MLPs only.",
             rows, crossovers);
         Artifacts.WriteJson(Path.Combine(dir, "inference.json"), report);
         return report;
     }
 
-    /// <summary>The dense network with a layerwise random mask applied, its sparse file (every layer CSR) and its weight count.</summary>
-    static (SparseModel Sparse, nn.Module<Tensor, Tensor> Dense, long DenseWeights) Build(string name, double sparsity, long seed)
+    /// <summary>
+    /// The dense network (eval mode) with a layerwise random mask applied, its sparse file (every layer CSR) and its
+    /// weight count. BatchNorm gets random eval statistics, so folding it changes the weights.
+    /// </summary>
+    static (ISparseNetwork Sparse, nn.Module<Tensor, Tensor> Dense, long DenseWeights) Build(string name, double sparsity, long seed)
     {
-        var model = ModelRegistry.Create(Spec(name), 784, 10);
+        var (spec, shape) = Spec(name);
+        var model = ModelRegistry.Create(spec, shape, 10);
         Initializers.Apply(model, new InitSpec("kaiming-normal"), seed);
         model.eval();
-        var weights = Network.StateDict(model);
+        var weights = Network.FullStateDict(model);
         var masks = new Dictionary<string, Tensor>();
         long denseWeights = 0;
         using var gen = new Generator((ulong)(seed + 1));
         using (no_grad())
         {
-            foreach (var (key, w) in weights.Where(kv => kv.Key.EndsWith(".weight", StringComparison.Ordinal)))
+            foreach (var (key, w) in weights)
             {
+                if (key.Contains(".bn.", StringComparison.Ordinal))
+                {
+                    if (key.EndsWith("running_var", StringComparison.Ordinal)) w.copy_(rand(w.shape, generator: gen).add(0.5));
+                    else if (key.EndsWith("running_mean", StringComparison.Ordinal)) w.copy_(randn(w.shape, generator: gen).mul(0.1));
+                    continue;
+                }
+                if (!key.EndsWith(".weight", StringComparison.Ordinal)) continue;
                 long n = w.numel(), keep = (long)Math.Round((1 - sparsity) * n);
                 using var mask = zeros(n);
                 using (var order = randperm(n, generator: gen))
@@ -237,7 +254,9 @@ public static class InferenceBench
                 denseWeights += n;
             }
         }
-        var (sparse, _) = SparseExport.Compact(weights, masks, name == "lenet300" ? "lenet300" : "mlp", "relu", [784], denseAbove: 1.0);
+        ISparseNetwork sparse = shape.Length == 3
+            ? SparseExport.CompactConvNet(weights, masks, name, shape, denseAbove: 1.0).Model
+            : SparseExport.Compact(weights, masks, name == "lenet300" ? "lenet300" : "mlp", "relu", shape, denseAbove: 1.0).Model;
         foreach (var m in masks.Values) m.Dispose();
         return (sparse, model, denseWeights);
     }

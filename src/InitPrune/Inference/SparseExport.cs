@@ -12,12 +12,13 @@ using static TorchSharp.torch;
 
 namespace InitPrune.Inference;
 
-/// <summary>What <see cref="SparseExport.Export"/> writes: an MLP's weights (and mask) as a sparse model file.</summary>
+/// <summary>What <see cref="SparseExport.Export"/> writes: an MLP's or a conv net's weights (and mask) as a sparse model file.</summary>
 /// <param name="Weights">The weights (.safetensors or .pt; a torch.nn.utils.prune state_dict gives weight_orig · weight_mask).</param>
 /// <param name="Mask">The mask (default: the one the weights carry, else the weights' own zeros).</param>
 /// <param name="Out">The file to write (default: model.sparse.safetensors beside the weights).</param>
 /// <param name="DenseAbove">A layer whose kept density is above this is stored dense.</param>
-/// <param name="InputShape">The shape of one sample (default: [inputs of the first layer]).</param>
+/// <param name="InputShape">The shape of one sample (MLP default: [inputs of the first layer]; a conv net needs [C, H, W]).</param>
+/// <param name="Padding">A conv net's padding mode (zeros or circular): the weights do not say.</param>
 public sealed record SparseExportRequest(
     string Weights,
     string? Mask = null,
@@ -26,7 +27,8 @@ public sealed record SparseExportRequest(
     string? Out = null,
     double DenseAbove = SparseExport.DefaultDenseAbove,
     long[]? InputShape = null,
-    IReadOnlyDictionary<string, string>? Source = null);
+    IReadOnlyDictionary<string, string>? Source = null,
+    string Padding = "zeros");
 
 /// <summary>One layer of an export: shapes before and after dead-unit removal, weights kept and stored.</summary>
 public sealed record SparseExportLayer(
@@ -86,14 +88,14 @@ public static partial class SparseExport
         var masks = mask?.Tensors ?? (split.Masks.Count > 0 ? split.Masks : null);
         var source = new Dictionary<string, string>(r.Source ?? new Dictionary<string, string>()) { ["weights"] = Path.GetFullPath(r.Weights) };
         if (r.Mask is { } mp) source["mask"] = Path.GetFullPath(mp);
-        var (model, layers, counts) = Build(split.Weights, masks, r.Model, r.Activation, r.InputShape, r.DenseAbove, source);
+        var (model, layers, counts) = Build(split.Weights, masks, r.Model, r.Activation, r.InputShape, r.Padding, r.DenseAbove, source);
 
         var outPath = Path.GetFullPath(r.Out ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(r.Weights))!, "model.sparse.safetensors"));
         Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
         model.Save(outPath);
         long denseBytes = DenseFileBytes(split.Weights, masks, outPath);
         return new SparseExportResult(outPath, model.Model, model.Activation, new FileInfo(outPath).Length, denseBytes, counts.Dense, counts.Kept,
-            model.StoredParameters, layers.Sum(l => l.UnitsRemoved), counts.BeforeRemoval - (model.Layers.Sum(l => l.Nonzeros + (l.Bias?.Length ?? 0))), layers);
+            model.StoredParameters, layers.Sum(l => l.UnitsRemoved), counts.BeforeRemoval - counts.AfterRemoval, layers);
     }
 
     /// <summary>
@@ -127,12 +129,25 @@ public static partial class SparseExport
         var (shape, _) = DatasetRegistry.NominalShape(run.Config.Data.Name);
         return Export(new SparseExportRequest(weights, File.Exists(maskPath) ? maskPath : null, model.Name, model.Activation,
             outPath ?? Path.Combine(folders.RunFolder(run.Id), "model.sparse.safetensors"), denseAbove, shape,
-            new Dictionary<string, string> { ["run"] = run.Id, ["store"] = location, ["dataset"] = run.Config.Data.Name }));
+            new Dictionary<string, string> { ["run"] = run.Id, ["store"] = location, ["dataset"] = run.Config.Data.Name }, model.Padding));
     }
 
-    internal sealed record Counts(long Dense, long Kept, long BeforeRemoval);
+    /// <summary>A sample shape typed as <c>C,H,W</c> (or <c>C×H×W</c>): positive integers, or a one-line error.</summary>
+    public static long[] ParseShape(string text)
+    {
+        var parts = text.Split([',', 'x', '×'], StringSplitOptions.TrimEntries);
+        var shape = new long[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!long.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]) || shape[i] < 1)
+                throw new InitPruneException($"--input-shape '{text}' is not a shape: give positive integers separated by commas, e.g. 3,32,32");
+        }
+        return shape;
+    }
 
-    sealed class Work(string name, float[] w, int rows, int cols, float[]? bias)
+    internal sealed record Counts(long Dense, long Kept, long BeforeRemoval, long AfterRemoval = 0);
+
+    internal sealed class Work(string name, float[] w, int rows, int cols, float[]? bias)
     {
         public string Name = name;
         public float[] W = w;
@@ -184,16 +199,39 @@ public static partial class SparseExport
     public static (SparseModel Model, List<SparseExportLayer> Layers) Compact(IReadOnlyDictionary<string, Tensor> weights, IReadOnlyDictionary<string, Tensor>? masks,
         string model = "mlp", string activation = "relu", long[]? inputShape = null, double denseAbove = DefaultDenseAbove)
     {
-        var (m, layers, _) = Build(weights, masks, model, activation, inputShape, denseAbove, new Dictionary<string, string>());
-        return (m, layers);
+        var (m, layers, _) = Build(weights, masks, model, activation, inputShape, "zeros", denseAbove, new Dictionary<string, string>());
+        return ((SparseModel)m, layers);
     }
 
-    static (SparseModel, List<SparseExportLayer>, Counts) Build(IReadOnlyDictionary<string, Tensor> weights, IReadOnlyDictionary<string, Tensor>? masks,
-        string modelName, string activation, long[]? inputShape, double denseAbove, Dictionary<string, string> source)
+    /// <summary>The sparse conv net of a vcnn or VGG state_dict (BatchNorm folded) under optional <paramref name="masks"/>, with the per-layer report.</summary>
+    public static (SparseConvNet Model, List<SparseExportLayer> Layers) CompactConvNet(IReadOnlyDictionary<string, Tensor> weights, IReadOnlyDictionary<string, Tensor>? masks,
+        string model, long[] inputShape, string activation = "relu", string padding = "zeros", double denseAbove = DefaultDenseAbove)
     {
+        var (m, layers, _) = Build(weights, masks, model, activation, inputShape, padding, denseAbove, new Dictionary<string, string>());
+        return (m as SparseConvNet ?? throw new InitPruneException($"'{model}' is not a conv net"), layers);
+    }
+
+    static (ISparseNetwork, List<SparseExportLayer>, Counts) Build(IReadOnlyDictionary<string, Tensor> weights, IReadOnlyDictionary<string, Tensor>? masks,
+        string modelName, string activation, long[]? inputShape, string padding, double denseAbove, Dictionary<string, string> source)
+    {
+        if (masks is not null)
+        {
+            foreach (var (key, m) in masks)
+            {
+                if (!weights.TryGetValue(key, out var w))
+                    throw new InitPruneException($"the mask names '{key}', which the weights do not hold: pass the mask of these weights");
+                if (!m.shape.SequenceEqual(w.shape))
+                    throw new InitPruneException($"the mask of '{key}' is [{string.Join(",", m.shape)}] but the weight is [{string.Join(",", w.shape)}]: pass the mask of these weights");
+            }
+        }
         var canonical = ModelRegistry.Resolve(modelName);
+        if (canonical is not null && SparseConvExport.Handles(canonical))
+        {
+            var (net, convLayers, convCounts) = SparseConvExport.Build(weights, masks, canonical, activation, inputShape, padding, denseAbove, source);
+            return (net, convLayers, convCounts with { AfterRemoval = net.Convs.Sum(c => c.Nonzeros + (c.Bias?.Length ?? 0)) + net.Classifier.Nonzeros + (net.Classifier.Bias?.Length ?? 0) });
+        }
         if (canonical is not ("mlp" or "lenet300"))
-            throw new InitPruneException($"export writes sparse models of the MLP family (mlp, lenet300) for now, not '{modelName}'");
+            throw new InitPruneException($"export writes sparse models of MLPs (mlp, lenet300) and of vcnn and the VGGs (with or without -bn) for now, not '{modelName}'");
         Activations.Create(activation).Dispose();
         var layers = ReadLayers(weights, masks);
         if (canonical == "lenet300" && !layers.Select(l => l.Rows).SkipLast(1).SequenceEqual([300, 100]))
@@ -217,7 +255,8 @@ public static partial class SparseExport
                 csr ? nnz : (long)x.Rows * x.Cols, density, removed[l], x.Folded));
         }
         source["model"] = canonical;
-        return (new SparseModel(canonical, activation.ToLowerInvariant(), shape, sparse, source), report, new Counts(dense, kept, before));
+        var model = new SparseModel(canonical, activation.ToLowerInvariant(), shape, sparse, source);
+        return (model, report, new Counts(dense, kept, before, model.Layers.Sum(l => l.Nonzeros + (l.Bias?.Length ?? 0))));
     }
 
     static long BiasKept(IReadOnlyDictionary<string, Tensor>? masks, string layer, int length) =>
@@ -231,17 +270,7 @@ public static partial class SparseExport
         foreach (var key in weights.Keys)
         {
             if (!LayerKey().IsMatch(key))
-                throw new InitPruneException($"the weights hold '{key}', which is not part of an MLP (layers.N.weight, layers.N.bias): export writes sparse MLPs only for now");
-        }
-        if (masks is not null)
-        {
-            foreach (var (key, m) in masks)
-            {
-                if (!weights.TryGetValue(key, out var w))
-                    throw new InitPruneException($"the mask names '{key}', which the weights do not hold: pass the mask of these weights");
-                if (!m.shape.SequenceEqual(w.shape))
-                    throw new InitPruneException($"the mask of '{key}' is [{string.Join(",", m.shape)}] but the weight is [{string.Join(",", w.shape)}]: pass the mask of these weights");
-            }
+                throw new InitPruneException($"the weights hold '{key}', which is not part of an MLP (layers.N.weight, layers.N.bias): pass the --model the weights were trained as");
         }
         var indices = weights.Keys.Select(k => LayerKey().Match(k)).Where(x => x.Groups[2].Value == "weight")
             .Select(x => int.Parse(x.Groups[1].Value, CultureInfo.InvariantCulture)).Order().ToList();
@@ -268,7 +297,11 @@ public static partial class SparseExport
         return layers;
     }
 
-    static float[] Masked(Tensor t, IReadOnlyDictionary<string, Tensor>? masks, string name)
+    /// <summary>Entries the mask keeps of <paramref name="name"/> (without a mask: the nonzero <paramref name="values"/>).</summary>
+    internal static long KeptCount(IReadOnlyDictionary<string, Tensor>? masks, string name, float[] values) =>
+        masks is not null && masks.TryGetValue(name, out var m) ? m.count_nonzero().item<long>() : values.LongCount(v => v != 0);
+
+    internal static float[] Masked(Tensor t, IReadOnlyDictionary<string, Tensor>? masks, string name)
     {
         using var scope = NewDisposeScope();
         var v = t.detach().cpu().to(ScalarType.Float32);

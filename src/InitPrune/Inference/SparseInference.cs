@@ -41,14 +41,17 @@ public static class SparseInference
         if (!KernelNames.Contains(r.Kernel))
             throw new InitPruneException($"unknown --kernel '{r.Kernel}': use {string.Join(", ", KernelNames)}");
         if (r.BatchSize < 1) throw new InitPruneException($"--batch-size {r.BatchSize} is impossible: use 1 or more");
-        IO.Safetensors.RequireFile(r.Model);
-        var model = SparseModel.Load(r.Model);
+        var model = SparseFile.Load(r.Model);
+        if (model is SparseConvNet && r.Kernel == "torch")
+            throw new InitPruneException($"--kernel torch runs MLP files only; {r.Model} is a conv net, which runs the managed kernels: use --kernel managed");
         using var data = DatasetRegistry.Load(r.Dataset, r.DataDir);
         var test = data.Test;
         if (test.Kind != TaskKind.Classification)
             throw new InitPruneException($"{r.Dataset} is a regression task: infer reports classification accuracy");
         if (test.InputSize != model.InputSize || test.NumClasses != model.Outputs)
             throw new InitPruneException($"{r.Model} takes {model.InputSize} inputs and gives {model.Outputs} classes but {r.Dataset} has {test.InputSize} inputs and {test.NumClasses} classes");
+        if (model is SparseConvNet && !test.Inputs.shape.Skip(1).SequenceEqual(model.InputShape))
+            throw new InitPruneException($"{r.Model} takes samples of shape [{string.Join(",", model.InputShape)}] but {r.Dataset}'s are [{string.Join(",", test.Inputs.shape.Skip(1))}]: export it with the dataset's --input-shape");
         float[] inputs;
         long[] targets;
         using (var scope = NewDisposeScope())
@@ -69,20 +72,21 @@ public static class SparseInference
         IO.Safetensors.Save(Path.Combine(dir, "predictions.safetensors"), new Dictionary<string, Tensor> { ["predictions"] = predictions });
     }
 
-    /// <summary>Evaluates <paramref name="model"/> on flattened <paramref name="inputs"/> with their <paramref name="targets"/>.</summary>
-    public static InferResult Evaluate(SparseModel model, float[] inputs, long[] targets, string kernel = "managed", int batchSize = 1000)
+    /// <summary>Evaluates <paramref name="model"/> on flattened <paramref name="inputs"/> with their <paramref name="targets"/> (conv nets: managed kernels; auto picks them).</summary>
+    public static InferResult Evaluate(ISparseNetwork model, float[] inputs, long[] targets, string kernel = "managed", int batchSize = 1000)
     {
         int n = targets.Length, size = model.InputSize, classes = model.Outputs;
         if (inputs.Length != (long)n * size) throw new ArgumentException($"{inputs.Length} inputs for {n} samples of {size}", nameof(inputs));
-        var torchLayers = kernel == "managed" ? null : model.ToTorch();
+        var mlp = model as SparseModel;
+        var torchLayers = kernel == "managed" || mlp is null ? null : mlp.ToTorch();
         try
         {
             var first = inputs.AsSpan(0, Math.Min(batchSize, n) * size).ToArray();
-            List<KernelKind> kernels = kernel switch
+            List<KernelKind> kernels = (kernel, mlp) switch
             {
-                "managed" => [.. model.Layers.Select(_ => KernelKind.Managed)],
-                "torch" => [.. model.Layers.Select(_ => KernelKind.Torch)],
-                _ => model.ChooseKernels(first, Math.Min(batchSize, n), torchLayers!),
+                ("torch", not null) => [.. mlp.Layers.Select(_ => KernelKind.Torch)],
+                ("auto", not null) => mlp.ChooseKernels(first, Math.Min(batchSize, n), torchLayers!),
+                _ => [.. model.LayerNames.Select(_ => KernelKind.Managed)],
             };
             var predictions = new int[n];
             double loss = 0;
@@ -91,7 +95,8 @@ public static class SparseInference
             for (int start = 0; start < n; start += batchSize)
             {
                 int b = Math.Min(batchSize, n - start);
-                var logits = model.Forward(inputs.AsSpan(start * size, b * size).ToArray(), b, kernels, torchLayers);
+                var batchInputs = inputs.AsSpan(start * size, b * size).ToArray();
+                var logits = mlp is not null ? mlp.Forward(batchInputs, b, kernels, torchLayers) : model.Forward(batchInputs, b);
                 for (int i = 0; i < b; i++)
                 {
                     var row = logits.AsSpan(i * classes, classes);

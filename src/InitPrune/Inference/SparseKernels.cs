@@ -66,7 +66,8 @@ public static class SparseKernels
 
     static void Check(int rows, int columns, float[]? bias, float[] x, int batch, float[] y)
     {
-        if (x.Length != (long)columns * batch || y.Length != (long)rows * batch || (bias is not null && bias.Length != rows))
+        // Longer arrays are allowed (reused scratch buffers): only the first columns·batch and rows·batch entries count.
+        if (x.Length < (long)columns * batch || y.Length < (long)rows * batch || (bias is not null && bias.Length != rows))
             throw new ArgumentException($"shapes do not fit: weight {rows}×{columns}, input {x.Length}, output {y.Length}, batch {batch}, bias {bias?.Length}");
     }
 

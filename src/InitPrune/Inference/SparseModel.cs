@@ -42,10 +42,10 @@ public sealed record SparseLayerInfo(string Name, string Kind, int InFeatures, i
 /// A pruned MLP in compact form, runnable from its file alone: linear layers in order, the activation after each one
 /// but the last. Inputs are flattened samples; <see cref="Forward"/> runs the sparse kernels.
 /// </summary>
-public sealed class SparseModel
+public sealed class SparseModel : ISparseNetwork
 {
-    public const string FormatName = "initprune-sparse";
-    public const string FormatVersion = "1";
+    public const string FormatName = SparseFile.FormatName;
+    public const string FormatVersion = SparseFile.FormatVersion;
 
     internal static readonly JsonSerializerOptions MetadataJson = new()
     {
@@ -90,77 +90,42 @@ public sealed class SparseModel
             l.Csr?.Nnz ?? (long)l.InFeatures * l.OutFeatures, l.Bias is not null, i < Layers.Count - 1, l.KeptUnits))],
         Version, Source);
 
+    public IReadOnlyList<string> LayerNames => [.. Layers.Select(l => l.Name)];
+
     /// <summary>Writes the model as safetensors (tensors <c>&lt;layer&gt;.crow_indices|col_indices|values</c> or <c>&lt;layer&gt;.weight</c>, <c>&lt;layer&gt;.bias</c>; architecture in the metadata).</summary>
     public void Save(string path)
     {
         using var tensors = new TensorDict();
-        foreach (var l in Layers)
-        {
-            if (l.Csr is { } csr)
-            {
-                tensors.Add(l.Name + ".crow_indices", torch.tensor(csr.RowPointers));
-                tensors.Add(l.Name + ".col_indices", torch.tensor(csr.ColumnIndices));
-                tensors.Add(l.Name + ".values", torch.tensor(csr.Values));
-            }
-            else
-            {
-                tensors.Add(l.Name + ".weight", torch.tensor(l.Dense!, [l.OutFeatures, l.InFeatures]));
-            }
-            if (l.Bias is { } b) tensors.Add(l.Name + ".bias", torch.tensor(b));
-        }
-        Safetensors.Save(path, tensors, new Dictionary<string, string>
-        {
-            ["format"] = FormatName,
-            ["format_version"] = FormatVersion,
-            ["producer"] = "initprune",
-            ["architecture"] = JsonSerializer.Serialize(Architecture, MetadataJson),
-        });
+        foreach (var l in Layers) SparseFile.AddWeight(tensors, l.Name, l.Csr, l.Dense, [l.OutFeatures, l.InFeatures], l.Bias);
+        SparseFile.Save(path, tensors, JsonSerializer.Serialize(Architecture, MetadataJson));
     }
 
-    /// <summary>Reads a file <see cref="Save"/> wrote; anything else is a one-line error.</summary>
-    public static SparseModel Load(string path)
+    /// <summary>Reads an MLP file <see cref="Save"/> wrote; anything else is a one-line error (<see cref="SparseFile.Load"/> reads every family).</summary>
+    public static SparseModel Load(string path) => SparseFile.Load(path) as SparseModel
+        ?? throw new InitPruneException($"{path} holds a sparse conv net, not an MLP");
+
+    internal static SparseModel Read(TensorDict tensors, string text, string path)
     {
-        var (tensors, metadata) = Safetensors.LoadWithMetadata(path);
-        using (tensors)
+        SparseArchitecture arch;
+        try
         {
-            if (!metadata.TryGetValue("format", out var format) || format != FormatName || !metadata.TryGetValue("architecture", out var text))
-                throw new InitPruneException($"{path} is not a sparse model file (its metadata has no format={FormatName} and architecture): write one with 'initprune export --weights … --out model.sparse.safetensors'");
-            if (metadata.GetValueOrDefault("format_version") != FormatVersion)
-                throw new InitPruneException($"{path} is sparse model format version {metadata.GetValueOrDefault("format_version")}; this InitPrune reads version {FormatVersion}");
-            SparseArchitecture arch;
-            try
-            {
-                arch = JsonSerializer.Deserialize<SparseArchitecture>(text, MetadataJson) ?? throw new JsonException("null");
-            }
-            catch (JsonException e)
-            {
-                throw new InitPruneException($"{path}: its architecture metadata is not valid ({CheckpointFormat.OneLine(e.Message)})");
-            }
-            if (arch.Family != "mlp")
-                throw new InitPruneException($"{path} holds a '{arch.Family}' model; this InitPrune runs sparse MLPs only");
-            var layers = arch.Layers.Select(info => ReadLayer(tensors, info, path)).ToList();
-            return new SparseModel(arch.Model, arch.Activation, arch.InputShape, layers, arch.Source, arch.InitpruneVersion);
+            arch = JsonSerializer.Deserialize<SparseArchitecture>(text, MetadataJson) ?? throw new JsonException("null");
+            if (arch.Layers is null || arch.InputShape is null) throw new JsonException("layers or input_shape missing");
         }
+        catch (JsonException e)
+        {
+            throw new InitPruneException($"{path}: its architecture metadata is not valid ({CheckpointFormat.OneLine(e.Message)})");
+        }
+        var layers = arch.Layers.Select(info => ReadLayer(tensors, info, path)).ToList();
+        return new SparseModel(arch.Model, arch.Activation, arch.InputShape, layers, arch.Source, arch.InitpruneVersion);
     }
 
-    static SparseLayer ReadLayer(TensorDict tensors, SparseLayerInfo info, string path)
+    internal static SparseLayer ReadLayer(TensorDict tensors, SparseLayerInfo info, string path)
     {
-        Tensor Get(string suffix) => tensors.TryGetValue(info.Name + suffix, out var t) ? t.cpu()
-            : throw new InitPruneException($"{path} lacks the tensor '{info.Name}{suffix}' its architecture names");
-        float[]? bias = info.Bias ? Floats(Get(".bias")) : null;
-        if (info.Storage == "csr")
-        {
-            var csr = new CsrMatrix(info.OutFeatures, info.InFeatures, Get(".crow_indices").data<long>().ToArray(), Get(".col_indices").data<long>().ToArray(), Floats(Get(".values")));
-            return new SparseLayer(info.Name, info.InFeatures, info.OutFeatures, csr, null, bias, info.KeptUnits, info.OriginalOutFeatures);
-        }
-        var dense = Floats(Get(".weight"));
-        if (dense.Length != (long)info.InFeatures * info.OutFeatures)
-            throw new InitPruneException($"{path}: '{info.Name}.weight' holds {dense.Length} values, not {info.OutFeatures}×{info.InFeatures}");
-        return new SparseLayer(info.Name, info.InFeatures, info.OutFeatures, null, dense, bias, info.KeptUnits, info.OriginalOutFeatures);
+        var (csr, dense) = SparseFile.ReadWeight(tensors, info.Name, info.Storage, info.OutFeatures, info.InFeatures, path);
+        float[]? bias = info.Bias ? SparseFile.ReadBias(tensors, info.Name, info.OutFeatures, path) : null;
+        return new SparseLayer(info.Name, info.InFeatures, info.OutFeatures, csr, dense, bias, info.KeptUnits, info.OriginalOutFeatures);
     }
-
-    static float[] Floats(Tensor t) => t.dtype == ScalarType.Float32 ? t.data<float>().ToArray()
-        : throw new InitPruneException($"a sparse model stores float32 values, not {t.dtype}");
 
     /// <summary>
     /// The logits (<c>[batch, outputs]</c>, row-major) of <paramref name="batch"/> flattened samples
@@ -203,12 +168,15 @@ public sealed class SparseModel
         return batch == 1 ? x : Transpose(x, Outputs, batch);
     }
 
+    float[] ISparseNetwork.Forward(float[] inputs, int batch, int threads) => Forward(inputs, batch, threads: threads);
+
     (int[] Used, CsrMatrix Csr)? firstLayer;
 
-    /// <summary>The input columns the first (CSR) layer reads, ascending, and its weight on those columns alone (the same entries in the same order).</summary>
-    (int[] Used, CsrMatrix Csr) FirstLayerOnUsedInputs()
+    (int[] Used, CsrMatrix Csr) FirstLayerOnUsedInputs() => OnUsedColumns(Layers[0].Csr!);
+
+    /// <summary>The columns <paramref name="csr"/> reads, ascending, and the matrix on those columns alone (the same entries in the same order).</summary>
+    internal static (int[] Used, CsrMatrix Csr) OnUsedColumns(CsrMatrix csr)
     {
-        var csr = Layers[0].Csr!;
         var used = csr.ColumnIndices.Distinct().Order().Select(c => (int)c).ToArray();
         var position = new long[csr.Columns];
         for (int u = 0; u < used.Length; u++) position[used[u]] = u;
@@ -272,17 +240,19 @@ public sealed class SparseModel
         return choice;
     }
 
-    /// <summary>The activation, applied in place by libtorch (the dense network's own function).</summary>
-    internal void Activate(float[] values)
+    internal void Activate(float[] values) => Activate(values, Activation);
+
+    /// <summary>The activation, applied in place (ReLU here, others by libtorch: the dense network's own function).</summary>
+    internal static void Activate(float[] values, string activation)
     {
-        if (Activation == "linear") return;
-        if (Activation == "relu")
+        if (activation == "linear") return;
+        if (activation == "relu")
         {
             for (int i = 0; i < values.Length; i++) values[i] = values[i] > 0 ? values[i] : 0f;
             return;
         }
         using var scope = NewDisposeScope();
-        using var phi = Activations.Create(Activation);
+        using var phi = Activations.Create(activation);
         phi.forward(torch.tensor(values)).data<float>().CopyTo(values);
     }
 

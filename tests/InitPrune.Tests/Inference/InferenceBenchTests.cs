@@ -41,6 +41,28 @@ public class InferenceBenchTests
     }
 
     [Fact]
+    public void Vgg16_rows_fold_batchnorm_count_the_convolutions_work_and_agree_with_the_dense_network()
+    {
+        using var dir = new TempDir();
+        var report = InferenceBench.RunInto(dir.Path, new InferenceBenchOptions(["vgg16", "vgg16-bn"], [0.99], [2], [1], Repetitions: 1, SecondsPerCell: 0));
+        Assert.Equal(2, report.Rows.Count);
+        long[] channels = [3, 64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512];
+        long denseWeights = Enumerable.Range(1, 13).Sum(i => 9 * channels[i - 1] * channels[i]) + 512 * 10;
+        foreach (var r in report.Rows)
+        {
+            Assert.Equal(denseWeights, r.DenseWeights);
+            Assert.Equal(r.Model == "vgg16-bn", r.BatchNormFolded);
+            Assert.InRange(r.ManagedDiff, 0, 1e-4);
+            Assert.True(double.IsNaN(r.TorchSparseSeconds) && r.Best == "managed");
+            // Dense multiply-adds per sample: Σ 9·in·out·H·W over the 13 convolutions (32² for two, 16², 8², 4², 2² for the blocks) + the classifier.
+            long[] side = [32, 32, 16, 16, 8, 8, 8, 4, 4, 4, 2, 2, 2];
+            long macs = Enumerable.Range(1, 13).Sum(i => 9 * channels[i - 1] * channels[i] * side[i - 1] * side[i - 1]) + 5120;
+            Assert.Equal(2.0 * macs * 2 / r.DenseSeconds / 1e9, r.DenseGflops, 1e-6);
+        }
+        Assert.Equal("conv", Assert.Single(report.Crossovers, c => c.Model == "vgg16").LayerType);
+    }
+
+    [Fact]
     public void The_cli_runs_the_bench_and_refuses_a_model_it_does_not_know_in_one_line()
     {
         using var dir = new TempDir();
@@ -53,7 +75,7 @@ public class InferenceBenchTests
         Assert.InRange(row.GetProperty("managed_diff").GetDouble(), 0, 1e-4);
         Assert.True(File.Exists(Path.Combine(dir.Path, "inference.json")));
 
-        var line = CliRunner.AssertOneLineError(CliRunner.Run("bench", "--inference", "--models", "vgg16", "--out", dir.Sub("bad")));
-        Assert.Contains("lenet300 and mlp5x1000", line);
+        var line = CliRunner.AssertOneLineError(CliRunner.Run("bench", "--inference", "--models", "resnet32", "--out", dir.Sub("bad")));
+        Assert.Contains("vgg16-bn", line);
     }
 }

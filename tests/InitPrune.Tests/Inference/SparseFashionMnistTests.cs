@@ -71,6 +71,50 @@ public class SparseFashionMnistTests
         }
     }
 
+    [Theory]
+    [InlineData("vgg11-bn", "zeros", 0.95)]
+    [InlineData("vcnn", "circular", 0.9)]
+    public void Conv_nets_export_infer_and_rebuild_in_pytorch_with_the_masked_networks_predictions(string name, string padding, double sparsity)
+    {
+        using var dir = new TempDir();
+        var spec = new ModelSpec(name, Depth: 3, Width: 16, Padding: padding, WidthMultiplier: name == "vcnn" ? 1 : 0.125);
+        var (dense, accuracy) = PruneAndTrain(dir.Path, spec, 0.0, sparsity);
+
+        var export = CliRunner.Run("export", "--weights", dir.File("final.safetensors"), "--mask", dir.File("mask.safetensors"), "--model", name,
+            "--padding", padding, "--input-shape", "1,28,28", "--out", dir.File("m.sparse.safetensors"), "--json");
+        Assert.True(export.ExitCode == 0, export.Stderr);
+        Assert.True(export.Json.GetProperty("bytes").GetInt64() < export.Json.GetProperty("dense_bytes").GetInt64());
+        foreach (var layer in export.Json.GetProperty("layers").EnumerateArray())
+        {
+            long stored = layer.GetProperty("stored_weights").GetInt64(), kept = layer.GetProperty("kept_weights").GetInt64();
+            if (layer.GetProperty("storage").GetString() == "csr") Assert.True(stored <= kept, $"{layer}: CSR stores only kept weights");
+            else Assert.Equal((long)layer.GetProperty("in_features").GetInt32() * layer.GetProperty("out_features").GetInt32(), stored);
+        }
+
+        var infer = CliRunner.Run("infer", "--model", dir.File("m.sparse.safetensors"), "--dataset", "fashion-mnist", "--data-dir", Folder, "--json", "--out", dir.Sub("infer"));
+        Assert.True(infer.ExitCode == 0, infer.Stderr);
+        Assert.Equal(accuracy, infer.Json.GetProperty("accuracy").GetDouble());
+        using (var predictions = Safetensors.Load(Path.Combine(dir.Path, "infer", "predictions.safetensors")))
+        {
+            var got = predictions["predictions"].data<long>().ToArray();
+            var differing = Enumerable.Range(0, dense.Length).Where(i => dense[i] != got[i]).ToList();
+            Assert.True(differing.Count == 0, $"{differing.Count} test samples predicted differently, first {string.Join(",", differing.Take(5))}");
+        }
+        Assert.Contains("--kernel managed", CliRunner.AssertOneLineError(CliRunner.Run("infer", "--model", dir.File("m.sparse.safetensors"), "--dataset", "fashion-mnist",
+            "--data-dir", Folder, "--kernel", "torch")));
+
+        var model = SparseFile.Load(dir.File("m.sparse.safetensors"));
+        using var data = DatasetRegistry.Load("fashion-mnist", Folder);
+        using var inputs = data.Test.Inputs[..200].contiguous();
+        var logits = model.Forward(inputs.flatten().data<float>().ToArray(), 200);
+        Safetensors.Save(dir.File("inputs.safetensors"), new Dictionary<string, Tensor> { ["inputs"] = inputs });
+        using (var outputs = torch.tensor(logits, [200, 10]))
+            Safetensors.Save(dir.File("outputs.safetensors"), new Dictionary<string, Tensor> { ["outputs"] = outputs });
+        var line = PyTorchScript.Run("sparse_model.py", dir.File("m.sparse.safetensors"), dir.File("inputs.safetensors"), dir.File("outputs.safetensors"));
+        Assert.Contains("\"layout_errors\": []", line);
+        Assert.DoesNotContain("\"csr_layers\": 0", line);
+    }
+
     [Fact]
     public void Pytorch_rebuilds_the_sparse_file_and_cli_export_and_infer_agree()
     {
@@ -84,7 +128,7 @@ public class SparseFashionMnistTests
         var human = CliRunner.Run("export", "--weights", dir.File("final.safetensors"), "--mask", dir.File("mask.safetensors"), "--model", "lenet300",
             "--out", dir.File("m2.sparse.safetensors"));
         Assert.Contains("bytes against", human.Stdout);
-        Assert.Contains("hidden units removed", human.Stdout);
+        Assert.Contains("hidden units or channels removed", human.Stdout);
 
         var infer = CliRunner.Run("infer", "--model", dir.File("m.sparse.safetensors"), "--dataset", "fashion-mnist", "--data-dir", Folder, "--json", "--out", dir.Sub("infer"));
         Assert.True(infer.ExitCode == 0, infer.Stderr);
@@ -116,7 +160,9 @@ public class SparseFashionMnistTests
         Assert.Contains("--mask", CliRunner.AssertOneLineError(CliRunner.Run("export", "--mask", w, "--out", dir.File("x.csv"))));
         Assert.Contains("--weights", CliRunner.AssertOneLineError(CliRunner.Run("export", "--weights", w, "--run", "0123456789abcdef")));
         Assert.Contains("--run", CliRunner.AssertOneLineError(CliRunner.Run("export", dir.File("store.sqlite"), "--weights", w)));
-        Assert.Contains("MLP family", CliRunner.AssertOneLineError(CliRunner.Run("export", "--weights", w, "--model", "vgg11")));
+        Assert.Contains("not part of a vgg11", CliRunner.AssertOneLineError(CliRunner.Run("export", "--weights", w, "--model", "vgg11")));
+        Assert.Contains("resnet", CliRunner.AssertOneLineError(CliRunner.Run("export", "--weights", w, "--model", "resnet20")));
+        Assert.Contains("input shape [3,32]", CliRunner.AssertOneLineError(CliRunner.Run("export", "--weights", w, "--input-shape", "3,32")));
         Assert.Contains("not a sparse model file", CliRunner.AssertOneLineError(CliRunner.Run("infer", "--model", w, "--dataset", "ellipse")));
         var ok = CliRunner.Run("export", "--weights", w, "--out", dir.File("m.sparse.safetensors"), "--json");
         Assert.True(ok.ExitCode == 0, ok.Stderr);

@@ -210,7 +210,8 @@ public class SparseModelTests
         var (model, masks) = DeadUnitNet("relu", true);
         using var _ = model;
         var w = Network.StateDict(model);
-        Assert.Contains("MLP family", Assert.Throws<InitPruneException>(() => SparseExport.Compact(w, masks, "vgg11")).Message);
+        Assert.Contains("not part of a vgg11", Assert.Throws<InitPruneException>(() => SparseExport.Compact(w, masks, "vgg11")).Message);
+        Assert.Contains("resnet20", Assert.Throws<InitPruneException>(() => SparseExport.Compact(w, masks, "resnet20")).Message);
         Assert.Contains("LeNet-300-100", Assert.Throws<InitPruneException>(() => SparseExport.Compact(w, masks, "lenet300")).Message);
         using var extra = torch.zeros(3);
         var withBn = new Dictionary<string, Tensor>(w) { ["bn.weight"] = extra };
