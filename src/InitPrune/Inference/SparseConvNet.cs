@@ -171,6 +171,7 @@ public sealed class SparseConvNet : ISparseNetwork
     public float[] Forward(float[] inputs, int batch, int threads = 0) => Forward(inputs, batch, threads, direct: true);
 
     /// <summary>As <see cref="Forward(float[], int, int)"/>; <paramref name="direct"/> false runs every convolution through im2col (tests compare the two).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal float[] Forward(float[] inputs, int batch, int threads, bool direct)
     {
         if (inputs.Length != (long)batch * InputSize)
@@ -207,6 +208,7 @@ public sealed class SparseConvNet : ISparseNetwork
     float[] ISparseNetwork.Forward(float[] inputs, int batch, int threads) => Forward(inputs, batch, threads);
 
     /// <summary><c>[a, b, inner]</c> → <c>[b, a, inner]</c> (samples-major ↔ channel-major).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static float[] SwapFirstTwo(float[] x, int a, int b, int inner)
     {
         var t = new float[x.Length];
@@ -217,6 +219,7 @@ public sealed class SparseConvNet : ISparseNetwork
     }
 
     /// <summary>PyTorch's MaxPool2d(2, 2) on <paramref name="planes"/> planes of <c>h × w</c> (odd edges dropped).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static (float[], int, int) MaxPool2(float[] x, int planes, int h, int w)
     {
         int ho = h / 2, wo = w / 2;
@@ -366,6 +369,7 @@ public sealed class SparseConvNet : ISparseNetwork
     }
 
     /// <summary><paramref name="dst"/> = max(<paramref name="src"/>, 0), in vectors where the CPU has them (ReLU fused into the copy out of the chunk).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Relu(ReadOnlySpan<float> src, Span<float> dst)
     {
         int i = 0;
@@ -388,6 +392,7 @@ public sealed class SparseConvNet : ISparseNetwork
     /// columns: channel, kernel row, kernel column), into <paramref name="cols"/> (<c>[rows, n]</c>): the input value
     /// each weight column meets at each position, 0 in zero padding, wrapped around in circular padding.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Im2Col(float[] x, int batch, int h, int w, SparseConv conv, int[] rows, int ho, int wo, int p0, int n, float[] cols)
     {
         int k = conv.KernelSize, s = conv.Stride, pad = conv.Padding;
