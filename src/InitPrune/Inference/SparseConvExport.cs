@@ -128,7 +128,7 @@ public static partial class SparseConvExport
 
         long dense = weights.Where(kv => !kv.Key.Contains("running_", StringComparison.Ordinal) && !kv.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal)).Sum(kv => kv.Value.numel());
         long kept = convs.Sum(c => c.KeptWeights) + fc.KeptWeights + weights.Keys.Where(k => k.EndsWith(".bias", StringComparison.Ordinal) || BatchNormKey().Match(k) is { Success: true, Groups: [_, _, { Value: "weight" }] })
-            .Sum(k => SparseExport.KeptCount(masks, k, SparseExport.Masked(weights[k], masks, k)));
+            .Sum(k => masks is not null && masks.TryGetValue(k, out var m) ? m.count_nonzero().item<long>() : weights[k].count_nonzero().item<long>());
         long before = convs.Sum(c => c.W.LongCount(v => v != 0) + (c.Bias?.Length ?? 0)) + fc.W.LongCount(v => v != 0) + (fc.Bias?.Length ?? 0);
         RemoveDeadChannels(convs, fc, activation, padding);
 
