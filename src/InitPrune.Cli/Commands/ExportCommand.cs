@@ -44,6 +44,8 @@ internal static class ExportCommand
             static bool Given(ParseResult r, Option o) => r.GetResult(o) is { Implicit: false };
             bool json = r.GetValue(s.Json);
             bool modelMode = Given(r, weights) || Given(r, run);
+            if (string.Equals(r.GetValue(format), "onnx", StringComparison.OrdinalIgnoreCase))
+                throw new InitPruneException("ONNX has its own command, which takes the model options of train and prune: initprune export-onnx --model … --weights W --mask M --out model.onnx");
             if (!modelMode)
             {
                 var modelOnly = new Option[] { mask, model, activation, padding, inputShape, artifacts, denseAbove }.FirstOrDefault(o => Given(r, o));

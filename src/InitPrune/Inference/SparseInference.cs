@@ -81,11 +81,10 @@ public static class SparseInference
         var torchLayers = kernel == "managed" || mlp is null ? null : mlp.ToTorch();
         try
         {
-            var first = inputs.AsSpan(0, Math.Min(batchSize, n) * size).ToArray();
             List<KernelKind> kernels = (kernel, mlp) switch
             {
                 ("torch", not null) => [.. mlp.Layers.Select(_ => KernelKind.Torch)],
-                ("auto", not null) => mlp.ChooseKernels(first, Math.Min(batchSize, n), torchLayers!),
+                ("auto", not null) => mlp.ChooseKernels(inputs.AsSpan(0, Math.Min(batchSize, n) * size).ToArray(), Math.Min(batchSize, n), torchLayers!),
                 _ => [.. model.LayerNames.Select(_ => KernelKind.Managed)],
             };
             var predictions = new int[n];

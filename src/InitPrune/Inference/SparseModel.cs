@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -137,35 +138,61 @@ public sealed class SparseModel : ISparseNetwork
     {
         if (inputs.Length != (long)batch * InputSize)
             throw new ArgumentException($"{inputs.Length} inputs for {batch} samples of {InputSize}", nameof(inputs));
+        if (kernels is not null && kernels.Any(k => k == KernelKind.Torch)) return ForwardExact(inputs, batch, kernels, torchLayers, vectorize, threads);
+        // Intermediate activations live in pooled buffers (the kernels use only their first rows · batch entries):
+        // at high sparsity a fresh zeroed array per layer costs more than the layer's product.
+        var pool = ArrayPool<float>.Shared;
         float[] x;
         int first = 0;
+        bool rented = batch > 1;
         if (batch == 1)
         {
             x = inputs;
         }
-        else if ((kernels?[0] ?? KernelKind.Managed) == KernelKind.Managed && Layers[0].Csr is not null)
+        else if (Layers[0].Csr is not null)
         {
             // Only the inputs the first layer reads are transposed; at high sparsity that is a small part of them.
             var (used, compact) = firstLayer ??= FirstLayerOnUsedInputs();
-            var y = new float[(long)Layers[0].OutFeatures * batch];
-            SparseKernels.Multiply(compact, Layers[0].Bias, GatherTranspose(inputs, batch, InputSize, used), batch, y, vectorize, threads);
-            if (Layers.Count > 1) Activate(y);
-            x = y;
+            var gathered = GatherTranspose(inputs, batch, InputSize, used, pool.Rent(used.Length * batch));
+            x = pool.Rent(Layers[0].OutFeatures * batch);
+            SparseKernels.Multiply(compact, Layers[0].Bias, gathered, batch, x, vectorize, threads);
+            pool.Return(gathered);
+            if (Layers.Count > 1) Activate(x.AsSpan(0, Layers[0].OutFeatures * batch), Activation);
             first = 1;
         }
         else
         {
-            x = Transpose(inputs, batch, InputSize);
+            x = Transpose(inputs, batch, InputSize, pool.Rent(inputs.Length));
         }
         for (int l = first; l < Layers.Count; l++)
         {
-            var layer = Layers[l];
-            var y = new float[(long)layer.OutFeatures * batch];
-            RunLayer(l, x, batch, y, kernels?[l] ?? KernelKind.Managed, torchLayers, vectorize, threads);
+            int n = Layers[l].OutFeatures * batch;
+            bool last = l == Layers.Count - 1;
+            var y = last && batch == 1 ? new float[n] : pool.Rent(n);
+            RunLayer(l, x, batch, y, KernelKind.Managed, null, vectorize, threads);
+            if (!last) Activate(y.AsSpan(0, n), Activation);
+            if (rented) pool.Return(x);
+            x = y;
+            rented = !(last && batch == 1);
+        }
+        if (batch == 1) return x;
+        var logits = Transpose(x, Outputs, batch, new float[Outputs * batch]);
+        pool.Return(x);
+        return logits;
+    }
+
+    /// <summary>As <see cref="Forward"/>, with a fresh array of the exact size per layer (libtorch's kernels read the whole array).</summary>
+    float[] ForwardExact(float[] inputs, int batch, IReadOnlyList<KernelKind> kernels, IReadOnlyList<TorchLinear>? torchLayers, bool vectorize, int threads)
+    {
+        var x = batch == 1 ? inputs : Transpose(inputs, batch, InputSize, new float[inputs.Length]);
+        for (int l = 0; l < Layers.Count; l++)
+        {
+            var y = new float[(long)Layers[l].OutFeatures * batch];
+            RunLayer(l, x, batch, y, kernels[l], torchLayers, vectorize, threads);
             if (l < Layers.Count - 1) Activate(y);
             x = y;
         }
-        return batch == 1 ? x : Transpose(x, Outputs, batch);
+        return batch == 1 ? x : Transpose(x, Outputs, batch, new float[x.Length]);
     }
 
     float[] ISparseNetwork.Forward(float[] inputs, int batch, int threads) => Forward(inputs, batch, threads: threads);
@@ -184,9 +211,8 @@ public sealed class SparseModel : ISparseNetwork
     }
 
     /// <summary>The columns <paramref name="used"/> of a row-major <c>[rows, columns]</c> matrix, transposed: <c>[used, rows]</c>.</summary>
-    static float[] GatherTranspose(float[] a, int rows, int columns, int[] used)
+    static float[] GatherTranspose(float[] a, int rows, int columns, int[] used, float[] t)
     {
-        var t = new float[(long)used.Length * rows];
         for (int i = 0; i < rows; i++)
         {
             var row = a.AsSpan(i * columns, columns);
@@ -216,7 +242,7 @@ public sealed class SparseModel : ISparseNetwork
     public List<KernelKind> ChooseKernels(float[] inputs, int batch, IReadOnlyList<TorchLinear> torchLayers)
     {
         var choice = new List<KernelKind>();
-        var x = Transpose(inputs, batch, InputSize);
+        var x = Transpose(inputs, batch, InputSize, new float[inputs.Length]);
         for (int l = 0; l < Layers.Count; l++)
         {
             var y = new float[(long)Layers[l].OutFeatures * batch];
@@ -243,7 +269,7 @@ public sealed class SparseModel : ISparseNetwork
     internal void Activate(float[] values) => Activate(values, Activation);
 
     /// <summary>The activation, applied in place (ReLU here, others by libtorch: the dense network's own function).</summary>
-    internal static void Activate(float[] values, string activation)
+    internal static void Activate(Span<float> values, string activation)
     {
         if (activation == "linear") return;
         if (activation == "relu")
@@ -253,14 +279,13 @@ public sealed class SparseModel : ISparseNetwork
         }
         using var scope = NewDisposeScope();
         using var phi = Activations.Create(activation);
-        phi.forward(torch.tensor(values)).data<float>().CopyTo(values);
+        phi.forward(torch.tensor(values.ToArray())).data<float>().CopyTo(values);
     }
 
-    /// <summary>The transpose of a row-major matrix, in 16 × 16 blocks (both sides stay in cache).</summary>
-    static float[] Transpose(float[] a, int rows, int columns)
+    /// <summary>The transpose of a row-major <c>[rows, columns]</c> matrix into <paramref name="t"/>, in 16 × 16 blocks (both sides stay in cache).</summary>
+    static float[] Transpose(float[] a, int rows, int columns, float[] t)
     {
         const int Block = 16;
-        var t = new float[a.Length];
         for (int i0 = 0; i0 < rows; i0 += Block)
         {
             int i1 = Math.Min(rows, i0 + Block);

@@ -15,6 +15,14 @@ public sealed class OnnxCliTests : IDisposable
     public void Dispose() => root.Dispose();
 
     [Fact]
+    public void Export_with_format_onnx_names_the_onnx_command()
+    {
+        var r = CliRunner.Run("export", "--weights", root.File("w.safetensors"), "--format", "onnx", "--out", root.File("m.onnx"));
+        Assert.Contains("initprune export-onnx", CliRunner.AssertOneLineError(r));
+        Assert.False(File.Exists(root.File("m.onnx")));
+    }
+
+    [Fact]
     public void Export_onnx_writes_the_pruned_network_that_onnx_runtime_runs()
     {
         var dir = root.Sub("p");
