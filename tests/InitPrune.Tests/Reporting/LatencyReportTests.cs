@@ -31,13 +31,26 @@ public sealed class LatencyReportTests : IDisposable
     // ReportRuns' runs: fashion-mnist (1 × 28 × 28, 10 classes), mlp depth 2 width 100.
     static readonly long[] Shape = [1, 28, 28];
 
-    /// <summary>Writes a run's final weights (kaiming-normal, seed <paramref name="seed"/>) and, for a sparsity above 0, a random layerwise mask of its weights, as RunExecutor does.</summary>
+    /// <summary>
+    /// Writes a run's final weights (kaiming-normal, seed <paramref name="seed"/>; BatchNorm running statistics drawn at
+    /// random, so folding them changes the weights) and, for a sparsity above 0, a random layerwise mask of its weights, as RunExecutor does.
+    /// </summary>
     static void WriteArtefacts(StoredRun run, string root, double sparsity, long seed)
     {
         var folders = new SweepFolders(root);
         Directory.CreateDirectory(folders.RunFolder(run.Id));
         using var model = ModelRegistry.Create(run.Config.ToModelSpec(), Shape, 10);
         Initializers.Apply(model, new InitSpec("kaiming-normal"), seed);
+        using (var statistics = new Generator((ulong)seed + 2))
+        using (no_grad())
+        {
+            foreach (var (key, t) in Network.FullStateDict(model))
+            {
+                using var draw = key.EndsWith("running_var", StringComparison.Ordinal) ? rand(t.shape, generator: statistics).add_(0.5)
+                    : key.EndsWith("running_mean", StringComparison.Ordinal) ? randn(t.shape, generator: statistics).mul_(0.1) : null;
+                if (draw is not null) t.copy_(draw);
+            }
+        }
         if (sparsity > 0)
         {
             using var gen = new Generator((ulong)seed + 1);
@@ -142,6 +155,31 @@ public sealed class LatencyReportTests : IDisposable
         var measured = Assert.Single(RunLatencyBench.Measure([run], root, new LatencySettings(true, Batch)).Runs);
         Assert.Equal((Batch, Batch), (measured.Samples, measured.PredictionsAgreeing));
         Assert.Equal(file.StoredParameters, measured.StoredParameters);
+    }
+
+    [Fact]
+    public void The_agreement_check_counts_differing_predictions_and_the_relative_logit_difference()
+    {
+        // Two samples of two classes: the second sample's prediction flips; the largest difference 3 is relative to max(1, 3).
+        Assert.Equal((1, 1.0), RunLatencyBench.Compare([1, 2, 3, 0], [1, 2, 0, 3], 2));
+        // Below a logit scale of 1 the difference is absolute.
+        Assert.Equal((1, 0.25), RunLatencyBench.Compare([0.5f], [0.25f], 1));
+    }
+
+    [Fact]
+    public void A_conv_net_with_batchnorm_is_timed_through_the_folded_sparse_network_and_predicts_as_the_dense_one()
+    {
+        var root = tmp.Sub("artifacts");
+        var run = WithId(Run("SNIP", 0.9, 0, 0.80), "00000000000000c1");
+        run = run with { Config = run.Config with { Model = new ModelSettings("vgg11-bn", WidthMultiplier: 0.125) } };
+        WriteArtefacts(run, root, 0.9, 5);
+
+        var measured = Assert.Single(RunLatencyBench.Measure([run], root, new LatencySettings(true, LatencyBatch: 8)).Runs);
+
+        Assert.True(measured.Measured, measured.NotMeasured);
+        Assert.Equal((8, 8), (measured.Samples, measured.PredictionsAgreeing));
+        Assert.True(measured.MaxLogitDiff < 1e-4, $"{measured.MaxLogitDiff}");
+        Assert.True(measured.SparseSeconds is > 0 and < double.PositiveInfinity && measured.DenseSeconds is > 0 and < double.PositiveInfinity);
     }
 
     [Fact]
