@@ -25,10 +25,11 @@ public sealed record LatencySettings(
     /// <summary>A one-line error when a value is impossible (as the command line checks it).</summary>
     public void Check()
     {
+        var values = Param.ValuesOf(this);
         foreach (var p in Param.Of(typeof(LatencySettings)))
         {
-            if (p.Problem(Param.ValuesOf(this)[p.Key]) is { } advice)
-                throw new InitPruneException($"{p.Flag} {Param.ValuesOf(this)[p.Key]} is impossible: {advice}");
+            if (p.Problem(values[p.Key]) is { } advice)
+                throw new InitPruneException($"{p.Flag} {values[p.Key]} is impossible: {advice}");
         }
     }
 }

@@ -27,7 +27,7 @@ internal static class LatencyReport
         return runs.Count == 0 ? null : (runs.Average(r => r.SparseSeconds!.Value), runs.Average(r => r.DenseSeconds!.Value), runs.Count);
     }
 
-    /// <summary>Seconds as µs (or ms from 10 ms on), three significant figures at most.</summary>
+    /// <summary>Seconds as µs below 10 ms (one decimal below 100 µs), else as ms with one decimal.</summary>
     internal static string Time(double seconds) => seconds >= 0.01
         ? (seconds * 1e3).ToString("0.#", CultureInfo.InvariantCulture) + " ms"
         : (seconds * 1e6).ToString(seconds >= 1e-4 ? "0" : "0.#", CultureInfo.InvariantCulture) + " µs";

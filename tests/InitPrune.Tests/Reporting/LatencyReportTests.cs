@@ -164,6 +164,8 @@ public sealed class LatencyReportTests : IDisposable
         Assert.Equal((1, 1.0), RunLatencyBench.Compare([1, 2, 3, 0], [1, 2, 0, 3], 2));
         // Below a logit scale of 1 the difference is absolute.
         Assert.Equal((1, 0.25), RunLatencyBench.Compare([0.5f], [0.25f], 1));
+        Assert.Equal("--latency-batch 0 is impossible: use at least 1",
+            Assert.Throws<InitPruneException>(() => RunLatencyBench.Measure([], tmp.Path, new LatencySettings(true, LatencyBatch: 0))).Message);
     }
 
     [Fact]
