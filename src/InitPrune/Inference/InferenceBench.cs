@@ -277,7 +277,7 @@ public static class InferenceBench
     }
 
     /// <summary>Median seconds of one call, after one warm-up call; at most Repetitions calls, stopping after SecondsPerCell (at least 3).</summary>
-    static double Median(InferenceBenchOptions o, Action step)
+    internal static double Median(InferenceBenchOptions o, Action step)
     {
         step();
         var times = new List<double>();
@@ -343,7 +343,7 @@ public static class InferenceBench
         }
     }
 
-    static (string Cpu, double? Ghz) CpuInfo()
+    internal static (string Cpu, double? Ghz) CpuInfo()
     {
         try
         {

@@ -211,6 +211,14 @@ public static partial class SparseExport
         return (m as SparseConvNet ?? throw new InitPruneException($"'{model}' is not a conv net"), layers);
     }
 
+    /// <summary>
+    /// The sparse network of <paramref name="weights"/> under <paramref name="masks"/>, in memory: what <see cref="Export"/>
+    /// writes, for every model it handles (one-line error for the others), without the file.
+    /// </summary>
+    public static ISparseNetwork InMemory(IReadOnlyDictionary<string, Tensor> weights, IReadOnlyDictionary<string, Tensor>? masks, string model, string activation,
+        long[]? inputShape, string padding = "zeros", double denseAbove = DefaultDenseAbove) =>
+        Build(weights, masks, model, activation, inputShape, padding, denseAbove, new Dictionary<string, string>()).Item1;
+
     static (ISparseNetwork, List<SparseExportLayer>, Counts) Build(IReadOnlyDictionary<string, Tensor> weights, IReadOnlyDictionary<string, Tensor>? masks,
         string modelName, string activation, long[]? inputShape, string padding, double denseAbove, Dictionary<string, string> source)
     {

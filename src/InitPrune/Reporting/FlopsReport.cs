@@ -12,14 +12,17 @@ namespace InitPrune.Reporting;
 /// weights), computed at report time from each run's model settings, its dataset's nominal sample shape and the kept
 /// weights per layer of its pruning record, so the store needs nothing new. A report of a sweep with a pruned run gets
 /// one table per group (mean effective FLOPs per cell) and one plot per group of the metric against effective FLOPs
-/// (log x axis, one line per row). Latency is not measured here, so reports stay deterministic.
+/// (log x axis, one line per row). Latency is measured only when asked (<see cref="LatencyReport"/>), so reports stay deterministic.
 /// </summary>
 internal static class FlopsReport
 {
     const int MaxPlots = 12;
 
     /// <summary>The line under each plot: where latency comes from.</summary>
-    public const string LatencyNote = "Latency is not part of the report (timings vary from machine to machine): measure the sparse forward pass of a run's weights with `initprune bench --inference`.";
+    public const string LatencyNote = "Latency is not part of the report (timings vary from machine to machine): `initprune report … --latency` measures each run's sparse and dense forward pass at report time; `initprune bench --inference` times sparse inference in general.";
+
+    /// <summary>The line under each plot when the report measured latency.</summary>
+    public const string MeasuredNote = "Measured latency (--latency) follows: the metric against each cell's sparse forward-pass time.";
 
     /// <summary>Effective FLOPs per run id (runs whose model cannot be rebuilt, or whose record does not fit it, are left out); empty when no done run is pruned or the metric is a Jacobian norm.</summary>
     public static Dictionary<string, FlopReport> PerRun(SweepAnalysis a)
@@ -85,19 +88,20 @@ internal static class FlopsReport
         return tables;
     }
 
-    /// <summary>Ticks at 1, 2 and 5 × 10^k between the log10 limits, labelled with the values (k, M, G for thousands, millions, billions).</summary>
-    static IEnumerable<Tick> LogTicks(double low, double high)
+    /// <summary>Ticks at 1, 2 and 5 × 10^k between the log10 limits, labelled by <paramref name="label"/>.</summary>
+    static IEnumerable<Tick> LogTicks(double low, double high, Func<double, string> label)
     {
         for (var k = (int)Math.Floor(low); k <= (int)Math.Ceiling(high); k++)
         {
             foreach (var m in new[] { 1, 2, 5 })
             {
                 var v = m * Math.Pow(10, k);
-                if (Math.Log10(v) >= low && Math.Log10(v) <= high) yield return new Tick(Math.Log10(v), Compact(v));
+                if (Math.Log10(v) >= low && Math.Log10(v) <= high) yield return new Tick(Math.Log10(v), label(v));
             }
         }
     }
 
+    /// <summary>A value with k, M, G for thousands, millions, billions.</summary>
     static string Compact(double v) => v switch
     {
         >= 1e9 => (v / 1e9).ToString("G3", CultureInfo.InvariantCulture) + "G",
@@ -106,10 +110,20 @@ internal static class FlopsReport
         _ => v.ToString("G3", CultureInfo.InvariantCulture),
     };
 
-    /// <summary>Per group, the metric (mean over seeds) against the mean effective FLOPs of each cell, one line per row, log x axis.</summary>
-    public static IEnumerable<ReportImage> Plots(SweepAnalysis a, Dictionary<string, FlopReport> flops, string outDir)
+    /// <summary>Per group, the metric (mean over seeds) against the mean effective FLOPs of each cell, one line per row, log x axis; <paramref name="note"/> under each plot.</summary>
+    public static IEnumerable<ReportImage> Plots(SweepAnalysis a, Dictionary<string, FlopReport> flops, string outDir, string note = LatencyNote)
     {
-        if (flops.Count == 0) yield break;
+        if (flops.Count == 0) return [];
+        return AgainstLogX(a, cell => CellFlops(cell, flops), Compact, "effective FLOPs", "effective FLOPs per sample (log scale)", "effective_flops", note, outDir);
+    }
+
+    /// <summary>
+    /// Per group (at most 12), the metric (mean over seeds) against <paramref name="x"/> of each cell (cells without a
+    /// positive x are left out), one line per row, log x axis ticked at 1, 2, 5 × 10^k; <paramref name="note"/> under each plot.
+    /// </summary>
+    internal static IEnumerable<ReportImage> AgainstLogX(SweepAnalysis a, Func<CellStats, double?> x, Func<double, string> tickLabel, string what, string xLabel,
+        string stem, string note, string outDir)
+    {
         var metric = a.Metric.Name == "test_accuracy" ? "accuracy" : a.Metric.Name;
         foreach (var g in a.Groups.Take(MaxPlots))
         {
@@ -118,7 +132,7 @@ internal static class FlopsReport
             var all = new List<double>();
             for (var i = 0; i < g.Rows.Count; i++)
             {
-                var points = g.Columns.Select(c => (X: CellFlops(g.Cell(g.Rows[i], c), flops), Y: g.Cell(g.Rows[i], c).Mean))
+                var points = g.Columns.Select(c => (X: x(g.Cell(g.Rows[i], c)), Y: g.Cell(g.Rows[i], c).Mean))
                     .Where(p => p.X is > 0 && p.Y is not null).Select(p => (X: Math.Log10(p.X!.Value), Y: p.Y!.Value)).OrderBy(p => p.X).ToList();
                 if (points.Count == 0) continue;
                 all.AddRange(points.Select(p => p.X));
@@ -131,14 +145,14 @@ internal static class FlopsReport
             var (low, high) = (all.Min(), all.Max());
             var margin = 0.1 * Math.Max(high - low, 0.5);
             plot.Axes.SetLimitsX(low - margin, high + margin);
-            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. LogTicks(low - margin, high + margin)]);
-            var title = $"{a.Metric.Title} vs effective FLOPs{(g.Fixed.Count > 0 ? $" ({g.Describe()})" : "")}";
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. LogTicks(low - margin, high + margin, tickLabel)]);
+            var title = $"{a.Metric.Title} vs {what}{(g.Fixed.Count > 0 ? $" ({g.Describe()})" : "")}";
             plot.Title(title);
-            plot.XLabel("effective FLOPs per sample (log scale)");
+            plot.XLabel(xLabel);
             plot.YLabel(a.Metric.Title);
             plot.ShowLegend(Edge.Right);
-            var image = ReportPlots.Save(plot, outDir, $"{ReportPlots.Slug(metric)}_vs_effective_flops{ReportPlots.Suffix(g.Fixed)}", title, 800, 500);
-            yield return image with { Note = LatencyNote };
+            var image = ReportPlots.Save(plot, outDir, $"{ReportPlots.Slug(metric)}_vs_{stem}{ReportPlots.Suffix(g.Fixed)}", title, 800, 500);
+            yield return image with { Note = note };
         }
     }
 }

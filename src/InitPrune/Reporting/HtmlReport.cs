@@ -47,6 +47,13 @@ internal static class HtmlReport
         sb.AppendLine("</div>");
         List("Plots left out (no finished runs yet)", figures.Empty, sb);
         foreach (var t in figures.Flops ?? []) Table(a, t, sb);
+        if (figures.Latency is { } latency)
+        {
+            sb.AppendLine($"<p>{E(latency.Line)}</p>");
+            foreach (var t in latency.Tables) Table(a, t, sb);
+            List("Latency not measured", latency.NotMeasured, sb);
+            List("Sparse and dense forward passes disagree on the timing batch", latency.Disagreements, sb);
+        }
         if (figures.LayerNames.Count > 0)
         {
             sb.AppendLine("<h2>Layers of the per-layer plots</h2><table><thead><tr><th>index</th><th>tensor</th></tr></thead><tbody>");

@@ -11,10 +11,10 @@ internal sealed record ReportImage(string Title, string Png, string Svg, string?
 /// <summary>
 /// The report's plots, the tensor names behind the per-layer plots' x axis (index → name) and the titles of the
 /// plots left out because none of their runs is finished yet; <see cref="Flops"/> holds the effective-FLOPs tables
-/// (<see cref="FlopsReport"/>) shown after the plots.
+/// (<see cref="FlopsReport"/>) shown after the plots, and <see cref="Latency"/> the measured latency (<c>report --latency</c>), else null.
 /// </summary>
 internal sealed record ReportFigures(IReadOnlyList<ReportImage> Images, IReadOnlyList<string> LayerNames, IReadOnlyList<string> Empty,
-    IReadOnlyList<ReportTable>? Flops = null);
+    IReadOnlyList<ReportTable>? Flops = null, LatencySection? Latency = null);
 
 /// <summary>
 /// The report's plots: the metric vs the column field (one line per row, a ± std band), heat maps of the metric
@@ -31,21 +31,23 @@ internal static class ReportPlots
     /// <summary>Plot file names (without extension) longer than this are cut, with a hash suffix.</summary>
     const int MaxFileName = 160;
 
-    public static ReportFigures WriteAll(SweepAnalysis a, string outDir)
+    /// <param name="latency">The runs' measured latencies (<c>report --latency</c>), or null.</param>
+    public static ReportFigures WriteAll(SweepAnalysis a, string outDir, Inference.RunLatencies? latency = null)
     {
         var images = new List<ReportImage>();
         var empty = new List<string>();
         images.AddRange(MetricLines(a, outDir, empty));
         images.AddRange(Heatmaps(a, outDir, empty));
         var flops = FlopsReport.PerRun(a);
-        images.AddRange(FlopsReport.Plots(a, flops, outDir));
+        images.AddRange(FlopsReport.Plots(a, flops, outDir, latency is null ? FlopsReport.LatencyNote : FlopsReport.MeasuredNote));
+        if (latency is not null) images.AddRange(LatencyReport.Plots(a, latency, outDir));
         images.AddRange(JacobianSteps(a, outDir));
         images.AddRange(TrainabilityReport.Plots(a, outDir));
         images.AddRange(JacobianRatioPlots.VersusSparsity(a, outDir));
         var (layerImages, names) = LayersKept(a, outDir);
         images.AddRange(layerImages);
         images.AddRange(NeuronsKept(a, outDir));
-        return new ReportFigures(images, names, empty, FlopsReport.Tables(a, flops));
+        return new ReportFigures(images, names, empty, FlopsReport.Tables(a, flops), latency is null ? null : LatencyReport.Section(a, latency));
     }
 
     static IEnumerable<ReportImage> MetricLines(SweepAnalysis a, string outDir, List<string> empty)

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Serialization;
 using InitPrune.Engine;
 using InitPrune.Experiments.Sweeps;
+using InitPrune.Inference;
 
 namespace InitPrune.Reporting;
 
@@ -18,10 +19,13 @@ public static class SweepReport
     /// <c>./initprune-results/store.sqlite</c>); with a store location, every sweep it holds (or only
     /// <see cref="ReportRequest.Sweep"/>). Each report goes to <see cref="ReportRequest.Out"/> (a subfolder per sweep
     /// when there are several), by default to <c>&lt;artifacts&gt;/reports/&lt;sweep&gt;</c>; each result also says how
-    /// many of the sweep's done runs have their final weights under the artefact folder.
+    /// many of the sweep's done runs have their final weights under the artefact folder. With
+    /// <see cref="ReportRequest.Latency"/> each done run's forward passes are timed first (<see cref="RunLatencyBench"/>);
+    /// <paramref name="progress"/> hears of each timed run.
     /// </summary>
-    public static IReadOnlyList<SweepReportResult> Build(ReportRequest r)
+    public static IReadOnlyList<SweepReportResult> Build(ReportRequest r, Action<RunLatency>? progress = null)
     {
+        r.Latency?.Check();
         var location = Location(r);
         var root = Path.GetFullPath(Artifacts.CheckPath(r.ArtifactRoot, "--artifacts"));
         using var store = ResultsStores.Open(location, mustExist: true);
@@ -40,10 +44,11 @@ public static class SweepReport
             var dir = r.Out is { } o ? (keys.Length == 1 ? o : Path.Combine(o, folder)) : Path.Combine(root, "reports", folder);
             Artifacts.PrepareOutput(dir, r.Out is null ? "--artifacts" : "--out");
             var runs = store.Load(key);
-            var (tables, files, progress) = Write(info, runs, dir);
             var done = runs.Where(x => x.Status == RunStatus.Done).ToList();
+            var latency = r.Latency is { } settings ? RunLatencyBench.Measure(done, root, settings, progress) : null;
+            var (tables, files, partial) = Write(info, runs, dir, latency);
             var found = done.Count(x => SweepFolders.IsRunId(x.Id) && File.Exists(folders.FinalWeightsOf(x.Id)));
-            results.Add(new SweepReportResult(key, info, tables, files, progress, Path.GetFullPath(dir), new FinalWeights(Path.Combine(root, "runs"), found, done.Count)));
+            results.Add(new SweepReportResult(key, info, tables, files, partial, Path.GetFullPath(dir), new FinalWeights(Path.Combine(root, "runs"), found, done.Count)) { Latency = latency });
         }
         return results;
     }
@@ -90,9 +95,11 @@ public static class SweepReport
     /// <summary>
     /// Builds the tables and writes <c>report.md</c>, <c>report.csv</c>, <c>report.html</c>, <c>report.json</c> (the
     /// tables) and the PNG and SVG plots to <paramref name="outDir"/>, each file atomically. <c>Progress</c> says how
-    /// many runs are finished and missing when the sweep is not finished (null when it is).
+    /// many runs are finished and missing when the sweep is not finished (null when it is). With
+    /// <paramref name="latency"/> (<see cref="RunLatencyBench.Measure"/>) the report adds the measured latency section.
     /// </summary>
-    public static (IReadOnlyList<ReportTable> Tables, ReportFiles Files, string? Progress) Write(SweepInfo sweep, IReadOnlyList<StoredRun> runs, string outDir)
+    public static (IReadOnlyList<ReportTable> Tables, ReportFiles Files, string? Progress) Write(SweepInfo sweep, IReadOnlyList<StoredRun> runs, string outDir,
+        RunLatencies? latency = null)
     {
         // A grid of one value (e.g. a smoke scale with a fixed learning rate) selects nothing: report it plainly.
         if (sweep.Layout.SelectOver is { } over && runs.SelectMany(r => r.Entries.Where(e => e.Sweep == sweep.Key))
@@ -101,7 +108,7 @@ public static class SweepReport
         var analysis = SweepAnalysis.Build(sweep, runs);
         var tables = Tables(analysis);
         Directory.CreateDirectory(outDir);
-        var figures = ReportPlots.WriteAll(analysis, outDir);
+        var figures = ReportPlots.WriteAll(analysis, outDir, latency);
         var header = ReportHeader.Of(analysis);
 
         var csv = Path.Combine(outDir, "report.csv");
@@ -113,7 +120,8 @@ public static class SweepReport
 
         var images = figures.Images.SelectMany(i => new[] { i.Png, i.Svg }).ToList();
         var files = new ReportFiles(md, csv, html, images);
-        Artifacts.WriteJson(Path.Combine(outDir, "report.json"), new { sweep = sweep.Key, tables, flops = figures.Flops ?? [], files });
+        var measured = latency is null ? null : new { measurement = figures.Latency!.Line, tables = figures.Latency.Tables, runs = latency.Runs, latency.Cpu, latency.Cores, latency.Threads, latency.Batch };
+        Artifacts.WriteJson(Path.Combine(outDir, "report.json"), new { sweep = sweep.Key, tables, flops = figures.Flops ?? [], latency = measured, files });
         return (tables, files, header.Progress);
     }
 
@@ -228,6 +236,13 @@ public static class SweepReport
             sb.AppendLine();
         }
         foreach (var t in figures.Flops ?? []) MarkdownTable(a, t, sb);
+        if (figures.Latency is { } latency)
+        {
+            sb.AppendLine(MdLine(latency.Line)).AppendLine();
+            foreach (var t in latency.Tables) MarkdownTable(a, t, sb);
+            MarkdownList("Latency not measured", latency.NotMeasured, sb);
+            MarkdownList("Sparse and dense forward passes disagree on the timing batch", latency.Disagreements, sb);
+        }
         if (figures.LayerNames.Count > 0)
         {
             sb.AppendLine("## Layers of the per-layer plots").AppendLine().AppendLine("| index | tensor |").AppendLine("|---:|---|");
@@ -236,6 +251,14 @@ public static class SweepReport
         }
         foreach (var t in tables.Where(t => t.AtEnd)) MarkdownTable(a, t, sb);
         return sb.ToString();
+    }
+
+    static void MarkdownList(string title, IReadOnlyList<string> items, StringBuilder sb)
+    {
+        if (items.Count == 0) return;
+        sb.AppendLine($"**{Md(title)}:**").AppendLine();
+        foreach (var i in items) sb.AppendLine($"- {Md(i)}");
+        sb.AppendLine();
     }
 
     static void MarkdownTable(SweepAnalysis a, ReportTable t, StringBuilder sb)
@@ -316,6 +339,7 @@ internal sealed record ReportHeader(string Counts, string? Progress, IReadOnlyLi
 /// What <c>initprune report</c> asks for. <see cref="Source"/> is a spec (<c>.yaml</c>/<c>.yml</c>), a results store
 /// location, or null (the store <see cref="Store"/>, default <c>./initprune-results/store.sqlite</c>).
 /// <see cref="Artifacts"/> is the sweep's artefact folder (default <c>./initprune-results</c>, as for <c>sweep</c>).
+/// <see cref="Latency"/>, when given, times each done run's sparse and dense forward pass at report time (<c>--latency</c>).
 /// </summary>
 public sealed record ReportRequest(
     string? Source = null,
@@ -323,7 +347,8 @@ public sealed record ReportRequest(
     string? Store = null,
     string? Sweep = null,
     string? Out = null,
-    string? Artifacts = null)
+    string? Artifacts = null,
+    LatencySettings? Latency = null)
 {
     public bool IsSpec => Source is { } s && (s.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || s.EndsWith(".yml", StringComparison.OrdinalIgnoreCase));
 
@@ -341,4 +366,8 @@ public sealed record SweepReportResult(
     ReportFiles Files,
     string? Progress,
     string Folder,
-    FinalWeights Weights);
+    FinalWeights Weights)
+{
+    /// <summary>The runs' measured latencies (<c>--latency</c>), else null (and left out of the JSON).</summary>
+    public RunLatencies? Latency { get; init; }
+}

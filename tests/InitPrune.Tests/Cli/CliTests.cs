@@ -19,6 +19,7 @@ public sealed class CliTests : IDisposable
     [InlineData("quickstart", "--data-dir", "--epochs", "--out", "--json", "--device")]
     [InlineData("plant", "--architecture", "--epsilon", "--delta", "--c", "--sigma-w", "--target", "--skip-edge-popup", "--edge-popup-epochs", "--seed", "--json", "--out")]
     [InlineData("bench", "--batches", "--repetitions", "--jacobian", "--masks", "--json", "--out")]
+    [InlineData("report", "--scale", "--store", "--sweep", "--artifacts", "--out", "--latency", "--latency-batch", "--latency-threads", "--json")]
     [InlineData("jacobian", "--span", "--inputs", "--tolerance", "--max-iterations", "--method", "--sparsity", "--rescale", "--init-from", "--sigma-w", "--seed", "--json", "--out")]
     [InlineData("ticket", "--sparsity", "--epochs", "--anneal-epochs", "--scaled", "--scope", "--bias-ranking", "--batch-size", "--lr", "--momentum", "--weight-decay", "--model", "--dataset", "--init", "--seed", "--json", "--out")]
     public void HelpDocumentsEveryOption(string command, params string[] options)
