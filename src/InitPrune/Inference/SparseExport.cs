@@ -134,7 +134,7 @@ public static partial class SparseExport
         return Export(new SparseExportRequest(weights, File.Exists(maskPath) ? maskPath : null, model.Name, model.Activation,
             outPath ?? Path.Combine(folders.RunFolder(run.Id), "model.sparse.safetensors"), denseAbove, shape,
             new Dictionary<string, string> { ["run"] = run.Id, ["store"] = location, ["dataset"] = run.Config.Data.Name }, model.Padding,
-            Enum.Parse<ShortcutKind>(model.Shortcut, ignoreCase: true), model.Stable));
+            SparseResNetExport.Handles(ModelRegistry.Resolve(model.Name) ?? "") ? Enum.Parse<ShortcutKind>(model.Shortcut, ignoreCase: true) : null, model.Stable));
     }
 
     /// <summary>A ResNet shortcut typed as <c>a</c> or <c>b</c> (null: not given), or a one-line error.</summary>
