@@ -16,8 +16,8 @@ namespace InitPrune.Tests.Inference;
 /// </summary>
 public class SparseResNetTests
 {
-    /// <summary>A ResNet with random masks of the given sparsity on every conv/linear weight, random BatchNorm eval statistics and affine parameters, in eval mode.</summary>
-    static (nn.Module<Tensor, Tensor> Model, Dictionary<string, Tensor> Masks) RandomResNet(ModelSpec spec, long[] shape, double sparsity, int seed)
+    /// <summary>A ResNet (or VGG) with random masks of the given sparsity on every conv/linear weight, random BatchNorm eval statistics and affine parameters, in eval mode.</summary>
+    static (nn.Module<Tensor, Tensor> Model, Dictionary<string, Tensor> Masks) RandomNet(ModelSpec spec, long[] shape, double sparsity, int seed)
     {
         var model = ModelRegistry.Create(spec, shape, 10);
         Initializers.Apply(model, new InitSpec("normal", Math.Sqrt(2), 0.1), seed);
@@ -74,7 +74,7 @@ public class SparseResNetTests
     {
         var spec = new ModelSpec("resnet20", Padding: padding, WidthMultiplier: 0.5, Stable: stable, Shortcut: shortcut);
         long[] shape = [3, 16, 16];
-        var (model, masks) = RandomResNet(spec, shape, sparsity, seed: batch + (int)(sparsity * 100));
+        var (model, masks) = RandomNet(spec, shape, sparsity, seed: batch + (int)(sparsity * 100));
         using var _ = model;
         var (sparse, report) = SparseExport.CompactResNet(Network.FullStateDict(model), masks, "resnet20", shape, stable, shortcut, padding: padding);
         Assert.Equal(9, sparse.Blocks.Count);
@@ -137,7 +137,7 @@ public class SparseResNetTests
     public void The_file_round_trips_and_pytorch_rebuilds_it(ShortcutKind shortcut, string padding)
     {
         using var dir = new TempDir();
-        var (model, masks) = RandomResNet(new ModelSpec("resnet20", Padding: padding, WidthMultiplier: 0.5, Stable: true, Shortcut: shortcut), [3, 12, 12], 0.9, 7);
+        var (model, masks) = RandomNet(new ModelSpec("resnet20", Padding: padding, WidthMultiplier: 0.5, Stable: true, Shortcut: shortcut), [3, 12, 12], 0.9, 7);
         using var _ = model;
         var (sparse, _) = SparseExport.CompactResNet(Network.FullStateDict(model), masks, "resnet20", [3, 12, 12], stable: true, padding: padding);
         sparse.Save(dir.File("m.sparse.safetensors"));
@@ -161,7 +161,7 @@ public class SparseResNetTests
     [Fact]
     public void Export_refuses_weights_that_do_not_fit_in_one_line()
     {
-        var (model, masks) = RandomResNet(new ModelSpec("resnet20", WidthMultiplier: 0.25), [3, 8, 8], 0.5, 1);
+        var (model, masks) = RandomNet(new ModelSpec("resnet20", WidthMultiplier: 0.25), [3, 8, 8], 0.5, 1);
         using var _ = model;
         var state = Network.FullStateDict(model);
         InitPruneException Refuse(string name, long[]? shape, ShortcutKind? shortcut = null, bool stable = false) =>
@@ -170,10 +170,12 @@ public class SparseResNetTests
         Assert.Contains("pass --shortcut b", Refuse("resnet20", [3, 8, 8], ShortcutKind.A).Message);
         Assert.Contains("--input-shape", Refuse("resnet20", null).Message);
         Assert.Contains("3,H,W", Refuse("resnet20", [1, 8, 8]).Message);
+        Assert.Contains("use a (zero-padded identity) or b", Assert.Throws<InitPruneException>(() => SparseExport.ParseShortcut("c")).Message);
+        Assert.Equal(ShortcutKind.B, SparseExport.ParseShortcut(" B"));
         Assert.Contains("not part of a vgg11", Assert.Throws<InitPruneException>(() => SparseExport.CompactConvNet(state, masks, "vgg11", [3, 8, 8])).Message);
 
         using var dir = new TempDir();
-        var (vgg, vggMasks) = RandomResNet(new ModelSpec("vgg11", WidthMultiplier: 0.125), [3, 32, 32], 0.5, 1);
+        var (vgg, vggMasks) = RandomNet(new ModelSpec("vgg11", WidthMultiplier: 0.125), [3, 32, 32], 0.5, 1);
         using (vgg)
         {
             Assert.Contains("not part of a resnet20", Assert.Throws<InitPruneException>(() => SparseExport.CompactResNet(Network.FullStateDict(vgg), vggMasks, "resnet20", [3, 32, 32])).Message);
@@ -191,7 +193,7 @@ public class SparseResNetTests
         if (!Directory.Exists(folder))
             Assert.Fail($"{folder} is missing: install the real Fashion-MNIST with 'sudo apt-get install dataset-fashion-mnist'");
         using var dir = new TempDir();
-        var (model, masks) = RandomResNet(new ModelSpec("resnet20", WidthMultiplier: 0.25, Stable: true, Shortcut: ShortcutKind.A), [1, 28, 28], 0.9, 3);
+        var (model, masks) = RandomNet(new ModelSpec("resnet20", WidthMultiplier: 0.25, Stable: true, Shortcut: ShortcutKind.A), [1, 28, 28], 0.9, 3);
         using var _ = model;
         Safetensors.Save(dir.File("w.safetensors"), Network.FullStateDict(model));
         Safetensors.Save(dir.File("mask.safetensors"), masks);
