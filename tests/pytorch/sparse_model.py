@@ -7,7 +7,10 @@ and OUTPUTS holds `outputs` [n, classes], the logits InitPrune's sparse kernels 
 torch.sparse_csr_tensor(crow_indices, col_indices, values, size); its layout must equal what to_sparse_csr() gives
 for the same dense matrix. A conv net (family pooled-convnet) runs each convolution as that matrix times
 F.unfold of the (zero- or circularly) padded input, 2x2 max-pooling where pool_before says, global average
-pooling and the classifier. Prints one JSON line; exits 0 when the outputs agree within 1e-4 (relative to their scale).
+pooling and the classifier. A ResNet (family resnet) runs its stem convolution, then per block
+act(shortcut(x) + conv2(act(conv1(x)))) with the shortcut the identity, option A (x[:, :, ::s, ::s] with
+zero_channels_before zero channels before it and the rest after) or option B (the projection convolution), then global
+average pooling and the classifier (BatchNorm and the branch scale are already in the weights). Prints one JSON line; exits 0 when the outputs agree within 1e-4 (relative to their scale).
 """
 import json
 import struct
@@ -52,7 +55,12 @@ def build(path):
     arch = json.loads(meta["architecture"])
     tensors = load(path)
     layers, layout_errors = [], []
-    infos = arch["layers"] if arch["family"] == "mlp" else arch["convs"] + [arch["classifier"]]
+    if arch["family"] == "mlp":
+        infos = arch["layers"]
+    elif arch["family"] == "resnet":
+        infos = [arch["stem"]] + [c for b in arch["blocks"] for c in (b["conv1"], b["conv2"], b["projection"]) if c] + [arch["classifier"]]
+    else:
+        infos = arch["convs"] + [arch["classifier"]]
     for info in infos:
         if "kernel_size" in info:
             size = (info["out_channels"], info["in_channels"] * info["kernel_size"] ** 2)
@@ -79,9 +87,28 @@ def conv(weight, bias, info, x):
     return out.reshape(-1, n, ho, wo).transpose(0, 1)
 
 
+def resnet(arch, layers, x, phi):
+    """Stem, residual blocks, global average pooling: [n, C, H, W] → [n, channels]."""
+    by_name = {info["name"]: (weight, bias, info) for weight, bias, info in layers}
+    x = phi(conv(*by_name[arch["stem"]["name"]], x))
+    for block in arch["blocks"]:
+        y = conv(*by_name[block["conv2"]["name"]], phi(conv(*by_name[block["conv1"]["name"]], x)))
+        if block["shortcut"] == "b":
+            shortcut = conv(*by_name[block["projection"]["name"]], x)
+        else:
+            s = block["conv1"]["stride"]
+            before = block["zero_channels_before"]
+            shortcut = F.pad(x[:, :, ::s, ::s], (0, 0, 0, 0, before, y.shape[1] - x.shape[1] - before))
+        x = phi(shortcut + y)
+    return x.mean((2, 3))
+
+
 def forward(arch, layers, x):
     phi = ACTIVATIONS[arch["activation"]]
-    if arch["family"] != "mlp":
+    if arch["family"] == "resnet":
+        x = resnet(arch, layers, x.reshape(-1, *arch["input_shape"]), phi)
+        layers = layers[-1:]
+    elif arch["family"] != "mlp":
         x = x.reshape(-1, *arch["input_shape"])
         for weight, bias, info in layers[:-1]:
             x = phi(conv(weight, bias, info, x))

@@ -11,7 +11,7 @@ namespace InitPrune.Inference;
 
 /// <summary>
 /// What <c>initprune bench --inference</c> measures. Models: <c>lenet300</c> (784-300-100-10), <c>mlp5x1000</c>
-/// (784-1000⁵-10), <c>vgg16</c> and <c>vgg16-bn</c> (CIFAR shapes, 3 × 32 × 32; BatchNorm folded into the sparse file);
+/// (784-1000⁵-10), <c>vgg16</c>, <c>vgg16-bn</c> and <c>resnet32</c> (CIFAR shapes, 3 × 32 × 32; shortcut B; BatchNorm folded into the sparse file);
 /// threads 0 means all cores. Each cell is timed at most <paramref name="Repetitions"/> times and
 /// stops early after <paramref name="SecondsPerCell"/> (never below 3 timings). <paramref name="PyTorchScript"/>:
 /// tests/pytorch/sparse_bench.py, run with Debian's Python on the same sparse files.
@@ -26,7 +26,7 @@ public sealed record InferenceBenchOptions(
     long Seed = 0,
     string? PyTorchScript = null)
 {
-    public static readonly IReadOnlyList<string> DefaultModels = ["lenet300", "mlp5x1000", "vgg16", "vgg16-bn"];
+    public static readonly IReadOnlyList<string> DefaultModels = ["lenet300", "mlp5x1000", "vgg16", "vgg16-bn", "resnet32"];
     public static readonly IReadOnlyList<double> DefaultSparsities = [0, 0.5, 0.9, 0.95, 0.99, 0.998];
     public static readonly IReadOnlyList<int> DefaultBatches = [1, 100, 256];
     public static readonly IReadOnlyList<int> DefaultThreads = [1, 0];
@@ -97,8 +97,8 @@ public static class InferenceBench
     {
         "lenet300" => (new ModelSpec("lenet300"), [784]),
         "mlp5x1000" => (new ModelSpec("mlp", Depth: 5, Width: 1000), [784]),
-        "vgg16" or "vgg16-bn" => (new ModelSpec(model), [3, 32, 32]),
-        _ => throw new InitPruneException($"bench --inference knows the models lenet300, mlp5x1000, vgg16 and vgg16-bn, not '{model}' (ResNets come later)"),
+        "vgg16" or "vgg16-bn" or "resnet32" => (new ModelSpec(model), [3, 32, 32]),
+        _ => throw new InitPruneException($"bench --inference knows the models lenet300, mlp5x1000, vgg16, vgg16-bn and resnet32, not '{model}'"),
     };
 
     public static InferenceBenchReport RunInto(string outDir, InferenceBenchOptions o, Action<InferenceBenchRow?, string?>? progress = null)
@@ -136,10 +136,15 @@ public static class InferenceBench
                         files.Add((name, s, path));
                     }
                     var mlp = sparse as SparseModel;
-                    var conv = sparse as SparseConvNet;
-                    long kept = mlp?.Layers.Sum(l => l.Nonzeros) ?? conv!.Convs.Sum(c => c.Nonzeros) + conv.Classifier.Nonzeros;
-                    int removed = mlp?.Layers.Sum(l => l.OriginalOutFeatures - l.OutFeatures) ?? conv!.Convs.Sum(c => c.OriginalOutChannels - c.OutChannels);
-                    var (usefulPerSample, densePerSample) = conv?.MultiplyAdds() ?? (kept, denseWeights);
+                    var (convs, classifier, macs) = sparse switch
+                    {
+                        SparseConvNet c => (c.Convs, c.Classifier, c.MultiplyAdds()),
+                        SparseResNet r => (r.AllConvs.ToList(), r.Classifier, r.MultiplyAdds()),
+                        _ => ((IReadOnlyList<SparseConv>)[], null, default),
+                    };
+                    long kept = mlp?.Layers.Sum(l => l.Nonzeros) ?? convs.Sum(c => c.Nonzeros) + classifier!.Nonzeros;
+                    int removed = mlp?.Layers.Sum(l => l.OriginalOutFeatures - l.OutFeatures) ?? convs.Sum(c => c.OriginalOutChannels - c.OutChannels);
+                    var (usefulPerSample, densePerSample) = mlp is null ? macs : (kept, denseWeights);
                     var torchLayers = mlp?.ToTorch() ?? [];
                     try
                     {
@@ -177,7 +182,7 @@ public static class InferenceBench
                                     progress?.Invoke(null, $"libtorch's sparse kernel failed ({IO.CheckpointFormat.OneLine(e.Message)}): its time is NaN in this row");
                                 }
                                 double bestS = double.IsNaN(torchS) ? managedS : Math.Min(managedS, torchS);
-                                var row = new InferenceBenchRow(name, s, denseWeights == 0 ? 0 : (double)kept / denseWeights, kept, denseWeights, removed, conv?.Convs.Any(c => c.BatchNormFolded) ?? false,
+                                var row = new InferenceBenchRow(name, s, denseWeights == 0 ? 0 : (double)kept / denseWeights, kept, denseWeights, removed, convs.Any(c => c.BatchNormFolded),
                                     batch, t, denseS, managedS, torchS, null, bestS == managedS ? "managed" : "torch",
                                     denseS / managedS, denseS / torchS, denseS / bestS, null,
                                     2.0 * usefulPerSample * batch / bestS / 1e9, 2.0 * densePerSample * batch / denseS / 1e9, managedDiff, torchDiff);
@@ -205,7 +210,7 @@ public static class InferenceBench
             var ordered = g.OrderBy(r => r.Sparsity).ToList();
             int first = ordered.Count;
             while (first > 0 && ordered[first - 1].BestSpeedup > 1) first--;
-            crossovers.Add(new InferenceCrossover(g.Key.Model, g.Key.Model.StartsWith("vgg", StringComparison.Ordinal) ? "conv" : "linear", g.Key.Batch, g.Key.Threads,
+            crossovers.Add(new InferenceCrossover(g.Key.Model, Spec(g.Key.Model).Shape.Length == 3 ? "conv" : "linear", g.Key.Batch, g.Key.Threads,
                 first < ordered.Count ? ordered[first].Sparsity : null));
         }
         var (cpu, ghz) = CpuInfo();
@@ -213,7 +218,7 @@ public static class InferenceBench
         double? peak = ghz is { } f && SparseKernels.Vectorized ? Environment.ProcessorCount * 32 * f : null;
         var report = new InferenceBenchReport(cpu, Environment.ProcessorCount, ghz, peak, SparseKernels.Vectorized, load + " → " + ReadLoad(), torch.__version__,
             SparseKernels.ParallelWork,
-            "Medians of one forward pass in seconds; the machine may be shared, so single figures are noisy. The sparse file is SparseExport.Compact (MLPs) or CompactConvNet (VGGs: BatchNorm folded) of the masked weights, every layer CSR, dead units and channels removed; libtorch's sparse kernel runs MLPs only.",
+            "Medians of one forward pass in seconds; the machine may be shared, so single figures are noisy. The sparse file is SparseExport.Compact (MLPs), CompactConvNet (VGGs) or CompactResNet (ResNets; BatchNorm folded) of the masked weights, every layer CSR, dead units and channels removed; libtorch's sparse kernel runs MLPs only.",
             rows, crossovers);
         Artifacts.WriteJson(Path.Combine(dir, "inference.json"), report);
         return report;
@@ -230,6 +235,8 @@ public static class InferenceBench
         Initializers.Apply(model, new InitSpec("kaiming-normal"), seed);
         model.eval();
         var weights = Network.FullStateDict(model);
+        var batchNorms = Network.MaskedModules(model).Where(m => m.Module is MaskedBatchNorm2d).Select(m => m.Name).ToHashSet();
+        var prunable = Network.Prunable(model).Select(t => t.Name).ToHashSet();
         var masks = new Dictionary<string, Tensor>();
         long denseWeights = 0;
         using var gen = new Generator((ulong)(seed + 1));
@@ -237,13 +244,13 @@ public static class InferenceBench
         {
             foreach (var (key, w) in weights)
             {
-                if (key.Contains(".bn.", StringComparison.Ordinal))
+                if (batchNorms.Contains(key[..Math.Max(0, key.LastIndexOf('.'))]))
                 {
                     if (key.EndsWith("running_var", StringComparison.Ordinal)) w.copy_(rand(w.shape, generator: gen).add(0.5));
                     else if (key.EndsWith("running_mean", StringComparison.Ordinal)) w.copy_(randn(w.shape, generator: gen).mul(0.1));
                     continue;
                 }
-                if (!key.EndsWith(".weight", StringComparison.Ordinal)) continue;
+                if (!prunable.Contains(key)) continue;
                 long n = w.numel(), keep = (long)Math.Round((1 - sparsity) * n);
                 using var mask = zeros(n);
                 using (var order = randperm(n, generator: gen))
@@ -254,7 +261,9 @@ public static class InferenceBench
                 denseWeights += n;
             }
         }
-        ISparseNetwork sparse = shape.Length == 3
+        ISparseNetwork sparse = model is ResNet
+            ? SparseExport.CompactResNet(weights, masks, name, shape, spec.Stable, spec.Shortcut, denseAbove: 1.0).Model
+            : shape.Length == 3
             ? SparseExport.CompactConvNet(weights, masks, name, shape, denseAbove: 1.0).Model
             : SparseExport.Compact(weights, masks, name == "lenet300" ? "lenet300" : "mlp", "relu", shape, denseAbove: 1.0).Model;
         foreach (var m in masks.Values) m.Dispose();

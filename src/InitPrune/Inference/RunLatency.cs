@@ -145,7 +145,8 @@ public static class RunLatencyBench
         var (shape, outputs) = DatasetRegistry.NominalShape(run.Config.Data.Name);
         using var split = StateDictLayout.Read(weightsPath, "weights file");
         using var mask = maskPath is null ? null : Mask.Load(maskPath);
-        var sparse = SparseExport.InMemory(split.Weights, mask?.Tensors, settings.Name, settings.Activation, shape, settings.Padding);
+        var sparse = SparseExport.InMemory(split.Weights, mask?.Tensors, settings.Name, settings.Activation, shape, settings.Padding,
+            shortcut: SparseExport.ShortcutOf(settings), stable: settings.Stable);
         using var dense = ModelRegistry.Create(run.Config.ToModelSpec(), shape, outputs);
         Network.LoadStateDict(dense, split.Weights, weightsPath);
         mask?.ApplyTo(dense);

@@ -19,7 +19,7 @@ public static partial class SparseConvExport
 {
     const double BatchNormEps = 1e-5;
 
-    sealed class Conv(string name, float[] w, int outChannels, int inChannels, int k, float[]? bias, bool poolBefore)
+    internal sealed class Conv(string name, float[] w, int outChannels, int inChannels, int k, float[]? bias, bool poolBefore)
     {
         public string Name = name;
         public float[] W = w;
@@ -126,36 +126,42 @@ public static partial class SparseConvExport
         if (shape.Length != 3 || shape[0] != convs[0].In)
             throw new InitPruneException($"--input-shape [{string.Join(",", shape)}] does not fit: the first convolution takes {convs[0].In} channels, so give {convs[0].In},H,W");
 
-        long dense = weights.Where(kv => !kv.Key.Contains("running_", StringComparison.Ordinal) && !kv.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal)).Sum(kv => kv.Value.numel());
-        long kept = convs.Sum(c => c.KeptWeights) + fc.KeptWeights + weights.Keys.Where(k => k.EndsWith(".bias", StringComparison.Ordinal) || BatchNormKey().Match(k) is { Success: true, Groups: [_, _, { Value: "weight" }] })
-            .Sum(k => masks is not null && masks.TryGetValue(k, out var m) ? m.count_nonzero().item<long>() : weights[k].count_nonzero().item<long>());
+        var (dense, kept) = SparseExport.ParameterCounts(weights, masks);
         long before = convs.Sum(c => c.W.LongCount(v => v != 0) + (c.Bias?.Length ?? 0)) + fc.W.LongCount(v => v != 0) + (fc.Bias?.Length ?? 0);
         RemoveDeadChannels(convs, fc, activation, padding);
 
-        var sparse = new List<SparseConv>();
         var report = new List<SparseExportLayer>();
-        foreach (var c in convs)
-        {
-            long nnz = c.W.LongCount(v => v != 0);
-            double density = c.Out * (long)c.Cols == 0 ? 0 : (double)nnz / ((long)c.Out * c.Cols);
-            bool csr = density <= denseAbove;
-            sparse.Add(new SparseConv(c.Name, c.In, c.Out, c.K, 1, c.K / 2, padding, c.PoolBefore, csr ? CsrMatrix.FromDense(c.W, c.Out, c.Cols) : null, csr ? null : c.W,
-                c.Bias, c.Folded, [.. c.Kept], c.OriginalOut));
-            report.Add(new SparseExportLayer(c.Name, csr ? "csr" : "dense", c.Cols, c.Out, c.OriginalIn * c.K * c.K, c.OriginalOut, c.KeptWeights,
-                csr ? nnz : (long)c.Out * c.Cols, density, c.Removed, c.BiasesFolded));
-        }
-        long fcNnz = fc.W.LongCount(v => v != 0);
-        double fcDensity = (double)fcNnz / Math.Max(1L, (long)fc.Rows * fc.Cols);
-        bool fcCsr = fcDensity <= denseAbove;
-        var classifier = new SparseLayer("fc", fc.Cols, fc.Rows, fcCsr ? CsrMatrix.FromDense(fc.W, fc.Rows, fc.Cols) : null, fcCsr ? null : fc.W, fc.Bias, [.. fc.Kept], fc.OriginalRows);
-        report.Add(new SparseExportLayer("fc", fcCsr ? "csr" : "dense", fc.Cols, fc.Rows, fc.OriginalCols, fc.OriginalRows, fc.KeptWeights,
-            fcCsr ? fcNnz : (long)fc.Rows * fc.Cols, fcDensity, 0, fc.Folded));
+        var sparse = convs.Select(c => ToSparse(c, 1, padding, denseAbove, report)).ToList();
+        var classifier = ToSparse(fc, denseAbove, report);
         source["model"] = canonical;
         return (new SparseConvNet(canonical, activation.ToLowerInvariant(), shape, sparse, classifier, source), report, new SparseExport.Counts(dense, kept, before));
     }
 
+    /// <summary>The convolution as stored (CSR up to density <paramref name="denseAbove"/>, else dense; padding k/2), its report line added to <paramref name="report"/>.</summary>
+    internal static SparseConv ToSparse(Conv c, int stride, string padding, double denseAbove, List<SparseExportLayer> report)
+    {
+        long nnz = c.W.LongCount(v => v != 0);
+        double density = c.Out * (long)c.Cols == 0 ? 0 : (double)nnz / ((long)c.Out * c.Cols);
+        bool csr = density <= denseAbove;
+        report.Add(new SparseExportLayer(c.Name, csr ? "csr" : "dense", c.Cols, c.Out, c.OriginalIn * c.K * c.K, c.OriginalOut, c.KeptWeights,
+            csr ? nnz : (long)c.Out * c.Cols, density, c.Removed, c.BiasesFolded));
+        return new SparseConv(c.Name, c.In, c.Out, c.K, stride, c.K / 2, padding, c.PoolBefore, csr ? CsrMatrix.FromDense(c.W, c.Out, c.Cols) : null, csr ? null : c.W,
+            c.Bias, c.Folded, [.. c.Kept], c.OriginalOut);
+    }
+
+    /// <summary>The classifier <c>fc</c> as stored, its report line added to <paramref name="report"/>.</summary>
+    internal static SparseLayer ToSparse(SparseExport.Work fc, double denseAbove, List<SparseExportLayer> report)
+    {
+        long nnz = fc.W.LongCount(v => v != 0);
+        double density = (double)nnz / Math.Max(1L, (long)fc.Rows * fc.Cols);
+        bool csr = density <= denseAbove;
+        report.Add(new SparseExportLayer("fc", csr ? "csr" : "dense", fc.Cols, fc.Rows, fc.OriginalCols, fc.OriginalRows, fc.KeptWeights,
+            csr ? nnz : (long)fc.Rows * fc.Cols, density, 0, fc.Folded));
+        return new SparseLayer("fc", fc.Cols, fc.Rows, csr ? CsrMatrix.FromDense(fc.W, fc.Rows, fc.Cols) : null, csr ? null : fc.W, fc.Bias, [.. fc.Kept], fc.OriginalRows);
+    }
+
     /// <summary>Folds eval-mode BatchNorm <paramref name="bn"/> (masked γ, β) into <paramref name="conv"/>'s weight and bias.</summary>
-    static void FoldBatchNorm(Conv conv, IReadOnlyDictionary<string, Tensor> weights, IReadOnlyDictionary<string, Tensor>? masks, string bn)
+    internal static void FoldBatchNorm(Conv conv, IReadOnlyDictionary<string, Tensor> weights, IReadOnlyDictionary<string, Tensor>? masks, string bn)
     {
         float[] Get(string part) => weights.TryGetValue($"{bn}.{part}", out var t) && t.numel() == conv.Out ? SparseExport.Masked(t, masks, $"{bn}.{part}")
             : throw new InitPruneException($"the weights lack '{bn}.{part}' of {conv.Out} values for '{conv.Name}'");
@@ -180,51 +186,57 @@ public static partial class SparseConvExport
         {
             changed = false;
             for (int l = 0; l < convs.Count; l++)
-            {
-                var conv = convs[l];
-                var next = l + 1 < convs.Count ? convs[l + 1] : null;
-                float[] constants;
-                using (var scope = NewDisposeScope())
-                    constants = phi.forward(tensor(conv.Bias ?? new float[conv.Out])).data<float>().ToArray();
-                var dead = new HashSet<int>();
-                for (int c = 0; c < conv.Out; c++)
-                {
-                    bool unread = next is null ? fc.ColumnEmpty(c) : next.InputUnused(c);
-                    if (!unread && !conv.RowEmpty(c)) continue;
-                    if (!unread && constants[c] != 0)
-                    {
-                        if (next is null)
-                        {
-                            fc.Bias ??= new float[fc.Rows];
-                            for (int r = 0; r < fc.Rows; r++) fc.Bias[r] += fc.W[r * fc.Cols + c] * constants[c];
-                            fc.Folded++;
-                        }
-                        else if (padding == "circular")
-                        {
-                            next.Bias ??= new float[next.Out];
-                            int kk = next.K * next.K;
-                            for (int o = 0; o < next.Out; o++)
-                            {
-                                float s = 0f;
-                                foreach (var v in next.W.AsSpan(o * next.Cols + c * kk, kk)) s += v;
-                                next.Bias[o] += s * constants[c];
-                            }
-                            next.BiasesFolded++;
-                        }
-                        else
-                        {
-                            continue;
-                        }
-                    }
-                    dead.Add(c);
-                }
-                if (dead.Count == 0) continue;
-                conv.RemoveOutputs(dead);
-                if (next is null) fc.RemoveColumns(dead);
-                else next.RemoveInputs(dead);
-                conv.Removed += dead.Count;
-                changed = true;
-            }
+                changed |= RemoveDeadOutputs(convs[l], l + 1 < convs.Count ? convs[l + 1] : null, fc, phi, padding);
         }
+    }
+
+    /// <summary>
+    /// One pass over <paramref name="conv"/>'s output channels, which only <paramref name="next"/> (or, when null,
+    /// the classifier <paramref name="fc"/> after global average pooling) reads: removes the dead ones and folds the
+    /// constant ones where exact (see the class summary). True when a channel went.
+    /// </summary>
+    internal static bool RemoveDeadOutputs(Conv conv, Conv? next, SparseExport.Work? fc, TorchSharp.torch.nn.Module<Tensor, Tensor> phi, string padding)
+    {
+        float[] constants;
+        using (var scope = NewDisposeScope())
+            constants = phi.forward(tensor(conv.Bias ?? new float[conv.Out])).data<float>().ToArray();
+        var dead = new HashSet<int>();
+        for (int c = 0; c < conv.Out; c++)
+        {
+            bool unread = next is null ? fc!.ColumnEmpty(c) : next.InputUnused(c);
+            if (!unread && !conv.RowEmpty(c)) continue;
+            if (!unread && constants[c] != 0)
+            {
+                if (next is null)
+                {
+                    fc!.Bias ??= new float[fc.Rows];
+                    for (int r = 0; r < fc.Rows; r++) fc.Bias[r] += fc.W[r * fc.Cols + c] * constants[c];
+                    fc.Folded++;
+                }
+                else if (padding == "circular")
+                {
+                    next.Bias ??= new float[next.Out];
+                    int kk = next.K * next.K;
+                    for (int o = 0; o < next.Out; o++)
+                    {
+                        float s = 0f;
+                        foreach (var v in next.W.AsSpan(o * next.Cols + c * kk, kk)) s += v;
+                        next.Bias[o] += s * constants[c];
+                    }
+                    next.BiasesFolded++;
+                }
+                else
+                {
+                    continue;
+                }
+            }
+            dead.Add(c);
+        }
+        if (dead.Count == 0) return false;
+        conv.RemoveOutputs(dead);
+        if (next is null) fc!.RemoveColumns(dead);
+        else next.RemoveInputs(dead);
+        conv.Removed += dead.Count;
+        return true;
     }
 }

@@ -24,6 +24,38 @@ public sealed record SparseConv(string Name, int InChannels, int OutChannels, in
 
     /// <summary>The row-major <c>[OutChannels, Columns]</c> weight (a copy when stored as CSR).</summary>
     public float[] DenseWeight() => Csr?.ToDense() ?? Dense!;
+
+    /// <summary>The output size of an input of <paramref name="h"/> × <paramref name="w"/> (after the pooling before it, if any).</summary>
+    public (int H, int W) OutputSize(int h, int w)
+    {
+        if (PoolBefore) (h, w) = (h / 2, w / 2);
+        return ((h + 2 * Padding - KernelSize) / Stride + 1, (w + 2 * Padding - KernelSize) / Stride + 1);
+    }
+
+    /// <summary>The convolution as the metadata describes it.</summary>
+    public SparseConvInfo Info => new(Name, InChannels, OutChannels, OriginalOutChannels, KernelSize, Stride, Padding, PaddingMode,
+        PoolBefore, Csr is null ? "dense" : "csr", StoredWeights, Bias is not null, BatchNormFolded, KeptChannels);
+
+    /// <summary>Checks what a reader can run: kernel, stride, padding, mode; the output of <paramref name="h"/> × <paramref name="w"/> must not be empty.</summary>
+    internal (int H, int W) Check(long[] inputShape, int h, int w)
+    {
+        if (PaddingMode is not ("zeros" or "circular") || KernelSize < 1 || Stride < 1 || Padding < 0)
+            throw new InitPruneException($"convolution '{Name}' has kernel {KernelSize}, stride {Stride}, padding {Padding} ({PaddingMode}): not one this reader runs");
+        var (ho, wo) = OutputSize(h, w);
+        if (ho < 1 || wo < 1) throw new InitPruneException($"the input [{string.Join(",", inputShape)}] is too small for convolution '{Name}'");
+        return (ho, wo);
+    }
+
+    /// <summary><c>&lt;name&gt;.crow_indices|col_indices|values</c> or <c>&lt;name&gt;.weight</c> <c>[out, in, k, k]</c>, and <c>&lt;name&gt;.bias</c>.</summary>
+    internal void AddTo(TensorDict tensors) => SparseFile.AddWeight(tensors, Name, Csr, Dense, [OutChannels, InChannels, KernelSize, KernelSize], Bias);
+
+    internal static SparseConv Read(TensorDict tensors, SparseConvInfo info, string path)
+    {
+        var (csr, dense) = SparseFile.ReadWeight(tensors, info.Name, info.Storage, info.OutChannels, info.InChannels * info.KernelSize * info.KernelSize, path);
+        var bias = info.Bias ? SparseFile.ReadBias(tensors, info.Name, info.OutChannels, path) : null;
+        return new SparseConv(info.Name, info.InChannels, info.OutChannels, info.KernelSize, info.Stride, info.Padding, info.PaddingMode, info.PoolBefore,
+            csr, dense, bias, info.BatchNormFolded, info.KeptChannels, info.OriginalOutChannels);
+    }
 }
 
 /// <summary>One convolution in the metadata of a <c>pooled-convnet</c> file (docs/inference.md).</summary>
@@ -59,16 +91,13 @@ public sealed class SparseConvNet : ISparseNetwork
         if (inputShape.Length != 3 || inputShape.Any(d => d < 1))
             throw new InitPruneException($"a sparse conv net takes samples of shape [C,H,W], not [{string.Join(",", inputShape)}]");
         if (convs.Count == 0) throw new InitPruneException("a sparse conv net needs at least one convolution");
-        long channels = inputShape[0], h = inputShape[1], w = inputShape[2];
+        long channels = inputShape[0];
+        int h = (int)inputShape[1], w = (int)inputShape[2];
         foreach (var c in convs)
         {
             if (c.InChannels != channels)
                 throw new InitPruneException($"convolution '{c.Name}' takes {c.InChannels} channels but gets {channels}");
-            if (c.PaddingMode is not ("zeros" or "circular") || c.KernelSize < 1 || c.Stride < 1 || c.Padding < 0)
-                throw new InitPruneException($"convolution '{c.Name}' has kernel {c.KernelSize}, stride {c.Stride}, padding {c.Padding} ({c.PaddingMode}): not one this reader runs");
-            if (c.PoolBefore) (h, w) = (h / 2, w / 2);
-            (h, w) = ((h + 2 * c.Padding - c.KernelSize) / c.Stride + 1, (w + 2 * c.Padding - c.KernelSize) / c.Stride + 1);
-            if (h < 1 || w < 1) throw new InitPruneException($"the input [{string.Join(",", inputShape)}] is too small for convolution '{c.Name}'");
+            (h, w) = c.Check(inputShape, (int)h, (int)w);
             channels = c.OutChannels;
         }
         if (classifier.InFeatures != channels)
@@ -81,8 +110,7 @@ public sealed class SparseConvNet : ISparseNetwork
         Classifier = classifier;
         Source = source ?? new Dictionary<string, string>();
         Version = version ?? EnvironmentProbe.Current().InitPruneVersion;
-        used = [.. convs.Select(c => c.Csr is { } csr ? SparseModel.OnUsedColumns(csr) : ([.. Enumerable.Range(0, c.Columns)], (CsrMatrix?)null))];
-        taps = [.. convs.Select(c => c.Csr is { } csr ? Taps(csr, c.KernelSize) : ((int[], int[], int[])?)null)];
+        runners = [.. convs.Select(c => new Runner(c))];
     }
 
     public string Model { get; }
@@ -103,11 +131,11 @@ public sealed class SparseConvNet : ISparseNetwork
     /// </summary>
     public (long Sparse, long Dense) MultiplyAdds()
     {
-        long sparse = 0, dense = 0, h = InputShape[1], w = InputShape[2], inChannels = InputShape[0];
+        long sparse = 0, dense = 0, inChannels = InputShape[0];
+        int h = (int)InputShape[1], w = (int)InputShape[2];
         foreach (var c in Convs)
         {
-            if (c.PoolBefore) (h, w) = (h / 2, w / 2);
-            (h, w) = ((h + 2 * c.Padding - c.KernelSize) / c.Stride + 1, (w + 2 * c.Padding - c.KernelSize) / c.Stride + 1);
+            (h, w) = c.OutputSize(h, w);
             sparse += c.Nonzeros * h * w;
             dense += (long)c.OriginalOutChannels * inChannels * c.KernelSize * c.KernelSize * h * w;
             inChannels = c.OriginalOutChannels;
@@ -116,18 +144,17 @@ public sealed class SparseConvNet : ISparseNetwork
     }
 
     public SparseConvArchitecture Architecture => new(Family, Model, Activation, InputShape, Outputs,
-        [.. Convs.Select(c => new SparseConvInfo(c.Name, c.InChannels, c.OutChannels, c.OriginalOutChannels, c.KernelSize, c.Stride, c.Padding, c.PaddingMode,
-            c.PoolBefore, c.Csr is null ? "dense" : "csr", c.StoredWeights, c.Bias is not null, c.BatchNormFolded, c.KeptChannels))],
-        new SparseLayerInfo(Classifier.Name, "linear", Classifier.InFeatures, Classifier.OutFeatures, Classifier.OriginalOutFeatures,
-            Classifier.IsCsr ? "csr" : "dense", Classifier.StoredWeights, Classifier.Bias is not null, false, Classifier.KeptUnits),
-        Version, Source);
+        [.. Convs.Select(c => c.Info)], ClassifierInfo(Classifier), Version, Source);
+
+    /// <summary>The metadata of a conv net's linear classifier (no activation after it).</summary>
+    internal static SparseLayerInfo ClassifierInfo(SparseLayer c) =>
+        new(c.Name, "linear", c.InFeatures, c.OutFeatures, c.OriginalOutFeatures, c.IsCsr ? "csr" : "dense", c.StoredWeights, c.Bias is not null, false, c.KeptUnits);
 
     /// <summary>Writes the model: per convolution <c>&lt;name&gt;.crow_indices|col_indices|values</c> or <c>&lt;name&gt;.weight</c> <c>[out, in, k, k]</c>, and <c>&lt;name&gt;.bias</c>; the classifier as in an MLP file.</summary>
     public void Save(string path)
     {
         using var tensors = new TensorDict();
-        foreach (var c in Convs)
-            SparseFile.AddWeight(tensors, c.Name, c.Csr, c.Dense, [c.OutChannels, c.InChannels, c.KernelSize, c.KernelSize], c.Bias);
+        foreach (var c in Convs) c.AddTo(tensors);
         SparseFile.AddWeight(tensors, Classifier.Name, Classifier.Csr, Classifier.Dense, [Classifier.OutFeatures, Classifier.InFeatures], Classifier.Bias);
         SparseFile.Save(path, tensors, JsonSerializer.Serialize(Architecture, SparseModel.MetadataJson));
     }
@@ -144,25 +171,40 @@ public sealed class SparseConvNet : ISparseNetwork
         {
             throw new InitPruneException($"{path}: its architecture metadata is not valid ({CheckpointFormat.OneLine(e.Message)})");
         }
-        var convs = arch.Convs.Select(info =>
-        {
-            var (csr, dense) = SparseFile.ReadWeight(tensors, info.Name, info.Storage, info.OutChannels, info.InChannels * info.KernelSize * info.KernelSize, path);
-            var bias = info.Bias ? SparseFile.ReadBias(tensors, info.Name, info.OutChannels, path) : null;
-            return new SparseConv(info.Name, info.InChannels, info.OutChannels, info.KernelSize, info.Stride, info.Padding, info.PaddingMode, info.PoolBefore,
-                csr, dense, bias, info.BatchNormFolded, info.KeptChannels, info.OriginalOutChannels);
-        }).ToList();
+        var convs = arch.Convs.Select(info => SparseConv.Read(tensors, info, path)).ToList();
         var classifier = SparseModel.ReadLayer(tensors, arch.Classifier, path);
         return new SparseConvNet(arch.Model, arch.Activation, arch.InputShape, convs, classifier, arch.Source, arch.InitpruneVersion);
     }
 
-    /// <summary>Per CSR convolution and kept weight: its input channel, kernel row and kernel column (decoded once, for the direct kernel).</summary>
-    readonly (int[] Channel, int[] Dy, int[] Dx)?[] taps;
+    readonly Runner[] runners;
 
-    static (int[], int[], int[]) Taps(CsrMatrix csr, int k) =>
-        (Array.ConvertAll(csr.Columns32, c => c / (k * k)), Array.ConvertAll(csr.Columns32, c => c / k % k), Array.ConvertAll(csr.Columns32, c => c % k));
+    /// <summary>
+    /// A convolution ready to run: the weight columns (im2col rows) it reads and, for CSR, its weight on those alone;
+    /// per kept weight its input channel, kernel row and kernel column (decoded once, for the direct kernel).
+    /// </summary>
+    internal sealed class Runner(SparseConv conv)
+    {
+        readonly (int[] Rows, CsrMatrix? Csr) used = conv.Csr is { } csr ? SparseModel.OnUsedColumns(csr) : ([.. Enumerable.Range(0, conv.Columns)], null);
+        readonly (int[] Channel, int[] Dy, int[] Dx)? taps = conv.Csr is { } csr ? Taps(csr, conv.KernelSize) : null;
 
-    /// <summary>Per convolution, the weight columns (im2col rows) it reads and, for CSR, its weight on those alone.</summary>
-    readonly (int[] Rows, CsrMatrix? Csr)[] used;
+        static (int[], int[], int[]) Taps(CsrMatrix csr, int k) =>
+            (Array.ConvertAll(csr.Columns32, c => c / (k * k)), Array.ConvertAll(csr.Columns32, c => c / k % k), Array.ConvertAll(csr.Columns32, c => c % k));
+
+        /// <summary>
+        /// The convolution (and the pooling before it) of channel-major <paramref name="x"/> (<c>[C, N, H, W]</c>),
+        /// then <paramref name="activation"/> (<c>linear</c>: none): the output <c>[out, N, Ho, Wo]</c> and its size.
+        /// </summary>
+        public (float[] Y, int H, int W) Run(float[] x, int batch, int h, int w, string activation, int threads, bool direct)
+        {
+            var (ho, wo) = conv.OutputSize(h, w);
+            if (conv.PoolBefore) (x, h, w) = MaxPool2(x, conv.InChannels * batch, h, w);
+            var y = GC.AllocateUninitializedArray<float>(checked(conv.OutChannels * batch * ho * wo));
+            bool relu = activation == "relu";
+            Convolve(x, batch, h, w, conv, used.Rows, used.Csr, taps, ho, wo, y, relu, threads, direct);
+            if (!relu) SparseModel.Activate(y, activation);
+            return (y, ho, wo);
+        }
+    }
 
     /// <summary>
     /// The logits (<c>[batch, outputs]</c>, row-major) of <paramref name="batch"/> samples <c>[batch, C, H, W]</c>
@@ -176,22 +218,20 @@ public sealed class SparseConvNet : ISparseNetwork
     {
         if (inputs.Length != (long)batch * InputSize)
             throw new ArgumentException($"{inputs.Length} inputs for {batch} samples of {InputSize}", nameof(inputs));
-        int c = (int)InputShape[0], h = (int)InputShape[1], w = (int)InputShape[2];
-        var x = batch == 1 ? inputs : SwapFirstTwo(inputs, batch, c, h * w);
-        for (int l = 0; l < Convs.Count; l++)
-        {
-            var conv = Convs[l];
-            if (conv.PoolBefore) (x, h, w) = MaxPool2(x, c * batch, h, w);
-            int ho = (h + 2 * conv.Padding - conv.KernelSize) / conv.Stride + 1, wo = (w + 2 * conv.Padding - conv.KernelSize) / conv.Stride + 1;
-            var y = GC.AllocateUninitializedArray<float>(checked(conv.OutChannels * batch * ho * wo));
-            var (rows, compact) = used[l];
-            bool relu = Activation == "relu";
-            Convolve(x, batch, h, w, conv, rows, compact, taps[l], ho, wo, y, relu, threads, direct);
-            if (!relu) SparseModel.Activate(y, Activation);
-            (x, c, h, w) = (y, conv.OutChannels, ho, wo);
-        }
-        var pooled = new float[(long)c * batch];
-        int area = h * w;
+        int h = (int)InputShape[1], w = (int)InputShape[2];
+        var x = ChannelMajor(inputs, batch, InputShape);
+        foreach (var r in runners) (x, h, w) = r.Run(x, batch, h, w, Activation, threads, direct);
+        return Head(x, batch, h * w, Classifier, threads);
+    }
+
+    /// <summary>Samples <c>[N, C, H, W]</c> as channel-major <c>[C, N, H, W]</c> (the same array at batch 1).</summary>
+    internal static float[] ChannelMajor(float[] inputs, int batch, long[] inputShape) =>
+        batch == 1 ? inputs : SwapFirstTwo(inputs, batch, (int)inputShape[0], (int)(inputShape[1] * inputShape[2]));
+
+    /// <summary>Global average pooling of channel-major <paramref name="x"/> (planes of <paramref name="area"/>), then the classifier: logits <c>[N, outputs]</c>.</summary>
+    internal static float[] Head(float[] x, int batch, int area, SparseLayer classifier, int threads)
+    {
+        var pooled = new float[x.Length / area];
         for (int i = 0; i < pooled.Length; i++)
         {
             float s = 0f;
@@ -199,10 +239,10 @@ public sealed class SparseConvNet : ISparseNetwork
             for (int p = 0; p < area; p++) s += plane[p];
             pooled[i] = s / area;
         }
-        var logits = new float[(long)Outputs * batch];
-        if (Classifier.Csr is { } fc) SparseKernels.Multiply(fc, Classifier.Bias, pooled, batch, logits, threads: threads);
-        else SparseKernels.Multiply(Classifier.Dense!, Classifier.OutFeatures, Classifier.InFeatures, Classifier.Bias, pooled, batch, logits, threads: threads);
-        return batch == 1 ? logits : SwapFirstTwo(logits, Outputs, batch, 1);
+        var logits = new float[(long)classifier.OutFeatures * batch];
+        if (classifier.Csr is { } fc) SparseKernels.Multiply(fc, classifier.Bias, pooled, batch, logits, threads: threads);
+        else SparseKernels.Multiply(classifier.Dense!, classifier.OutFeatures, classifier.InFeatures, classifier.Bias, pooled, batch, logits, threads: threads);
+        return batch == 1 ? logits : SwapFirstTwo(logits, classifier.OutFeatures, batch, 1);
     }
 
     float[] ISparseNetwork.Forward(float[] inputs, int batch, int threads) => Forward(inputs, batch, threads);

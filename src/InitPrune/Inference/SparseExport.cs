@@ -19,6 +19,8 @@ namespace InitPrune.Inference;
 /// <param name="DenseAbove">A layer whose kept density is above this is stored dense.</param>
 /// <param name="InputShape">The shape of one sample (MLP default: [inputs of the first layer]; a conv net needs [C, H, W]).</param>
 /// <param name="Padding">A conv net's padding mode (zeros or circular): the weights do not say.</param>
+/// <param name="Shortcut">A ResNet's shortcut where the shape changes (default: as the weights show).</param>
+/// <param name="Stable">A Stable ResNet (branches scaled by 1/√B): the weights do not say.</param>
 public sealed record SparseExportRequest(
     string Weights,
     string? Mask = null,
@@ -28,7 +30,9 @@ public sealed record SparseExportRequest(
     double DenseAbove = SparseExport.DefaultDenseAbove,
     long[]? InputShape = null,
     IReadOnlyDictionary<string, string>? Source = null,
-    string Padding = "zeros");
+    string Padding = "zeros",
+    ShortcutKind? Shortcut = null,
+    bool Stable = false);
 
 /// <summary>One layer of an export: shapes before and after dead-unit removal, weights kept and stored.</summary>
 public sealed record SparseExportLayer(
@@ -88,7 +92,7 @@ public static partial class SparseExport
         var masks = mask?.Tensors ?? (split.Masks.Count > 0 ? split.Masks : null);
         var source = new Dictionary<string, string>(r.Source ?? new Dictionary<string, string>()) { ["weights"] = Path.GetFullPath(r.Weights) };
         if (r.Mask is { } mp) source["mask"] = Path.GetFullPath(mp);
-        var (model, layers, counts) = Build(split.Weights, masks, r.Model, r.Activation, r.InputShape, r.Padding, r.DenseAbove, source);
+        var (model, layers, counts) = Build(split.Weights, masks, r.Model, r.Activation, r.InputShape, r.Padding, r.DenseAbove, source, r.Shortcut, r.Stable);
 
         var outPath = Path.GetFullPath(r.Out ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(r.Weights))!, "model.sparse.safetensors"));
         Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
@@ -129,8 +133,22 @@ public static partial class SparseExport
         var (shape, _) = DatasetRegistry.NominalShape(run.Config.Data.Name);
         return Export(new SparseExportRequest(weights, File.Exists(maskPath) ? maskPath : null, model.Name, model.Activation,
             outPath ?? Path.Combine(folders.RunFolder(run.Id), "model.sparse.safetensors"), denseAbove, shape,
-            new Dictionary<string, string> { ["run"] = run.Id, ["store"] = location, ["dataset"] = run.Config.Data.Name }, model.Padding));
+            new Dictionary<string, string> { ["run"] = run.Id, ["store"] = location, ["dataset"] = run.Config.Data.Name }, model.Padding,
+            ShortcutOf(model), model.Stable));
     }
+
+    /// <summary>The shortcut of a run's ResNet (null for other models).</summary>
+    internal static ShortcutKind? ShortcutOf(ModelSettings model) =>
+        SparseResNetExport.Handles(ModelRegistry.Resolve(model.Name) ?? "") ? Enum.Parse<ShortcutKind>(model.Shortcut, ignoreCase: true) : null;
+
+    /// <summary>A ResNet shortcut typed as <c>a</c> or <c>b</c> (null: not given), or a one-line error.</summary>
+    public static ShortcutKind? ParseShortcut(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        null => null,
+        "a" => ShortcutKind.A,
+        "b" => ShortcutKind.B,
+        _ => throw new InitPruneException($"--shortcut '{text}' is not a ResNet shortcut: use a (zero-padded identity) or b (1×1 convolution)"),
+    };
 
     /// <summary>A sample shape typed as <c>C,H,W</c> (or <c>C×H×W</c>): positive integers, or a one-line error.</summary>
     public static long[] ParseShape(string text)
@@ -143,6 +161,18 @@ public static partial class SparseExport
                 throw new InitPruneException($"--input-shape '{text}' is not a shape: give positive integers separated by commas, e.g. 3,32,32");
         }
         return shape;
+    }
+
+    /// <summary>
+    /// The parameters of a state_dict (BatchNorm running statistics are not parameters): all of them, and those the
+    /// mask keeps (without a mask: the nonzero ones).
+    /// </summary>
+    internal static (long Dense, long Kept) ParameterCounts(IReadOnlyDictionary<string, Tensor> weights, IReadOnlyDictionary<string, Tensor>? masks)
+    {
+        using var scope = NewDisposeScope();
+        var parameters = weights.Where(kv => !kv.Key.Contains("running_", StringComparison.Ordinal) && !kv.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal)).ToList();
+        return (parameters.Sum(kv => kv.Value.numel()),
+            parameters.Sum(kv => (masks is not null && masks.TryGetValue(kv.Key, out var m) ? m : kv.Value).count_nonzero().item<long>()));
     }
 
     internal sealed record Counts(long Dense, long Kept, long BeforeRemoval, long AfterRemoval = 0);
@@ -216,11 +246,23 @@ public static partial class SparseExport
     /// writes, for every model it handles (one-line error for the others), without the file.
     /// </summary>
     public static ISparseNetwork InMemory(IReadOnlyDictionary<string, Tensor> weights, IReadOnlyDictionary<string, Tensor>? masks, string model, string activation,
-        long[]? inputShape, string padding = "zeros", double denseAbove = DefaultDenseAbove) =>
-        Build(weights, masks, model, activation, inputShape, padding, denseAbove, new Dictionary<string, string>()).Item1;
+        long[]? inputShape, string padding = "zeros", double denseAbove = DefaultDenseAbove, ShortcutKind? shortcut = null, bool stable = false) =>
+        Build(weights, masks, model, activation, inputShape, padding, denseAbove, new Dictionary<string, string>(), shortcut, stable).Item1;
+
+    /// <summary>The sparse ResNet of a CIFAR ResNet state_dict (BatchNorm and branch scale folded) under optional <paramref name="masks"/>, with the per-layer report.</summary>
+    public static (SparseResNet Model, List<SparseExportLayer> Layers) CompactResNet(IReadOnlyDictionary<string, Tensor> weights, IReadOnlyDictionary<string, Tensor>? masks,
+        string model, long[] inputShape, bool stable = false, ShortcutKind? shortcut = null, string activation = "relu", string padding = "zeros", double denseAbove = DefaultDenseAbove)
+    {
+        var (m, layers, _) = Build(weights, masks, model, activation, inputShape, padding, denseAbove, new Dictionary<string, string>(), shortcut, stable);
+        return (m as SparseResNet ?? throw new InitPruneException($"'{model}' is not a ResNet"), layers);
+    }
+
+    static long Stored(IEnumerable<SparseConv> convs, SparseLayer classifier) =>
+        convs.Sum(c => c.Nonzeros + (c.Bias?.Length ?? 0)) + classifier.Nonzeros + (classifier.Bias?.Length ?? 0);
 
     static (ISparseNetwork, List<SparseExportLayer>, Counts) Build(IReadOnlyDictionary<string, Tensor> weights, IReadOnlyDictionary<string, Tensor>? masks,
-        string modelName, string activation, long[]? inputShape, string padding, double denseAbove, Dictionary<string, string> source)
+        string modelName, string activation, long[]? inputShape, string padding, double denseAbove, Dictionary<string, string> source,
+        ShortcutKind? shortcut = null, bool stable = false)
     {
         if (masks is not null)
         {
@@ -233,13 +275,20 @@ public static partial class SparseExport
             }
         }
         var canonical = ModelRegistry.Resolve(modelName);
+        if ((stable || shortcut is not null) && !(canonical is not null && SparseResNetExport.Handles(canonical)))
+            throw new InitPruneException($"--stable and --shortcut describe ResNets, not '{modelName}': leave them out");
         if (canonical is not null && SparseConvExport.Handles(canonical))
         {
             var (net, convLayers, convCounts) = SparseConvExport.Build(weights, masks, canonical, activation, inputShape, padding, denseAbove, source);
-            return (net, convLayers, convCounts with { AfterRemoval = net.Convs.Sum(c => c.Nonzeros + (c.Bias?.Length ?? 0)) + net.Classifier.Nonzeros + (net.Classifier.Bias?.Length ?? 0) });
+            return (net, convLayers, convCounts with { AfterRemoval = Stored(net.Convs, net.Classifier) });
+        }
+        if (canonical is not null && SparseResNetExport.Handles(canonical))
+        {
+            var (net, resLayers, resCounts) = SparseResNetExport.Build(weights, masks, canonical, activation, inputShape, padding, shortcut, stable, denseAbove, source);
+            return (net, resLayers, resCounts with { AfterRemoval = Stored(net.AllConvs, net.Classifier) });
         }
         if (canonical is not ("mlp" or "lenet300"))
-            throw new InitPruneException($"export writes sparse models of MLPs (mlp, lenet300) and of vcnn and the VGGs (with or without -bn) for now, not '{modelName}'");
+            throw new InitPruneException($"export writes sparse models of MLPs (mlp, lenet300), of vcnn and the VGGs (with or without -bn) and of the CIFAR ResNets (resnetN), not '{modelName}'");
         Activations.Create(activation).Dispose();
         var layers = ReadLayers(weights, masks);
         if (canonical == "lenet300" && !layers.Select(l => l.Rows).SkipLast(1).SequenceEqual([300, 100]))

@@ -42,7 +42,7 @@ public static class SparseInference
             throw new InitPruneException($"unknown --kernel '{r.Kernel}': use {string.Join(", ", KernelNames)}");
         if (r.BatchSize < 1) throw new InitPruneException($"--batch-size {r.BatchSize} is impossible: use 1 or more");
         var model = SparseFile.Load(r.Model);
-        if (model is SparseConvNet && r.Kernel == "torch")
+        if (model is not SparseModel && r.Kernel == "torch")
             throw new InitPruneException($"--kernel torch runs MLP files only; {r.Model} is a conv net, which runs the managed kernels: use --kernel managed");
         using var data = DatasetRegistry.Load(r.Dataset, r.DataDir);
         var test = data.Test;
@@ -50,7 +50,7 @@ public static class SparseInference
             throw new InitPruneException($"{r.Dataset} is a regression task: infer reports classification accuracy");
         if (test.InputSize != model.InputSize || test.NumClasses != model.Outputs)
             throw new InitPruneException($"{r.Model} takes {model.InputSize} inputs and gives {model.Outputs} classes but {r.Dataset} has {test.InputSize} inputs and {test.NumClasses} classes");
-        if (model is SparseConvNet && !test.Inputs.shape.Skip(1).SequenceEqual(model.InputShape))
+        if (model is not SparseModel && !test.Inputs.shape.Skip(1).SequenceEqual(model.InputShape))
             throw new InitPruneException($"{r.Model} takes samples of shape [{string.Join(",", model.InputShape)}] but {r.Dataset}'s are [{string.Join(",", test.Inputs.shape.Skip(1))}]: export it with the dataset's --input-shape");
         float[] inputs;
         long[] targets;

@@ -63,6 +63,23 @@ public class InferenceBenchTests
     }
 
     [Fact]
+    public void Resnet32_rows_fold_batchnorm_count_the_blocks_work_and_agree_with_the_dense_network()
+    {
+        using var dir = new TempDir();
+        var report = InferenceBench.RunInto(dir.Path, new InferenceBenchOptions(["resnet32"], [0.99], [2], [1], Repetitions: 1, SecondsPerCell: 0));
+        var r = Assert.Single(report.Rows);
+        // Per stage of 5 blocks two 3×3 convolutions each; stages 2 and 3 open with a stride-2 conv1 and a 1×1 projection (shortcut B).
+        long Stage(long cin, long c, long side) => (9 * cin * c + 9 * c * c + (cin == c ? 0 : cin * c) + 8 * 9 * c * c) * side * side;
+        long Weights(long cin, long c) => 9 * cin * c + 9 * c * c + (cin == c ? 0 : cin * c) + 8 * 9 * c * c;
+        Assert.Equal(27 * 16 + Weights(16, 16) + Weights(16, 32) + Weights(32, 64) + 640, r.DenseWeights);
+        long macs = 27 * 16 * 1024 + Stage(16, 16, 32) + Stage(16, 32, 16) + Stage(32, 64, 8) + 640;
+        Assert.Equal(2.0 * macs * 2 / r.DenseSeconds / 1e9, r.DenseGflops, 1e-6);
+        Assert.True(r.BatchNormFolded);
+        Assert.InRange(r.ManagedDiff, 0, 1e-4);
+        Assert.Equal("conv", Assert.Single(report.Crossovers).LayerType);
+    }
+
+    [Fact]
     public void The_cli_runs_the_bench_and_refuses_a_model_it_does_not_know_in_one_line()
     {
         using var dir = new TempDir();
@@ -75,7 +92,7 @@ public class InferenceBenchTests
         Assert.InRange(row.GetProperty("managed_diff").GetDouble(), 0, 1e-4);
         Assert.True(File.Exists(Path.Combine(dir.Path, "inference.json")));
 
-        var line = CliRunner.AssertOneLineError(CliRunner.Run("bench", "--inference", "--models", "resnet32", "--out", dir.Sub("bad")));
-        Assert.Contains("vgg16-bn", line);
+        var line = CliRunner.AssertOneLineError(CliRunner.Run("bench", "--inference", "--models", "resnet20", "--out", dir.Sub("bad")));
+        Assert.Contains("resnet32", line);
     }
 }

@@ -56,4 +56,46 @@ public class SparseRunExportTests
         Assert.Contains("no run", CliRunner.AssertOneLineError(CliRunner.Run("export", store, "--run", "ffffffffffffffff", "--artifacts", dir.Path)));
         Assert.Contains("--run takes", CliRunner.AssertOneLineError(CliRunner.Run("export", store, "--run", config.Id, "--model", "lenet300")));
     }
+
+    /// <summary>A Stable ResNet run with shortcut A: export --run takes both settings from the run (the weights show neither the scale nor, alone, the shortcut).</summary>
+    [Fact]
+    public void A_stable_resnet_run_exports_with_its_settings_and_computes_the_dense_logits()
+    {
+        using var dir = new TempDir();
+        var config = new RunConfig(
+            new DataSettings("fashion-mnist", TrainSubset: 200, TestSubset: 50),
+            new ModelSettings("resnet20", WidthMultiplier: 0.25, Stable: true, Shortcut: "A"),
+            new InitSettings("normal", 1.4, 0.0),
+            new PruneSettings("snip", 0.9),
+            new TrainSettings(Lr: 0.05, Epochs: 1, BatchSize: 50),
+            Seed: 1);
+        var info = new SweepInfo("r@full", "", "", new ReportLayout(), [], "");
+        var store = Path.Combine(dir.Path, "store.sqlite");
+        using (var s = SqliteResultsStore.Open(store))
+        using (var data = new RunDataCache("/usr/share/datasets/fashion-mnist"))
+        {
+            s.Register(info, [new SweepEntry(config, "test", new Dictionary<string, string> { ["label"] = "test" })]);
+            var claim = s.Claim(info.Key, WorkerInfo.Current, SweepOptions.Lease)!;
+            Assert.True(new RunExecutor(s, new SweepFolders(dir.Path), data).Execute(claim, WorkerInfo.Current).Done);
+        }
+
+        var export = CliRunner.Run("export", store, "--run", config.Id, "--artifacts", dir.Path, "--json");
+        Assert.True(export.ExitCode == 0, export.Stderr);
+        var sparse = Assert.IsType<SparseResNet>(SparseFile.Load(export.Json.GetProperty("file").GetString()!));
+        Assert.Equal(1 / 3.0, sparse.BranchScale, 12);
+        Assert.Equal(["a", "a"], sparse.Blocks.Select(b => b.Shortcut).Where(k => k != "identity"));
+
+        using var model = ModelRegistry.Create(config.Model.ToSpec(), [1, 28, 28], 10);
+        using (var final = Safetensors.Load(Path.Combine(dir.Path, "runs", config.Id, "final.safetensors")))
+            Network.LoadStateDict(model, final, "final.safetensors");
+        using var _ = torch.no_grad();
+        model.eval();
+        using var x = torch.randn([3, 1, 28, 28], generator: new torch.Generator(5));
+        using var dense = model.forward(x);
+        var expected = dense.data<float>().ToArray();
+        var got = sparse.Forward(x.data<float>().ToArray(), 3);
+        double scale = Math.Max(1, expected.Max(MathF.Abs));
+        Assert.All(Enumerable.Range(0, expected.Length), i => Assert.True(Math.Abs(expected[i] - got[i]) <= 1e-4 * scale, $"logit {i}: {expected[i]} vs {got[i]}"));
+        Assert.Contains("--stable", CliRunner.AssertOneLineError(CliRunner.Run("export", store, "--run", config.Id, "--stable")));
+    }
 }
