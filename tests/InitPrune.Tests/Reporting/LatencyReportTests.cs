@@ -168,12 +168,20 @@ public sealed class LatencyReportTests : IDisposable
             Assert.Throws<InitPruneException>(() => RunLatencyBench.Measure([], tmp.Path, new LatencySettings(true, LatencyBatch: 0))).Message);
     }
 
-    [Fact]
-    public void A_conv_net_with_batchnorm_is_timed_through_the_folded_sparse_network_and_predicts_as_the_dense_one()
+    public static TheoryData<string, bool, string> ConvModels => new()
+    {
+        { "vgg11-bn", false, "B" },
+        // A Stable ResNet with shortcut A: the run's settings must reach the export (the weights show neither the 1/√B scale nor option A).
+        { "resnet20", true, "A" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ConvModels))]
+    public void A_conv_net_with_batchnorm_is_timed_through_the_folded_sparse_network_and_predicts_as_the_dense_one(string model, bool stable, string shortcut)
     {
         var root = tmp.Sub("artifacts");
         var run = WithId(Run("SNIP", 0.9, 0, 0.80), "00000000000000c1");
-        run = run with { Config = run.Config with { Model = new ModelSettings("vgg11-bn", WidthMultiplier: 0.125) } };
+        run = run with { Config = run.Config with { Model = new ModelSettings(model, WidthMultiplier: 0.125, Stable: stable, Shortcut: shortcut) } };
         WriteArtefacts(run, root, 0.9, 5);
 
         var measured = Assert.Single(RunLatencyBench.Measure([run], root, new LatencySettings(true, LatencyBatch: 8)).Runs);
