@@ -44,14 +44,14 @@ public class SparseConvNetTests
         return (model, masks);
     }
 
-    static float[] Dense(nn.Module<Tensor, Tensor> model, Tensor x)
+    internal static float[] Dense(nn.Module<Tensor, Tensor> model, Tensor x)
     {
         using var _ = no_grad();
         using var y = model.forward(x);
         return y.data<float>().ToArray();
     }
 
-    static void AssertClose(float[] expected, float[] got, double tolerance)
+    internal static void AssertClose(float[] expected, float[] got, double tolerance)
     {
         Assert.Equal(expected.Length, got.Length);
         double scale = Math.Max(1, expected.Max(MathF.Abs)), worst = 0;

@@ -7,6 +7,7 @@ using InitPrune.Tests.Cli;
 using InitPrune.Tests.Data;
 using TorchSharp;
 using static TorchSharp.torch;
+using static InitPrune.Tests.Inference.SparseConvNetTests;
 
 namespace InitPrune.Tests.Inference;
 
@@ -44,21 +45,6 @@ public class SparseResNetTests
         }
         model.eval();
         return (model, masks);
-    }
-
-    static float[] Dense(nn.Module<Tensor, Tensor> model, Tensor x)
-    {
-        using var _ = no_grad();
-        using var y = model.forward(x);
-        return y.data<float>().ToArray();
-    }
-
-    static void AssertClose(float[] expected, float[] got, double tolerance)
-    {
-        Assert.Equal(expected.Length, got.Length);
-        double scale = Math.Max(1, expected.Max(MathF.Abs)), worst = 0;
-        for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - got[i]));
-        Assert.True(worst / scale <= tolerance, $"largest difference {worst / scale:G3} (relative to {scale:G3})");
     }
 
     [Theory]
