@@ -331,7 +331,7 @@ public static class InferenceBench
         }
     }
 
-    static string ReadLoad()
+    internal static string ReadLoad()
     {
         try
         {
