@@ -20,8 +20,8 @@ internal static class BenchCommand
         var masks = new Option<bool>("--masks") { Description = "Instead: time one global mask from vgg16's 14.7M scores (float32 and float64, sparsity 0.9 and 0.99) beside the stable sort it replaced; --repetitions of each, medians; writes masks.json" };
         var jacobian = new Option<bool>("--jacobian") { Description = "Instead: time one ‖J‖ estimate (hidden span, one input, tolerance 1e-4; seed 002) of an MLP 20×256 and Conv-4 beside one SGD step (batch 128) of the same network; --repetitions estimates; writes jacobian.json" };
         var inference = new Option<bool>("--inference") { Description = "Instead: sparse inference of lenet300, mlp5x1000 (784-1000⁵-10), vgg16, vgg16-bn and resnet32 (CIFAR shapes; BatchNorm folded): dense TorchSharp vs the sparse file with the managed and (MLPs) libtorch kernels, per sparsity, batch and thread count, medians and speedups; writes inference.json" };
-        var pytorch = new Option<bool>("--pytorch") { Description = "With --inference: also time PyTorch's torch.sparse_csr_tensor on the same files (/usr/bin/python3 with python3-torch)" };
-        var models = new Option<string?>("--models") { Description = "With --inference: models, comma-separated (default lenet300,mlp5x1000,vgg16,vgg16-bn,resnet32)" };
+        var pytorch = new Option<bool>("--pytorch") { Description = "With --inference: also time PyTorch's torch.sparse_csr_tensor on the same files; with --scoring: time Synaptic-Flow's methods in PyTorch on the same weights and batch, interleaved with InitPrune (--repetitions pairs, default 3), ratios and issue 14's goals; writes scoring-pytorch.json (/usr/bin/python3 with python3-torch)" };
+        var models = new Option<string?>("--models") { Description = "With --inference: models, comma-separated (default lenet300,mlp5x1000,vgg16,vgg16-bn,resnet32); with --scoring: default vgg16,resnet32" };
         var sparsities = new Option<string?>("--sparsities") { Description = "With --inference: sparsities, comma-separated (default 0,0.5,0.9,0.95,0.99,0.998)" };
         var batchSizes = new Option<string?>("--batch-sizes") { Description = "With --inference: batch sizes, comma-separated (default 1,100,256)" };
         var threads = new Option<string?>("--threads") { Description = "With --inference: thread counts, comma-separated, 'all' for every core (default 1,all)" };
@@ -48,7 +48,14 @@ internal static class BenchCommand
             if (r.GetValue(jacobian)) return Jacobian(r.GetValue(reps), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
             if (r.GetValue(edgePopup)) return EdgePopup(r.GetValue(batches), r.GetValue(reps), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
             if (r.GetValue(masks)) return Masks(r.GetValue(reps), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
-            if (r.GetValue(scoring)) return Scoring(r.GetValue(synflowIterations), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
+            if (r.GetValue(scoring))
+            {
+                var scoringModels = r.GetValue(models) is null ? null : Shared.ParseList(r.GetValue(models), "--models", (t, _) => t);
+                if (r.GetValue(pytorch))
+                    return ScoringPyTorch(Path.Combine(AppContext.BaseDirectory, "pytorch", "scoring_bench.py"), r.GetValue(synflowIterations),
+                        r.GetResult(reps) is { Implicit: false } ? r.GetValue(reps) : 3, r.GetValue(s.Seed), scoringModels, r.GetValue(outDir)!, json);
+                return Scoring(r.GetValue(synflowIterations), r.GetValue(s.Seed), scoringModels, r.GetValue(outDir)!, json);
+            }
             var report = ThroughputBenchmark.RunInto(r.GetValue(outDir)!, r.GetValue(batches), r.GetValue(reps), r.GetValue(batch), r.GetValue(sparsity), r.GetValue(s.Seed));
             if (json)
             {
@@ -125,12 +132,35 @@ internal static class BenchCommand
         return 0;
     }
 
-    static int Scoring(int synflowIterations, long seed, string outDir, bool json)
+    static int ScoringPyTorch(string script, int synflowIterations, int repetitions, long seed, IReadOnlyList<string>? models, string outDir, bool json)
+    {
+        var console = Output.Human(json);
+        var report = PyTorchScoring.RunInto(outDir, script, synflowIterations, repetitions, seed, models, progress: console.WriteLine);
+        var table = new Table().AddColumns("model", "method", "InitPrune (s)", "PyTorch (s)", "ratio", $"goal ≤ {PyTorchScoring.Goal}", "kept", "PyTorch kept");
+        foreach (var m in report.Methods)
+            table.AddRow(m.Model, m.Method, $"{m.InitPruneSeconds:0.000}", $"{m.PyTorchSeconds:0.000}", $"{m.Ratio:0.00}", m.GoalMet ? "met" : "missed", $"{m.Kept:N0}", $"{m.PyTorchKept:N0}");
+        var passes = new Table().AddColumns("model", "SynFlow rounds", "pass InitPrune (ms)", "pass PyTorch (ms)", "SynFlow / (N × pass) InitPrune", "PyTorch",
+            $"goal ≤ {PyTorchScoring.SynFlowGoal}");
+        foreach (var f in report.SynflowPasses)
+            passes.AddRow(f.Model, $"{f.Iterations}", $"{f.InitPrunePassSeconds * 1e3:0.0}", $"{f.PyTorchPassSeconds * 1e3:0.0}", $"{f.InitPruneRatio:0.00}",
+                $"{f.PyTorchRatio:0.00}", f.GoalMet ? "met" : "missed");
+        if (json)
+        {
+            Output.Json(report);
+            return 0;
+        }
+        console.Write(table);
+        console.Write(passes);
+        console.WriteLine($"{report.Threads} thread(s) each side, medians of {report.Repetitions} interleaved pairs after one warm-up; PyTorch {report.Torch}; load average {report.LoadAverageStart} → {report.LoadAverageEnd}; {Path.Combine(outDir, "scoring-pytorch.json")}");
+        return 0;
+    }
+
+    static int Scoring(int synflowIterations, long seed, IReadOnlyList<string>? models, string outDir, bool json)
     {
         var console = Output.Human(json);
         var table = new Table().AddColumns("model", "method", "scoring (s)", "train step (s)", "scoring / step");
         var timings = ScoringBenchmark.RunInto(outDir, synflowIterations, seed,
-            progress: t => console.WriteLine($"{t.Model} {t.Method}: {t.ScoringSeconds:0.000} s (train step {t.TrainStepSeconds:0.000} s)"));
+            progress: t => console.WriteLine($"{t.Model} {t.Method}: {t.ScoringSeconds:0.000} s (train step {t.TrainStepSeconds:0.000} s)"), models);
         foreach (var t in timings)
             table.AddRow(t.Model, t.Method, $"{t.ScoringSeconds:0.000}", $"{t.TrainStepSeconds:0.000}", $"{t.Ratio:0.0}");
         if (json) Output.Json(timings);

@@ -340,7 +340,7 @@ public static class InferenceBench
         }
     }
 
-    static string ReadLoad()
+    internal static string ReadLoad()
     {
         try
         {
