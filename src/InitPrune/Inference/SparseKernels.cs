@@ -79,77 +79,86 @@ public static class SparseKernels
             c => range((int)((long)rows * c / chunks), (int)((long)rows * (c + 1) / chunks)));
     }
 
-    static void CsrRows(CsrMatrix w, float[]? bias, float[] x, int batch, float[] y, bool vectorize, int begin, int end)
+    /// <summary>Rows <paramref name="begin"/>…<paramref name="end"/> of a CSR product; every array is pinned once for the whole range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void CsrRows(CsrMatrix w, float[]? bias, float[] x, int batch, float[] y, bool vectorize, int begin, int end)
     {
-        var pointers = w.Pointers32;
-        var cols = w.Columns32;
-        var vals = w.Values;
-        for (int i = begin; i < end; i++)
+        fixed (int* pointers = w.Pointers32)
+        fixed (int* cols = w.Columns32)
+        fixed (float* vals = w.Values)
+        fixed (float* xp = x)
+        fixed (float* yp = y)
+        fixed (float* bp = bias)
         {
-            int b = pointers[i], n = pointers[i + 1] - b;
-            float bi = bias?[i] ?? 0f;
-            if (batch == 1) y[i] = Dot(cols.AsSpan(b, n), vals.AsSpan(b, n), x) + bi;
-            else Row(cols.AsSpan(b, n), vals.AsSpan(b, n), bi, x, batch, y.AsSpan(i * batch, batch), vectorize);
+            for (int i = begin; i < end; i++)
+            {
+                int b = pointers[i], n = pointers[i + 1] - b;
+                float bi = bp is null ? 0f : bp[i];
+                if (batch == 1) yp[i] = Dot(cols + b, vals + b, n, xp) + bi;
+                else Row(cols + b, vals + b, n, bi, xp, batch, yp + (long)i * batch, vectorize);
+            }
         }
     }
 
-    static void DenseRows(float[] w, int columns, float[]? bias, float[] x, int batch, float[] y, bool vectorize, int begin, int end)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void DenseRows(float[] w, int columns, float[]? bias, float[] x, int batch, float[] y, bool vectorize, int begin, int end)
     {
         var all = batch == 1 ? [] : Enumerable.Range(0, columns).ToArray();
-        for (int i = begin; i < end; i++)
+        fixed (int* cols = all)
+        fixed (float* wp = w)
+        fixed (float* xp = x)
+        fixed (float* yp = y)
+        fixed (float* bp = bias)
         {
-            float bi = bias?[i] ?? 0f;
-            if (batch == 1) y[i] = DenseDot(w.AsSpan(i * columns, columns), x) + bi;
-            else Row(all, w.AsSpan(i * columns, columns), bi, x, batch, y.AsSpan(i * batch, batch), vectorize);
+            for (int i = begin; i < end; i++)
+            {
+                float bi = bp is null ? 0f : bp[i];
+                if (batch == 1) yp[i] = DenseDot(wp + (long)i * columns, columns, xp) + bi;
+                else Row(cols, wp + (long)i * columns, columns, bi, xp, batch, yp + (long)i * batch, vectorize);
+            }
         }
     }
 
     /// <summary>
-    /// Batch 1: Σ_k vals[k] · x[cols[k]] as eight fused multiply-add chains (chain r takes entries k ≡ r mod 8, in
+    /// Batch 1: Σ_k v[k] · x[c[k]] as eight fused multiply-add chains (chain r takes entries k ≡ r mod 8, in
     /// order), added as ((s₀ + s₁) + (s₂ + s₃)) + ((s₄ + s₅) + (s₆ + s₇)): one fixed order whatever the threads or the
     /// CPU, and eight independent chains hide the FMA latency. (An AVX2 gather of x was no faster when measured.)
     /// Batched rows sum in entry order instead, so a sample's logits at batch 1 can differ from its logits in a batch
     /// in the last bits. No bounds checks: <see cref="CsrMatrix"/> checked every column and <see cref="Check"/> the
     /// input's length.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe float Dot(ReadOnlySpan<int> cols, ReadOnlySpan<float> vals, float[] x)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe float Dot(int* c, float* v, int n, float* xp)
     {
         float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f, s4 = 0f, s5 = 0f, s6 = 0f, s7 = 0f;
-        int n = cols.Length, k = 0;
-        fixed (int* c = cols)
-        fixed (float* v = vals)
-        fixed (float* xp = x)
+        int k = 0;
+        for (; k + 8 <= n; k += 8)
         {
-            for (; k + 8 <= n; k += 8)
-            {
-                s0 = MathF.FusedMultiplyAdd(v[k], xp[c[k]], s0);
-                s1 = MathF.FusedMultiplyAdd(v[k + 1], xp[c[k + 1]], s1);
-                s2 = MathF.FusedMultiplyAdd(v[k + 2], xp[c[k + 2]], s2);
-                s3 = MathF.FusedMultiplyAdd(v[k + 3], xp[c[k + 3]], s3);
-                s4 = MathF.FusedMultiplyAdd(v[k + 4], xp[c[k + 4]], s4);
-                s5 = MathF.FusedMultiplyAdd(v[k + 5], xp[c[k + 5]], s5);
-                s6 = MathF.FusedMultiplyAdd(v[k + 6], xp[c[k + 6]], s6);
-                s7 = MathF.FusedMultiplyAdd(v[k + 7], xp[c[k + 7]], s7);
-            }
-            if (k < n) s0 = MathF.FusedMultiplyAdd(v[k], xp[c[k]], s0);
-            if (k + 1 < n) s1 = MathF.FusedMultiplyAdd(v[k + 1], xp[c[k + 1]], s1);
-            if (k + 2 < n) s2 = MathF.FusedMultiplyAdd(v[k + 2], xp[c[k + 2]], s2);
-            if (k + 3 < n) s3 = MathF.FusedMultiplyAdd(v[k + 3], xp[c[k + 3]], s3);
-            if (k + 4 < n) s4 = MathF.FusedMultiplyAdd(v[k + 4], xp[c[k + 4]], s4);
-            if (k + 5 < n) s5 = MathF.FusedMultiplyAdd(v[k + 5], xp[c[k + 5]], s5);
-            if (k + 6 < n) s6 = MathF.FusedMultiplyAdd(v[k + 6], xp[c[k + 6]], s6);
+            s0 = MathF.FusedMultiplyAdd(v[k], xp[c[k]], s0);
+            s1 = MathF.FusedMultiplyAdd(v[k + 1], xp[c[k + 1]], s1);
+            s2 = MathF.FusedMultiplyAdd(v[k + 2], xp[c[k + 2]], s2);
+            s3 = MathF.FusedMultiplyAdd(v[k + 3], xp[c[k + 3]], s3);
+            s4 = MathF.FusedMultiplyAdd(v[k + 4], xp[c[k + 4]], s4);
+            s5 = MathF.FusedMultiplyAdd(v[k + 5], xp[c[k + 5]], s5);
+            s6 = MathF.FusedMultiplyAdd(v[k + 6], xp[c[k + 6]], s6);
+            s7 = MathF.FusedMultiplyAdd(v[k + 7], xp[c[k + 7]], s7);
         }
+        if (k < n) s0 = MathF.FusedMultiplyAdd(v[k], xp[c[k]], s0);
+        if (k + 1 < n) s1 = MathF.FusedMultiplyAdd(v[k + 1], xp[c[k + 1]], s1);
+        if (k + 2 < n) s2 = MathF.FusedMultiplyAdd(v[k + 2], xp[c[k + 2]], s2);
+        if (k + 3 < n) s3 = MathF.FusedMultiplyAdd(v[k + 3], xp[c[k + 3]], s3);
+        if (k + 4 < n) s4 = MathF.FusedMultiplyAdd(v[k + 4], xp[c[k + 4]], s4);
+        if (k + 5 < n) s5 = MathF.FusedMultiplyAdd(v[k + 5], xp[c[k + 5]], s5);
+        if (k + 6 < n) s6 = MathF.FusedMultiplyAdd(v[k + 6], xp[c[k + 6]], s6);
         return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
     /// <summary>Batch 1 for a dense row: four fused multiply-add chains over the columns (k ≡ r mod 4), added as (s₀ + s₁) + (s₂ + s₃).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static float DenseDot(ReadOnlySpan<float> w, float[] x)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe float DenseDot(float* w, int n, float* xs)
     {
-        var xs = x.AsSpan(0, w.Length);
         float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
-        int n = w.Length, k = 0;
+        int k = 0;
         for (; k + 4 <= n; k += 4)
         {
             a0 = MathF.FusedMultiplyAdd(w[k], xs[k], a0);
@@ -168,57 +177,53 @@ public static class SparseKernels
     /// samples per step in four vectors, then 8, then the last 1–7 with masked loads and stores (each lane is the same
     /// chain as the portable loop's, so the bits are the same).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void Row(ReadOnlySpan<int> cols, ReadOnlySpan<float> vals, float b, float[] x, int batch, Span<float> y, bool vectorize)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void Row(int* cols, float* vals, int n, float b, float* xp, int batch, float* yp, bool vectorize)
     {
         int t = 0;
         if (vectorize && Vectorized)
         {
-            fixed (float* xp = x)
-            fixed (float* yp = y)
+            var bv = Vector256.Create(b);
+            for (; t + Tile <= batch; t += Tile)
             {
-                var bv = Vector256.Create(b);
-                for (; t + Tile <= batch; t += Tile)
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                for (int k = 0; k < n; k++)
                 {
-                    Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-                    for (int k = 0; k < cols.Length; k++)
-                    {
-                        var wv = Vector256.Create(vals[k]);
-                        float* o = xp + ((long)cols[k] * batch + t);
-                        a0 = Fma.MultiplyAdd(wv, Avx.LoadVector256(o), a0);
-                        a1 = Fma.MultiplyAdd(wv, Avx.LoadVector256(o + 8), a1);
-                        a2 = Fma.MultiplyAdd(wv, Avx.LoadVector256(o + 16), a2);
-                        a3 = Fma.MultiplyAdd(wv, Avx.LoadVector256(o + 24), a3);
-                    }
-                    Avx.Store(yp + t, a0 + bv);
-                    Avx.Store(yp + t + 8, a1 + bv);
-                    Avx.Store(yp + t + 16, a2 + bv);
-                    Avx.Store(yp + t + 24, a3 + bv);
+                    var wv = Vector256.Create(vals[k]);
+                    float* o = xp + ((long)cols[k] * batch + t);
+                    a0 = Fma.MultiplyAdd(wv, Avx.LoadVector256(o), a0);
+                    a1 = Fma.MultiplyAdd(wv, Avx.LoadVector256(o + 8), a1);
+                    a2 = Fma.MultiplyAdd(wv, Avx.LoadVector256(o + 16), a2);
+                    a3 = Fma.MultiplyAdd(wv, Avx.LoadVector256(o + 24), a3);
                 }
-                for (; t + 8 <= batch; t += 8)
-                {
-                    var a = Vector256<float>.Zero;
-                    for (int k = 0; k < cols.Length; k++)
-                        a = Fma.MultiplyAdd(Vector256.Create(vals[k]), Avx.LoadVector256(xp + ((long)cols[k] * batch + t)), a);
-                    Avx.Store(yp + t, a + bv);
-                }
-                if (t < batch)
-                {
-                    var mask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(batch - t)).AsSingle();
-                    var a = Vector256<float>.Zero;
-                    for (int k = 0; k < cols.Length; k++)
-                        a = Fma.MultiplyAdd(Vector256.Create(vals[k]), Avx.MaskLoad(xp + ((long)cols[k] * batch + t), mask), a);
-                    Avx.MaskStore(yp + t, mask, a + bv);
-                    t = batch;
-                }
+                Avx.Store(yp + t, a0 + bv);
+                Avx.Store(yp + t + 8, a1 + bv);
+                Avx.Store(yp + t + 16, a2 + bv);
+                Avx.Store(yp + t + 24, a3 + bv);
+            }
+            for (; t + 8 <= batch; t += 8)
+            {
+                var a = Vector256<float>.Zero;
+                for (int k = 0; k < n; k++)
+                    a = Fma.MultiplyAdd(Vector256.Create(vals[k]), Avx.LoadVector256(xp + ((long)cols[k] * batch + t)), a);
+                Avx.Store(yp + t, a + bv);
+            }
+            if (t < batch)
+            {
+                var mask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(batch - t)).AsSingle();
+                var a = Vector256<float>.Zero;
+                for (int k = 0; k < n; k++)
+                    a = Fma.MultiplyAdd(Vector256.Create(vals[k]), Avx.MaskLoad(xp + ((long)cols[k] * batch + t), mask), a);
+                Avx.MaskStore(yp + t, mask, a + bv);
+                t = batch;
             }
         }
         for (; t < batch; t++)
         {
             float a = 0f;
-            for (int k = 0; k < cols.Length; k++)
-                a = MathF.FusedMultiplyAdd(vals[k], x[(long)cols[k] * batch + t], a);
-            y[t] = a + b;
+            for (int k = 0; k < n; k++)
+                a = MathF.FusedMultiplyAdd(vals[k], xp[(long)cols[k] * batch + t], a);
+            yp[t] = a + b;
         }
     }
 }
