@@ -57,17 +57,7 @@ public sealed class FlopsReportTests : IDisposable
     public void A_tiny_sweeps_report_shows_the_effective_flops_of_its_masks()
     {
         using var tmp = new TempDir();
-        var spec = tmp.File("spec.yaml");
-        File.WriteAllText(spec, """
-            name: flops-test
-            data: {name: ellipse, train_subset: 100, test_subset: 50}
-            model: {name: mlp, depth: 1, width: 8}
-            prune: {method: random, sparsity: [0, 0.5]}
-            train: {lr: 0.05, epochs: 1, batch_size: 50}
-            seeds: 1
-            """);
-        var outDir = tmp.File("out");
-        Assert.Equal(0, CliRunner.Run("sweep", spec, "--out", outDir).ExitCode);
+        var (spec, outDir) = TinySweep(tmp, "flops-test");
         var report = CliRunner.Run("report", spec, "--store", Path.Combine(outDir, "store.sqlite"), "--artifacts", outDir, "--out", tmp.File("report"));
         Assert.Equal(0, report.ExitCode);
 

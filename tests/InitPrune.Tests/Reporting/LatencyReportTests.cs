@@ -195,17 +195,7 @@ public sealed class LatencyReportTests : IDisposable
     [Fact]
     public void A_tiny_sweeps_report_with_latency_adds_the_section_and_without_it_is_unchanged()
     {
-        var spec = tmp.File("spec.yaml");
-        File.WriteAllText(spec, """
-            name: latency-test
-            data: {name: ellipse, train_subset: 100, test_subset: 50}
-            model: {name: mlp, depth: 1, width: 8}
-            prune: {method: random, sparsity: [0, 0.5]}
-            train: {lr: 0.05, epochs: 1, batch_size: 50}
-            seeds: 1
-            """);
-        var outDir = tmp.File("out");
-        Assert.Equal(0, CliRunner.Run("sweep", spec, "--out", outDir).ExitCode);
+        var (spec, outDir) = TinySweep(tmp, "latency-test");
         string[] Args(string report, params string[] more) => ["report", spec, "--store", Path.Combine(outDir, "store.sqlite"), "--artifacts", outDir, "--out", tmp.File(report), .. more];
 
         var plain = CliRunner.Run(Args("plain"));

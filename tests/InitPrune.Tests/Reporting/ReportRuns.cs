@@ -1,5 +1,7 @@
 using InitPrune.Experiments.Sweeps;
 using InitPrune.Pruning;
+using InitPrune.Tests.Cli;
+using InitPrune.Tests.Data;
 using InitPrune.Training;
 
 namespace InitPrune.Tests.Reporting;
@@ -8,6 +10,27 @@ namespace InitPrune.Tests.Reporting;
 internal static class ReportRuns
 {
     public const string Key = "demo@small";
+
+    /// <summary>
+    /// Writes and runs a two-run sweep (random pruning at 0 and 0.5 of a 1×8 MLP, one epoch on 100 ellipse samples)
+    /// named <paramref name="name"/> under <paramref name="tmp"/>; returns the spec and the sweep's output folder.
+    /// </summary>
+    public static (string Spec, string Out) TinySweep(TempDir tmp, string name)
+    {
+        var spec = tmp.File("spec.yaml");
+        File.WriteAllText(spec, $$"""
+            name: {{name}}
+            data: {name: ellipse, train_subset: 100, test_subset: 50}
+            model: {name: mlp, depth: 1, width: 8}
+            prune: {method: random, sparsity: [0, 0.5]}
+            train: {lr: 0.05, epochs: 1, batch_size: 50}
+            seeds: 1
+            """);
+        var outDir = tmp.File("out");
+        var r = CliRunner.Run("sweep", spec, "--out", outDir);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return (spec, outDir);
+    }
 
     public static readonly EnvironmentInfo Env = new("0.1.0", "abc1234", "0.107.0", "2.10.0", 2, "cpu", "host", "Linux", "10.0.0");
 
