@@ -7,7 +7,8 @@ and OUTPUTS holds `outputs` [n, classes], the logits InitPrune's sparse kernels 
 torch.sparse_csr_tensor(crow_indices, col_indices, values, size); its layout must equal what to_sparse_csr() gives
 for the same dense matrix. A conv net (family pooled-convnet) runs each convolution as that matrix times
 F.unfold of the (zero- or circularly) padded input, 2x2 max-pooling where pool_before says, global average
-pooling and the classifier. A ResNet (family resnet) runs its stem convolution, then per block
+pooling and the classifier. A Conv-n (family convnet-linear-head) runs its convolutions the same way, a 2x2
+max-pooling after the last when pool_after, then flattens (C, H, W) into its linear layers. A ResNet (family resnet) runs its stem convolution, then per block
 act(shortcut(x) + conv2(act(conv1(x)))) with the shortcut the identity, option A (x[:, :, ::s, ::s] with
 zero_channels_before zero channels before it and the rest after) or option B (the projection convolution), then global
 average pooling and the classifier (BatchNorm and the branch scale are already in the weights). Prints one JSON line; exits 0 when the outputs agree within 1e-4 (relative to their scale).
@@ -57,6 +58,8 @@ def build(path):
     layers, layout_errors = [], []
     if arch["family"] == "mlp":
         infos = arch["layers"]
+    elif arch["family"] == "convnet-linear-head":
+        infos = arch["convs"] + arch["layers"]
     elif arch["family"] == "resnet":
         infos = [arch["stem"]] + [c for b in arch["blocks"] for c in (b["conv1"], b["conv2"], b["projection"]) if c] + [arch["classifier"]]
     else:
@@ -108,6 +111,13 @@ def forward(arch, layers, x):
     if arch["family"] == "resnet":
         x = resnet(arch, layers, x.reshape(-1, *arch["input_shape"]), phi)
         layers = layers[-1:]
+    elif arch["family"] == "convnet-linear-head":
+        x = x.reshape(-1, *arch["input_shape"])
+        for weight, bias, info in layers[:len(arch["convs"])]:
+            x = phi(conv(weight, bias, info, x))
+        if arch["pool_after"]:
+            x = F.max_pool2d(x, 2, 2)
+        layers = layers[len(arch["convs"]):]
     elif arch["family"] != "mlp":
         x = x.reshape(-1, *arch["input_shape"])
         for weight, bias, info in layers[:-1]:

@@ -249,7 +249,7 @@ public sealed class SparseConvNet : ISparseNetwork
 
     /// <summary><c>[a, b, inner]</c> → <c>[b, a, inner]</c> (samples-major ↔ channel-major).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static float[] SwapFirstTwo(float[] x, int a, int b, int inner)
+    internal static float[] SwapFirstTwo(float[] x, int a, int b, int inner)
     {
         var t = new float[x.Length];
         for (int i = 0; i < a; i++)
@@ -260,7 +260,7 @@ public sealed class SparseConvNet : ISparseNetwork
 
     /// <summary>PyTorch's MaxPool2d(2, 2) on <paramref name="planes"/> planes of <c>h × w</c> (odd edges dropped).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static (float[], int, int) MaxPool2(float[] x, int planes, int h, int w)
+    internal static (float[] Y, int H, int W) MaxPool2(float[] x, int planes, int h, int w)
     {
         int ho = h / 2, wo = w / 2;
         var y = GC.AllocateUninitializedArray<float>(checked(planes * ho * wo));

@@ -287,8 +287,10 @@ public static partial class SparseExport
             var (net, resLayers, resCounts) = SparseResNetExport.Build(weights, masks, canonical, activation, inputShape, padding, shortcut, stable, denseAbove, source);
             return (net, resLayers, resCounts with { AfterRemoval = Stored(net.AllConvs, net.Classifier) });
         }
+        if (canonical is not null && SparseConvHeadExport.Handles(canonical))
+            return SparseConvHeadExport.Build(weights, masks, canonical, activation, inputShape, padding, denseAbove, source);
         if (canonical is not ("mlp" or "lenet300"))
-            throw new InitPruneException($"export writes sparse models of MLPs (mlp, lenet300), of vcnn and the VGGs (with or without -bn) and of the CIFAR ResNets (resnetN), not '{modelName}'");
+            throw new InitPruneException($"export writes sparse models of MLPs (mlp, lenet300), of vcnn and the VGGs (with or without -bn), of Conv-2/4/6/8 (convN) and of the CIFAR ResNets (resnetN), not '{modelName}'");
         Activations.Create(activation).Dispose();
         var layers = ReadLayers(weights, masks);
         if (canonical == "lenet300" && !layers.Select(l => l.Rows).SkipLast(1).SequenceEqual([300, 100]))
@@ -299,8 +301,17 @@ public static partial class SparseExport
         var removed = RemoveDeadUnits(layers, activation);
 
         var shape = inputShape ?? [layers[0].Cols];
-        var sparse = new List<SparseLayer>();
         var report = new List<SparseExportLayer>();
+        var sparse = ToLayers(layers, removed, denseAbove, report);
+        source["model"] = canonical;
+        var model = new SparseModel(canonical, activation.ToLowerInvariant(), shape, sparse, source);
+        return (model, report, new Counts(dense, kept, before, model.Layers.Sum(l => l.Nonzeros + (l.Bias?.Length ?? 0))));
+    }
+
+    /// <summary>Linear layers as stored (CSR up to density <paramref name="denseAbove"/>, else dense), their report lines added to <paramref name="report"/>.</summary>
+    internal static List<SparseLayer> ToLayers(List<Work> layers, int[] removed, double denseAbove, List<SparseExportLayer> report)
+    {
+        var sparse = new List<SparseLayer>();
         for (int l = 0; l < layers.Count; l++)
         {
             var x = layers[l];
@@ -311,9 +322,7 @@ public static partial class SparseExport
             report.Add(new SparseExportLayer(x.Name, csr ? "csr" : "dense", x.Cols, x.Rows, x.OriginalCols, x.OriginalRows, x.KeptWeights,
                 csr ? nnz : (long)x.Rows * x.Cols, density, removed[l], x.Folded));
         }
-        source["model"] = canonical;
-        var model = new SparseModel(canonical, activation.ToLowerInvariant(), shape, sparse, source);
-        return (model, report, new Counts(dense, kept, before, model.Layers.Sum(l => l.Nonzeros + (l.Bias?.Length ?? 0))));
+        return sparse;
     }
 
     static long BiasKept(IReadOnlyDictionary<string, Tensor>? masks, string layer, int length) =>
@@ -367,7 +376,7 @@ public static partial class SparseExport
     }
 
     /// <summary>Removes dead hidden units to a fixed point; returns the count removed per layer (output units are never removed).</summary>
-    static int[] RemoveDeadUnits(List<Work> layers, string activation)
+    internal static int[] RemoveDeadUnits(List<Work> layers, string activation)
     {
         var removed = new int[layers.Count];
         using var phi = Activations.Create(activation);

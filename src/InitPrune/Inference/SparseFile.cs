@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace InitPrune.Inference;
 
-/// <summary>A compact sparse network that runs from its file alone (<see cref="SparseModel"/>, <see cref="SparseConvNet"/>, <see cref="SparseResNet"/>).</summary>
+/// <summary>A compact sparse network that runs from its file alone (<see cref="SparseModel"/>, <see cref="SparseConvNet"/>, <see cref="SparseConvHeadNet"/>, <see cref="SparseResNet"/>).</summary>
 public interface ISparseNetwork
 {
     string Model { get; }
@@ -57,7 +57,8 @@ public static class SparseFile
                 "mlp" => SparseModel.Read(tensors, text, path),
                 SparseConvNet.Family => SparseConvNet.Read(tensors, text, path),
                 SparseResNet.Family => SparseResNet.Read(tensors, text, path),
-                _ => throw new InitPruneException($"{path} holds a '{family}' model; this InitPrune runs the families mlp, {SparseConvNet.Family} and {SparseResNet.Family}"),
+                SparseConvHeadNet.Family => SparseConvHeadNet.Read(tensors, text, path),
+                _ => throw new InitPruneException($"{path} holds a '{family}' model; this InitPrune runs the families mlp, {SparseConvNet.Family}, {SparseConvHeadNet.Family} and {SparseResNet.Family}"),
             };
         }
     }

@@ -16,7 +16,7 @@ namespace InitPrune.Tests.Inference;
 public class SparseConvNetTests
 {
     /// <summary>A conv net with random masks of the given sparsity on every conv/linear weight and, with BatchNorm, random eval statistics and affine parameters.</summary>
-    static (nn.Module<Tensor, Tensor> Model, Dictionary<string, Tensor> Masks) RandomNet(ModelSpec spec, long[] shape, double sparsity, int seed)
+    internal static (nn.Module<Tensor, Tensor> Model, Dictionary<string, Tensor> Masks) RandomNet(ModelSpec spec, long[] shape, double sparsity, int seed)
     {
         var model = ModelRegistry.Create(spec, shape, 10);
         Initializers.Apply(model, new InitSpec("normal", Math.Sqrt(2), 0.1), seed);

@@ -57,14 +57,12 @@ public class SparseRunExportTests
         Assert.Contains("--run takes", CliRunner.AssertOneLineError(CliRunner.Run("export", store, "--run", config.Id, "--model", "lenet300")));
     }
 
-    /// <summary>A Stable ResNet run with shortcut A: export --run takes both settings from the run (the weights show neither the scale nor, alone, the shortcut).</summary>
-    [Fact]
-    public void A_stable_resnet_run_exports_with_its_settings_and_computes_the_dense_logits()
+    /// <summary>A done one-epoch run of <paramref name="model"/> (SNIP 90%) in a fresh store under <paramref name="dir"/>.</summary>
+    static (string Store, RunConfig Config) DoneRun(TempDir dir, ModelSettings model)
     {
-        using var dir = new TempDir();
         var config = new RunConfig(
             new DataSettings("fashion-mnist", TrainSubset: 200, TestSubset: 50),
-            new ModelSettings("resnet20", WidthMultiplier: 0.25, Stable: true, Shortcut: "A"),
+            model,
             new InitSettings("normal", 1.4, 0.0),
             new PruneSettings("snip", 0.9),
             new TrainSettings(Lr: 0.05, Epochs: 1, BatchSize: 50),
@@ -78,13 +76,12 @@ public class SparseRunExportTests
             var claim = s.Claim(info.Key, WorkerInfo.Current, SweepOptions.Lease)!;
             Assert.True(new RunExecutor(s, new SweepFolders(dir.Path), data).Execute(claim, WorkerInfo.Current).Done);
         }
+        return (store, config);
+    }
 
-        var export = CliRunner.Run("export", store, "--run", config.Id, "--artifacts", dir.Path, "--json");
-        Assert.True(export.ExitCode == 0, export.Stderr);
-        var sparse = Assert.IsType<SparseResNet>(SparseFile.Load(export.Json.GetProperty("file").GetString()!));
-        Assert.Equal(1 / 3.0, sparse.BranchScale, 12);
-        Assert.Equal(["a", "a"], sparse.Blocks.Select(b => b.Shortcut).Where(k => k != "identity"));
-
+    /// <summary>The run's dense network (final weights, eval mode) and <paramref name="sparse"/> give the same logits within 1e-4.</summary>
+    static void AssertDenseLogits(TempDir dir, RunConfig config, ISparseNetwork sparse)
+    {
         using var model = ModelRegistry.Create(config.Model.ToSpec(), [1, 28, 28], 10);
         using (var final = Safetensors.Load(Path.Combine(dir.Path, "runs", config.Id, "final.safetensors")))
             Network.LoadStateDict(model, final, "final.safetensors");
@@ -96,6 +93,36 @@ public class SparseRunExportTests
         var got = sparse.Forward(x.data<float>().ToArray(), 3);
         double scale = Math.Max(1, expected.Max(MathF.Abs));
         Assert.All(Enumerable.Range(0, expected.Length), i => Assert.True(Math.Abs(expected[i] - got[i]) <= 1e-4 * scale, $"logit {i}: {expected[i]} vs {got[i]}"));
+    }
+
+    /// <summary>A Stable ResNet run with shortcut A: export --run takes both settings from the run (the weights show neither the scale nor, alone, the shortcut).</summary>
+    [Fact]
+    public void A_stable_resnet_run_exports_with_its_settings_and_computes_the_dense_logits()
+    {
+        using var dir = new TempDir();
+        var (store, config) = DoneRun(dir, new ModelSettings("resnet20", WidthMultiplier: 0.25, Stable: true, Shortcut: "A"));
+
+        var export = CliRunner.Run("export", store, "--run", config.Id, "--artifacts", dir.Path, "--json");
+        Assert.True(export.ExitCode == 0, export.Stderr);
+        var sparse = Assert.IsType<SparseResNet>(SparseFile.Load(export.Json.GetProperty("file").GetString()!));
+        Assert.Equal(1 / 3.0, sparse.BranchScale, 12);
+        Assert.Equal(["a", "a"], sparse.Blocks.Select(b => b.Shortcut).Where(k => k != "identity"));
+        AssertDenseLogits(dir, config, sparse);
         Assert.Contains("--stable", CliRunner.AssertOneLineError(CliRunner.Run("export", store, "--run", config.Id, "--stable")));
+    }
+
+    /// <summary>A circular-padded Conv-2 run: export --run takes the padding and the dataset's sample shape from the run.</summary>
+    [Fact]
+    public void A_conv2_run_exports_with_its_settings_and_computes_the_dense_logits()
+    {
+        using var dir = new TempDir();
+        var (store, config) = DoneRun(dir, new ModelSettings("conv2", Padding: "circular", WidthMultiplier: 0.125));
+
+        var export = CliRunner.Run("export", store, "--run", config.Id, "--artifacts", dir.Path, "--json");
+        Assert.True(export.ExitCode == 0, export.Stderr);
+        var sparse = Assert.IsType<SparseConvHeadNet>(SparseFile.Load(export.Json.GetProperty("file").GetString()!));
+        Assert.All(sparse.Convs, c => Assert.Equal("circular", c.PaddingMode));
+        Assert.Equal([1L, 28, 28], sparse.InputShape);
+        AssertDenseLogits(dir, config, sparse);
     }
 }
