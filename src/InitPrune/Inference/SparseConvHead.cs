@@ -93,16 +93,7 @@ public sealed class SparseConvHeadNet : ISparseNetwork
 
     internal static SparseConvHeadNet Read(TensorDict tensors, string text, string path)
     {
-        SparseConvHeadArchitecture arch;
-        try
-        {
-            arch = JsonSerializer.Deserialize<SparseConvHeadArchitecture>(text, SparseModel.MetadataJson) ?? throw new JsonException("null");
-            if (arch.Convs is null || arch.Layers is null || arch.InputShape is null) throw new JsonException("convs, layers or input_shape missing");
-        }
-        catch (JsonException e)
-        {
-            throw new InitPruneException($"{path}: its architecture metadata is not valid ({CheckpointFormat.OneLine(e.Message)})");
-        }
+        var arch = SparseFile.ReadArchitecture<SparseConvHeadArchitecture>(text, path, a => !(a.Convs is null || a.Layers is null || a.InputShape is null), "convs, layers or input_shape");
         var convs = arch.Convs.Select(info => SparseConv.Read(tensors, info, path)).ToList();
         var layers = arch.Layers.Select(info => SparseModel.ReadLayer(tensors, info, path)).ToList();
         return new SparseConvHeadNet(arch.Model, arch.Activation, arch.InputShape, convs, arch.PoolAfter, layers, arch.Source, arch.InitpruneVersion);

@@ -161,16 +161,7 @@ public sealed class SparseConvNet : ISparseNetwork
 
     internal static SparseConvNet Read(TensorDict tensors, string text, string path)
     {
-        SparseConvArchitecture arch;
-        try
-        {
-            arch = JsonSerializer.Deserialize<SparseConvArchitecture>(text, SparseModel.MetadataJson) ?? throw new JsonException("null");
-            if (arch.Convs is null || arch.Classifier is null || arch.InputShape is null) throw new JsonException("convs, classifier or input_shape missing");
-        }
-        catch (JsonException e)
-        {
-            throw new InitPruneException($"{path}: its architecture metadata is not valid ({CheckpointFormat.OneLine(e.Message)})");
-        }
+        var arch = SparseFile.ReadArchitecture<SparseConvArchitecture>(text, path, a => !(a.Convs is null || a.Classifier is null || a.InputShape is null), "convs, classifier or input_shape");
         var convs = arch.Convs.Select(info => SparseConv.Read(tensors, info, path)).ToList();
         var classifier = SparseModel.ReadLayer(tensors, arch.Classifier, path);
         return new SparseConvNet(arch.Model, arch.Activation, arch.InputShape, convs, classifier, arch.Source, arch.InitpruneVersion);

@@ -63,6 +63,20 @@ public static class SparseFile
         }
     }
 
+    /// <summary>The architecture JSON of a file's metadata as <typeparamref name="T"/>; when it does not parse or <paramref name="complete"/> fails, a one-line error naming <paramref name="missing"/>.</summary>
+    internal static T ReadArchitecture<T>(string text, string path, Func<T, bool> complete, string missing) where T : class
+    {
+        try
+        {
+            var arch = JsonSerializer.Deserialize<T>(text, SparseModel.MetadataJson) ?? throw new JsonException("null");
+            return complete(arch) ? arch : throw new JsonException(missing + " missing");
+        }
+        catch (JsonException e)
+        {
+            throw new InitPruneException($"{path}: its architecture metadata is not valid ({CheckpointFormat.OneLine(e.Message)})");
+        }
+    }
+
     internal static void Save(string path, TensorDict tensors, string architecture) =>
         Safetensors.Save(path, tensors, new Dictionary<string, string>
         {

@@ -107,16 +107,7 @@ public sealed class SparseModel : ISparseNetwork
 
     internal static SparseModel Read(TensorDict tensors, string text, string path)
     {
-        SparseArchitecture arch;
-        try
-        {
-            arch = JsonSerializer.Deserialize<SparseArchitecture>(text, MetadataJson) ?? throw new JsonException("null");
-            if (arch.Layers is null || arch.InputShape is null) throw new JsonException("layers or input_shape missing");
-        }
-        catch (JsonException e)
-        {
-            throw new InitPruneException($"{path}: its architecture metadata is not valid ({CheckpointFormat.OneLine(e.Message)})");
-        }
+        var arch = SparseFile.ReadArchitecture<SparseArchitecture>(text, path, a => !(a.Layers is null || a.InputShape is null), "layers or input_shape");
         var layers = arch.Layers.Select(info => ReadLayer(tensors, info, path)).ToList();
         return new SparseModel(arch.Model, arch.Activation, arch.InputShape, layers, arch.Source, arch.InitpruneVersion);
     }

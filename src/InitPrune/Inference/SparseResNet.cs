@@ -145,17 +145,7 @@ public sealed class SparseResNet : ISparseNetwork
 
     internal static SparseResNet Read(TensorDict tensors, string text, string path)
     {
-        SparseResNetArchitecture arch;
-        try
-        {
-            arch = JsonSerializer.Deserialize<SparseResNetArchitecture>(text, SparseModel.MetadataJson) ?? throw new JsonException("null");
-            if (arch.Stem is null || arch.Blocks is null || arch.Classifier is null || arch.InputShape is null || arch.Blocks.Any(b => b.Conv1 is null || b.Conv2 is null))
-                throw new JsonException("stem, blocks, classifier or input_shape missing");
-        }
-        catch (JsonException e)
-        {
-            throw new InitPruneException($"{path}: its architecture metadata is not valid ({CheckpointFormat.OneLine(e.Message)})");
-        }
+        var arch = SparseFile.ReadArchitecture<SparseResNetArchitecture>(text, path, a => !(a.Stem is null || a.Blocks is null || a.Classifier is null || a.InputShape is null || a.Blocks.Any(b => b.Conv1 is null || b.Conv2 is null)), "stem, blocks, classifier or input_shape");
         var blocks = arch.Blocks.Select(b =>
         {
             var block = new SparseResidualBlock(SparseConv.Read(tensors, b.Conv1, path), SparseConv.Read(tensors, b.Conv2, path),
