@@ -37,18 +37,7 @@ public sealed class SparseConvHeadNet : ISparseNetwork
     public SparseConvHeadNet(string model, string activation, long[] inputShape, IReadOnlyList<SparseConv> convs, bool poolAfter, IReadOnlyList<SparseLayer> layers,
         IReadOnlyDictionary<string, string>? source = null, string? version = null)
     {
-        if (inputShape.Length != 3 || inputShape.Any(d => d < 1))
-            throw new InitPruneException($"a sparse conv net takes samples of shape [C,H,W], not [{string.Join(",", inputShape)}]");
-        if (convs.Count == 0) throw new InitPruneException("a sparse conv net needs at least one convolution");
-        long channels = inputShape[0];
-        int h = (int)inputShape[1], w = (int)inputShape[2];
-        foreach (var c in convs)
-        {
-            if (c.InChannels != channels)
-                throw new InitPruneException($"convolution '{c.Name}' takes {c.InChannels} channels but gets {channels}");
-            (h, w) = c.Check(inputShape, h, w);
-            channels = c.OutChannels;
-        }
+        var (channels, h, w) = SparseConv.CheckChain(inputShape, convs);
         if (poolAfter) (h, w) = (h / 2, w / 2);
         if (h < 1 || w < 1) throw new InitPruneException($"the input [{string.Join(",", inputShape)}] is too small for the pooling after the last convolution");
         head = new SparseModel(model, activation, [channels, h, w], layers);
@@ -59,7 +48,7 @@ public sealed class SparseConvHeadNet : ISparseNetwork
         PoolAfter = poolAfter;
         Source = source ?? new Dictionary<string, string>();
         Version = version ?? EnvironmentProbe.Current().InitPruneVersion;
-        flatChannels = (int)channels;
+        flatChannels = channels;
         runners = [.. convs.Select(c => new SparseConvNet.Runner(c))];
     }
 

@@ -46,6 +46,27 @@ public sealed record SparseConv(string Name, int InChannels, int OutChannels, in
         return (ho, wo);
     }
 
+    /// <summary>
+    /// Checks a sample shape <c>[C, H, W]</c> and the chain of <paramref name="convs"/> it runs through (each takes the
+    /// channels the one before gives, each <see cref="Check"/>ed): the last one's channels and output size.
+    /// </summary>
+    internal static (int Channels, int H, int W) CheckChain(long[] inputShape, IReadOnlyList<SparseConv> convs)
+    {
+        if (inputShape.Length != 3 || inputShape.Any(d => d < 1))
+            throw new InitPruneException($"a sparse conv net takes samples of shape [C,H,W], not [{string.Join(",", inputShape)}]");
+        if (convs.Count == 0) throw new InitPruneException("a sparse conv net needs at least one convolution");
+        long channels = inputShape[0];
+        int h = (int)inputShape[1], w = (int)inputShape[2];
+        foreach (var c in convs)
+        {
+            if (c.InChannels != channels)
+                throw new InitPruneException($"convolution '{c.Name}' takes {c.InChannels} channels but gets {channels}");
+            (h, w) = c.Check(inputShape, h, w);
+            channels = c.OutChannels;
+        }
+        return ((int)channels, h, w);
+    }
+
     /// <summary><c>&lt;name&gt;.crow_indices|col_indices|values</c> or <c>&lt;name&gt;.weight</c> <c>[out, in, k, k]</c>, and <c>&lt;name&gt;.bias</c>.</summary>
     internal void AddTo(TensorDict tensors) => SparseFile.AddWeight(tensors, Name, Csr, Dense, [OutChannels, InChannels, KernelSize, KernelSize], Bias);
 
@@ -88,18 +109,7 @@ public sealed class SparseConvNet : ISparseNetwork
     public SparseConvNet(string model, string activation, long[] inputShape, IReadOnlyList<SparseConv> convs, SparseLayer classifier,
         IReadOnlyDictionary<string, string>? source = null, string? version = null)
     {
-        if (inputShape.Length != 3 || inputShape.Any(d => d < 1))
-            throw new InitPruneException($"a sparse conv net takes samples of shape [C,H,W], not [{string.Join(",", inputShape)}]");
-        if (convs.Count == 0) throw new InitPruneException("a sparse conv net needs at least one convolution");
-        long channels = inputShape[0];
-        int h = (int)inputShape[1], w = (int)inputShape[2];
-        foreach (var c in convs)
-        {
-            if (c.InChannels != channels)
-                throw new InitPruneException($"convolution '{c.Name}' takes {c.InChannels} channels but gets {channels}");
-            (h, w) = c.Check(inputShape, (int)h, (int)w);
-            channels = c.OutChannels;
-        }
+        var (channels, _, _) = SparseConv.CheckChain(inputShape, convs);
         if (classifier.InFeatures != channels)
             throw new InitPruneException($"the classifier takes {classifier.InFeatures} features but the last convolution gives {channels} channels");
         Activations.Create(activation).Dispose();
