@@ -177,8 +177,13 @@ public static partial class SparseConvExport
         conv.Folded = true;
     }
 
-    /// <summary>Removes dead channels to a fixed point (see the class summary); the classifier's outputs are never removed.</summary>
-    static void RemoveDeadChannels(List<Conv> convs, SparseExport.Work fc, string activation, string padding)
+    /// <summary>
+    /// Removes dead channels to a fixed point (see the class summary); the classifier's outputs are never removed. The
+    /// last convolution's channel c is <paramref name="fc"/>'s columns c·<paramref name="area"/> … (c+1)·area − 1 (1
+    /// after global average pooling; H·W of a flattened feature map); <paramref name="head"/>, when given, runs after
+    /// each pass over the convolutions (a linear head's dead units) and says whether anything went.
+    /// </summary>
+    internal static void RemoveDeadChannels(List<Conv> convs, SparseExport.Work fc, string activation, string padding, int area = 1, Func<bool>? head = null)
     {
         using var phi = Activations.Create(activation);
         bool changed = true;
@@ -186,16 +191,18 @@ public static partial class SparseConvExport
         {
             changed = false;
             for (int l = 0; l < convs.Count; l++)
-                changed |= RemoveDeadOutputs(convs[l], l + 1 < convs.Count ? convs[l + 1] : null, fc, phi, padding);
+                changed |= RemoveDeadOutputs(convs[l], l + 1 < convs.Count ? convs[l + 1] : null, fc, phi, padding, area);
+            if (head is not null) changed |= head();
         }
     }
 
     /// <summary>
     /// One pass over <paramref name="conv"/>'s output channels, which only <paramref name="next"/> (or, when null,
-    /// the classifier <paramref name="fc"/> after global average pooling) reads: removes the dead ones and folds the
-    /// constant ones where exact (see the class summary). True when a channel went.
+    /// the linear layer <paramref name="fc"/>, channel c as its columns c·<paramref name="area"/> … (c+1)·area − 1)
+    /// reads: removes the dead ones and folds the constant ones where exact (see the class summary; average or max
+    /// pooling of a constant is the constant). True when a channel went.
     /// </summary>
-    internal static bool RemoveDeadOutputs(Conv conv, Conv? next, SparseExport.Work? fc, TorchSharp.torch.nn.Module<Tensor, Tensor> phi, string padding)
+    internal static bool RemoveDeadOutputs(Conv conv, Conv? next, SparseExport.Work? fc, TorchSharp.torch.nn.Module<Tensor, Tensor> phi, string padding, int area = 1)
     {
         float[] constants;
         using (var scope = NewDisposeScope())
@@ -203,14 +210,19 @@ public static partial class SparseConvExport
         var dead = new HashSet<int>();
         for (int c = 0; c < conv.Out; c++)
         {
-            bool unread = next is null ? fc!.ColumnEmpty(c) : next.InputUnused(c);
+            bool unread = next is null ? Enumerable.Range(c * area, area).All(fc!.ColumnEmpty) : next.InputUnused(c);
             if (!unread && !conv.RowEmpty(c)) continue;
             if (!unread && constants[c] != 0)
             {
                 if (next is null)
                 {
                     fc!.Bias ??= new float[fc.Rows];
-                    for (int r = 0; r < fc.Rows; r++) fc.Bias[r] += fc.W[r * fc.Cols + c] * constants[c];
+                    for (int r = 0; r < fc.Rows; r++)
+                    {
+                        float s = 0f;
+                        foreach (var v in fc.W.AsSpan(r * fc.Cols + c * area, area)) s += v;
+                        fc.Bias[r] += s * constants[c];
+                    }
                     fc.Folded++;
                 }
                 else if (padding == "circular")
@@ -234,7 +246,7 @@ public static partial class SparseConvExport
         }
         if (dead.Count == 0) return false;
         conv.RemoveOutputs(dead);
-        if (next is null) fc!.RemoveColumns(dead);
+        if (next is null) fc!.RemoveColumns([.. dead.SelectMany(c => Enumerable.Range(c * area, area))]);
         else next.RemoveInputs(dead);
         conv.Removed += dead.Count;
         return true;

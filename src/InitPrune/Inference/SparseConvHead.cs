@@ -135,7 +135,12 @@ public sealed class SparseConvHeadNet : ISparseNetwork
 /// <summary>
 /// Turns a pruned Conv-2/4/6/8 into a <see cref="SparseConvHeadNet"/>: masks applied; the linear head's hidden units
 /// with no kept incoming or outgoing weight removed as in an MLP (<see cref="SparseExport"/>; a constant unit φ(b) is
-/// folded into the next bias). Convolution channels are not removed.
+/// folded into the next bias); dead convolution channels removed as in a VGG (<see cref="SparseConvExport"/>), the
+/// last convolution's channel c read as <c>classifier.0</c>'s H·W columns c·H·W … (c+1)·H·W − 1 after the pooling and
+/// the flatten: removed when none of them is kept, and folded into <c>classifier.0</c>'s bias when constant
+/// (<c>b[r] += φ(b_c)·Σ_p W[r, c·H·W + p]</c>; the max-pooling of a constant is the constant). Channel and unit
+/// removal repeat together to a fixed point (removing a channel's columns can empty a unit's row, and a unit's row
+/// can hold a channel's last kept weights).
 /// </summary>
 public static partial class SparseConvHeadExport
 {
@@ -184,7 +189,8 @@ public static partial class SparseConvHeadExport
         var shape = inputShape ?? throw new InitPruneException($"a conv net's file needs the shape of one sample: give --input-shape C,H,W (e.g. {convs[0].In},32,32 for CIFAR, 1,28,28 for Fashion-MNIST)");
         if (shape.Length != 3 || shape[0] != convs[0].In)
             throw new InitPruneException($"--input-shape [{string.Join(",", shape)}] does not fit: the first convolution takes {convs[0].In} channels, so give {convs[0].In},H,W");
-        long flat = convs[^1].Out * (shape[1] >> blocks) * (shape[2] >> blocks);
+        int area = (int)((shape[1] >> blocks) * (shape[2] >> blocks));
+        long flat = (long)convs[^1].Out * area;
 
         var head = new List<SparseExport.Work>();
         foreach (var name in headNames)
@@ -202,7 +208,13 @@ public static partial class SparseConvHeadExport
 
         var (dense, kept) = SparseExport.ParameterCounts(weights, masks);
         long before = convs.Sum(c => c.W.LongCount(v => v != 0) + (c.Bias?.Length ?? 0)) + head.Sum(l => l.W.LongCount(v => v != 0) + (l.Bias?.Length ?? 0));
-        var removed = SparseExport.RemoveDeadUnits(head, activation);
+        var removed = new int[head.Count];
+        SparseConvExport.RemoveDeadChannels(convs, head[0], activation, padding, area, () =>
+        {
+            var units = SparseExport.RemoveDeadUnits(head, activation);
+            for (int l = 0; l < units.Length; l++) removed[l] += units[l];
+            return units.Any(u => u > 0);
+        });
 
         var report = new List<SparseExportLayer>();
         var sparseConvs = convs.Select(c => SparseConvExport.ToSparse(c, 1, padding, denseAbove, report)).ToList();
