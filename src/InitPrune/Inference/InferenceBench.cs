@@ -11,8 +11,8 @@ namespace InitPrune.Inference;
 
 /// <summary>
 /// What <c>initprune bench --inference</c> measures. Models: <c>lenet300</c> (784-300-100-10), <c>mlp5x1000</c>
-/// (784-1000⁵-10), <c>vgg16</c>, <c>vgg16-bn</c> and <c>resnet32</c> (CIFAR shapes, 3 × 32 × 32; shortcut B; BatchNorm folded into the sparse file);
-/// threads 0 means all cores. Each cell is timed at most <paramref name="Repetitions"/> times and
+/// (784-1000⁵-10), <c>vgg16</c>, <c>vgg16-bn</c> and <c>resnet32</c> (CIFAR shapes, 3 × 32 × 32; shortcut B; BatchNorm folded into the sparse file),
+/// and, when asked for, <c>conv4</c> (Conv-4, 3 × 32 × 32; not in <see cref="DefaultModels"/>); threads 0 means all cores. Each cell is timed at most <paramref name="Repetitions"/> times and
 /// stops early after <paramref name="SecondsPerCell"/> (never below 3 timings). <paramref name="PyTorchScript"/>:
 /// tests/pytorch/sparse_bench.py, run with Debian's Python on the same sparse files.
 /// </summary>
@@ -97,8 +97,8 @@ public static class InferenceBench
     {
         "lenet300" => (new ModelSpec("lenet300"), [784]),
         "mlp5x1000" => (new ModelSpec("mlp", Depth: 5, Width: 1000), [784]),
-        "vgg16" or "vgg16-bn" or "resnet32" => (new ModelSpec(model), [3, 32, 32]),
-        _ => throw new InitPruneException($"bench --inference knows the models lenet300, mlp5x1000, vgg16, vgg16-bn and resnet32, not '{model}'"),
+        "vgg16" or "vgg16-bn" or "resnet32" or "conv4" => (new ModelSpec(model), [3, 32, 32]),
+        _ => throw new InitPruneException($"bench --inference knows the models lenet300, mlp5x1000, vgg16, vgg16-bn, resnet32 and conv4, not '{model}'"),
     };
 
     public static InferenceBenchReport RunInto(string outDir, InferenceBenchOptions o, Action<InferenceBenchRow?, string?>? progress = null)
@@ -136,14 +136,16 @@ public static class InferenceBench
                         files.Add((name, s, path));
                     }
                     var mlp = sparse as SparseModel;
-                    var (convs, classifier, macs) = sparse switch
+                    var (convs, linear, macs) = sparse switch
                     {
-                        SparseConvNet c => (c.Convs, c.Classifier, c.MultiplyAdds()),
-                        SparseResNet r => (r.AllConvs.ToList(), r.Classifier, r.MultiplyAdds()),
-                        _ => ((IReadOnlyList<SparseConv>)[], null, default),
+                        SparseConvNet c => (c.Convs, new[] { c.Classifier }, c.MultiplyAdds()),
+                        SparseResNet r => (r.AllConvs.ToList(), new[] { r.Classifier }, r.MultiplyAdds()),
+                        SparseConvHeadNet h => (h.Convs, h.Layers, h.MultiplyAdds()),
+                        _ => ((IReadOnlyList<SparseConv>)[], (IReadOnlyList<SparseLayer>)[], default),
                     };
-                    long kept = mlp?.Layers.Sum(l => l.Nonzeros) ?? convs.Sum(c => c.Nonzeros) + classifier!.Nonzeros;
-                    int removed = mlp?.Layers.Sum(l => l.OriginalOutFeatures - l.OutFeatures) ?? convs.Sum(c => c.OriginalOutChannels - c.OutChannels);
+                    long kept = mlp?.Layers.Sum(l => l.Nonzeros) ?? convs.Sum(c => c.Nonzeros) + linear.Sum(l => l.Nonzeros);
+                    int removed = mlp?.Layers.Sum(l => l.OriginalOutFeatures - l.OutFeatures)
+                        ?? convs.Sum(c => c.OriginalOutChannels - c.OutChannels) + linear.Sum(l => l.OriginalOutFeatures - l.OutFeatures);
                     var (usefulPerSample, densePerSample) = mlp is null ? macs : (kept, denseWeights);
                     var torchLayers = mlp?.ToTorch() ?? [];
                     try
@@ -218,7 +220,7 @@ public static class InferenceBench
         double? peak = ghz is { } f && SparseKernels.Vectorized ? Environment.ProcessorCount * 32 * f : null;
         var report = new InferenceBenchReport(cpu, Environment.ProcessorCount, ghz, peak, SparseKernels.Vectorized, load + " → " + ReadLoad(), torch.__version__,
             SparseKernels.ParallelWork,
-            "Medians of one forward pass in seconds; the machine may be shared, so single figures are noisy. The sparse file is SparseExport.Compact (MLPs), CompactConvNet (VGGs) or CompactResNet (ResNets; BatchNorm folded) of the masked weights, every layer CSR, dead units and channels removed; libtorch's sparse kernel runs MLPs only.",
+            "Medians of one forward pass in seconds; the machine may be shared, so single figures are noisy. The sparse file is SparseExport.Compact (MLPs), CompactConvNet (VGGs), CompactResNet (ResNets; BatchNorm folded) or InMemory (Conv-4) of the masked weights, every layer CSR, dead units and channels removed; libtorch's sparse kernel runs MLPs only.",
             rows, crossovers);
         Artifacts.WriteJson(Path.Combine(dir, "inference.json"), report);
         return report;
@@ -263,6 +265,8 @@ public static class InferenceBench
         }
         ISparseNetwork sparse = model is ResNet
             ? SparseExport.CompactResNet(weights, masks, name, shape, spec.Stable, spec.Shortcut, denseAbove: 1.0).Model
+            : model is ConvN
+            ? SparseExport.InMemory(weights, masks, name, "relu", shape, denseAbove: 1.0)
             : shape.Length == 3
             ? SparseExport.CompactConvNet(weights, masks, name, shape, denseAbove: 1.0).Model
             : SparseExport.Compact(weights, masks, name == "lenet300" ? "lenet300" : "mlp", "relu", shape, denseAbove: 1.0).Model;

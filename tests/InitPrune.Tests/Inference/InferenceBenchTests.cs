@@ -80,6 +80,26 @@ public class InferenceBenchTests
     }
 
     [Fact]
+    public void Conv4_rows_count_the_convolutions_and_the_head_and_agree_with_the_dense_network()
+    {
+        Assert.DoesNotContain("conv4", InferenceBenchOptions.DefaultModels);
+        using var dir = new TempDir();
+        var report = InferenceBench.RunInto(dir.Path, new InferenceBenchOptions(["conv4"], [0.99], [2], [1], Repetitions: 1, SecondsPerCell: 0));
+        var r = Assert.Single(report.Rows);
+        // Conv-4 on 3 × 32 × 32: 3 → 64 → 64, pool, → 128 → 128, pool, flatten 128·8·8 into 256, 256, 10.
+        long[] layers = [9 * 3 * 64, 9 * 64 * 64, 9 * 64 * 128, 9 * 128 * 128, 128 * 8 * 8 * 256, 256 * 256, 256 * 10];
+        Assert.Equal(layers.Sum(), r.DenseWeights);
+        Assert.InRange(r.KeptWeights, 1, layers.Sum(n => (long)Math.Round(0.01 * n))); // layerwise 1%, less what removal took
+        Assert.True(r.HiddenUnitsRemoved > 0, "no channel or unit removed at 99%"); // a first-layer channel keeps none of its 27 weights with probability 0.99²⁷ ≈ 0.76
+        long macs = (layers[0] + layers[1]) * 32 * 32 + (layers[2] + layers[3]) * 16 * 16 + layers[4] + layers[5] + layers[6];
+        Assert.Equal(2.0 * macs * 2 / r.DenseSeconds / 1e9, r.DenseGflops, 1e-6);
+        Assert.False(r.BatchNormFolded);
+        Assert.InRange(r.ManagedDiff, 0, 1e-4);
+        Assert.True(double.IsNaN(r.TorchSparseSeconds) && r.Best == "managed");
+        Assert.Equal("conv", Assert.Single(report.Crossovers).LayerType);
+    }
+
+    [Fact]
     public void The_cli_runs_the_bench_and_refuses_a_model_it_does_not_know_in_one_line()
     {
         using var dir = new TempDir();
