@@ -9,8 +9,8 @@ for the same dense matrix. A conv net (family pooled-convnet) runs each convolut
 F.unfold of the (zero- or circularly) padded input, 2x2 max-pooling where pool_before says, global average
 pooling and the classifier. A Conv-n (family convnet-linear-head) runs its convolutions the same way, a 2x2
 max-pooling after the last when pool_after, then flattens (C, H, W) into its linear layers. A ResNet (family resnet) runs its stem convolution, then per block
-act(shortcut(x) + conv2(act(conv1(x)))) with the shortcut the identity, option A (x[:, :, ::s, ::s] with
-zero_channels_before zero channels before it and the rest after) or option B (the projection convolution), then global
+act(shortcut(x) + conv2(act(conv1(x)))) with the shortcut the identity, option A (x[:, :, ::s, ::s], dense
+channel c on channel c + zero_channels_before, matched through the kept_channels of the stream and of conv2) or option B (the projection convolution), then global
 average pooling and the classifier (BatchNorm and the branch scale are already in the weights). Prints one JSON line; exits 0 when the outputs agree within 1e-4 (relative to their scale).
 """
 import json
@@ -94,15 +94,20 @@ def resnet(arch, layers, x, phi):
     """Stem, residual blocks, global average pooling: [n, C, H, W] → [n, channels]."""
     by_name = {info["name"]: (weight, bias, info) for weight, bias, info in layers}
     x = phi(conv(*by_name[arch["stem"]["name"]], x))
+    stream = arch["stem"]["kept_channels"]  # the stream's channels by their index in the dense network
     for block in arch["blocks"]:
         y = conv(*by_name[block["conv2"]["name"]], phi(conv(*by_name[block["conv1"]["name"]], x)))
         if block["shortcut"] == "b":
             shortcut = conv(*by_name[block["projection"]["name"]], x)
         else:
             s = block["conv1"]["stride"]
-            before = block["zero_channels_before"]
-            shortcut = F.pad(x[:, :, ::s, ::s], (0, 0, 0, 0, before, y.shape[1] - x.shape[1] - before))
+            # Dense channel c lands on c + zero_channels_before; channels removed on either side take nothing.
+            position = {c + block["zero_channels_before"]: i for i, c in enumerate(stream)}
+            sub = x[:, :, ::s, ::s]
+            shortcut = torch.stack([sub[:, position[o]] if o in position else torch.zeros_like(sub[:, 0])
+                                    for o in block["conv2"]["kept_channels"]], 1)
         x = phi(shortcut + y)
+        stream = block["conv2"]["kept_channels"]
     return x.mean((2, 3))
 
 

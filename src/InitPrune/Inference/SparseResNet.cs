@@ -56,8 +56,13 @@ public sealed class SparseResNet : ISparseNetwork
             throw new InitPruneException($"the stem convolution '{stem.Name}' takes {stem.InChannels} channels{(stem.PoolBefore ? " after a pooling" : "")} but the input has {inputShape[0]}");
         var (h, w) = stem.Check(inputShape, (int)inputShape[1], (int)inputShape[2]);
         int channels = stem.OutChannels;
-        foreach (var b in blocks)
+        // The stream's channels by their index in the dense network (KeptChannels of the convolutions writing it).
+        var stream = stem.KeptChannels;
+        int original = stem.OriginalOutChannels;
+        var sources = new int[]?[blocks.Count];
+        for (int l = 0; l < blocks.Count; l++)
         {
+            var b = blocks[l];
             if (b.Convs.Any(c => c.PoolBefore))
                 throw new InitPruneException($"block '{b.Conv1.Name}' pools inside: not a ResNet block this reader runs");
             if (b.Conv1.InChannels != channels || b.Conv2.InChannels != b.Conv1.OutChannels)
@@ -67,11 +72,18 @@ public sealed class SparseResNet : ISparseNetwork
             var shortcut = b.Projection is { } p ? p.Check(inputShape, h, w) : ((h - 1) / b.Conv1.Stride + 1, (w - 1) / b.Conv1.Stride + 1);
             if (shortcut != output)
                 throw new InitPruneException($"block '{b.Conv1.Name}': the branch gives {output.H}×{output.W} but the shortcut {shortcut.Item1}×{shortcut.Item2}");
-            if (b.Projection is { } q ? q.InChannels != channels || q.OutChannels != b.Conv2.OutChannels
-                : b.ZeroChannelsBefore < 0 || b.ZeroChannelsBefore + channels > b.Conv2.OutChannels)
+            if (b.Projection is { } q ? q.InChannels != channels || q.OutChannels != b.Conv2.OutChannels || !q.KeptChannels.SequenceEqual(b.Conv2.KeptChannels)
+                : b.ZeroChannelsBefore < 0 || b.ZeroChannelsBefore + original > b.Conv2.OriginalOutChannels
+                    || b.Shortcut == "identity" && !b.Conv2.KeptChannels.SequenceEqual(stream))
                 throw new InitPruneException($"block '{b.Conv1.Name}': its shortcut cannot map {channels} channels onto conv2's {b.Conv2.OutChannels}");
-            (h, w, channels) = (output.H, output.W, b.Conv2.OutChannels);
+            if (b.Projection is null)
+            {
+                var position = stream.Select((c, i) => (c, i)).ToDictionary(p => p.c + b.ZeroChannelsBefore, p => p.i);
+                sources[l] = [.. b.Conv2.KeptChannels.Select(o => position.GetValueOrDefault(o, -1))];
+            }
+            (h, w, channels, stream, original) = (output.H, output.W, b.Conv2.OutChannels, b.Conv2.KeptChannels, b.Conv2.OriginalOutChannels);
         }
+        shortcutSources = sources;
         if (classifier.InFeatures != channels)
             throw new InitPruneException($"the classifier takes {classifier.InFeatures} features but the last block gives {channels} channels");
         Activations.Create(activation).Dispose();
@@ -119,15 +131,16 @@ public sealed class SparseResNet : ISparseNetwork
             dense += c.OriginalOutChannels * originalIn * c.KernelSize * c.KernelSize * ho * wo;
         }
         Add(Stem, InputShape[0], h, w);
+        long stream = Stem.OriginalOutChannels;
         foreach (var b in Blocks)
         {
             var (ho, wo) = b.Conv1.OutputSize(h, w);
-            Add(b.Conv1, b.Conv1.InChannels, ho, wo);
+            Add(b.Conv1, stream, ho, wo);
             Add(b.Conv2, b.Conv1.OriginalOutChannels, ho, wo);
-            if (b.Projection is { } p) Add(p, p.InChannels, ho, wo);
-            (h, w) = (ho, wo);
+            if (b.Projection is { } p) Add(p, stream, ho, wo);
+            (h, w, stream) = (ho, wo, b.Conv2.OriginalOutChannels);
         }
-        return (sparse + Classifier.Nonzeros, dense + (long)Classifier.OriginalOutFeatures * Classifier.InFeatures);
+        return (sparse + Classifier.Nonzeros, dense + Classifier.OriginalOutFeatures * stream);
     }
 
     public SparseResNetArchitecture Architecture => new(Family, Model, Activation, InputShape, Outputs, BranchScale, Stem.Info,
@@ -158,6 +171,9 @@ public sealed class SparseResNet : ISparseNetwork
     }
 
     readonly SparseConvNet.Runner stemRunner;
+
+    /// <summary>Per block without projection: for each output channel of conv2, the input channel its shortcut adds (−1: none).</summary>
+    readonly int[]?[] shortcutSources;
     readonly (SparseConvNet.Runner Conv1, SparseConvNet.Runner Conv2, SparseConvNet.Runner? Projection)[] runners;
 
     /// <summary>
@@ -178,7 +194,7 @@ public sealed class SparseResNet : ISparseNetwork
             var (inner, hi, wi) = r.Conv1.Run(x, batch, h, w, Activation, threads, direct);
             var (y, ho, wo) = r.Conv2.Run(inner, batch, hi, wi, "linear", threads, direct);
             if (r.Projection is { } p) Add(y, p.Run(x, batch, h, w, "linear", threads, direct).Y);
-            else AddSubsampled(y, x, batch, b.Conv1.InChannels, h, w, b.Conv1.Stride, b.ZeroChannelsBefore, ho, wo);
+            else AddSubsampled(y, x, batch, shortcutSources[l]!, h, w, b.Conv1.Stride, ho, wo);
             SparseModel.Activate(y, Activation);
             (x, h, w) = (y, ho, wo);
         }
@@ -194,17 +210,18 @@ public sealed class SparseResNet : ISparseNetwork
     }
 
     /// <summary>
-    /// Option A (and the identity at stride 1 with equal channels): <paramref name="y"/> (<c>[out, N, Ho, Wo]</c>)
-    /// += channel-major <paramref name="x"/> (<c>[channels, N, H, W]</c>) subsampled by <paramref name="stride"/>,
-    /// its channel c landing on output channel <paramref name="before"/> + c (BasicBlock.Shortcut).
+    /// Option A (and the identity): <paramref name="y"/> (<c>[out, N, Ho, Wo]</c>) += channel-major
+    /// <paramref name="x"/> (<c>[channels, N, H, W]</c>) subsampled by <paramref name="stride"/>, output channel o
+    /// receiving input channel <paramref name="sources"/>[o] (none when −1; in the dense network input channel c lands
+    /// on <c>ZeroChannelsBefore</c> + c, BasicBlock.Shortcut).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void AddSubsampled(float[] y, float[] x, int batch, int channels, int h, int w, int stride, int before, int ho, int wo)
+    static void AddSubsampled(float[] y, float[] x, int batch, int[] sources, int h, int w, int stride, int ho, int wo)
     {
-        for (int c = 0; c < channels; c++)
-            for (int n = 0; n < batch; n++)
+        for (int o = 0; o < sources.Length; o++)
+            for (int n = 0; n < batch && sources[o] >= 0; n++)
             {
-                long src = ((long)c * batch + n) * h * w, dst = ((long)(c + before) * batch + n) * ho * wo;
+                long src = ((long)sources[o] * batch + n) * h * w, dst = ((long)o * batch + n) * ho * wo;
                 for (int i = 0; i < ho; i++)
                     for (int j = 0; j < wo; j++) y[dst + i * wo + j] += x[src + (long)i * stride * w + j * stride];
             }

@@ -10,10 +10,9 @@ namespace InitPrune.Inference;
 /// Turns a pruned CIFAR ResNet (<see cref="ResNet"/>: <c>conv</c>, <c>bn</c>, <c>blocks.N.conv1|bn1|conv2|bn2</c>,
 /// option B's <c>blocks.N.shortcut.0|1</c>, <c>fc</c>) into a <see cref="SparseResNet"/>: masks applied, every
 /// BatchNorm folded into the convolution before it (<see cref="SparseConvExport.FoldBatchNorm"/>), the branch scale
-/// (1/√B for a Stable ResNet, seed 001 Eq. (9)) folded into conv2's weight and bias. Dead channels are removed inside
-/// blocks only, to a fixed point — conv1's outputs, which conv2 alone reads, by the rules of
-/// <see cref="SparseConvExport"/>; the residual stream (stem, conv2 and projection outputs) keeps every channel,
-/// since the shortcuts add them up across blocks.
+/// (1/√B for a Stable ResNet, seed 001 Eq. (9)) folded into conv2's weight and bias. Dead channels are removed to a fixed point:
+/// inside blocks, conv1's outputs (which conv2 alone reads) by the rules of <see cref="SparseConvExport"/>; in the
+/// residual streams (stem, conv2 and projection outputs, added up by the shortcuts), the channels no kept weight reads.
 /// </summary>
 public static partial class SparseResNetExport
 {
@@ -104,22 +103,87 @@ public static partial class SparseResNetExport
         if (shape.Length != 3 || shape[0] != stem.In)
             throw new InitPruneException($"--input-shape [{string.Join(",", shape)}] does not fit: the first convolution takes {stem.In} channels, so give {stem.In},H,W");
 
+        var beginsStream = blocks.Select(b => b.Stride != 1 || b.Conv2.Out != b.Conv1.In).ToArray();
         var all = blocks.SelectMany(b => b.Projection is null ? new[] { b.Conv1, b.Conv2 } : [b.Conv1, b.Conv2, b.Projection]).Prepend(stem).ToList();
         var (dense, kept) = SparseExport.ParameterCounts(weights, masks);
         long before = all.Sum(c => c.W.LongCount(v => v != 0) + (c.Bias?.Length ?? 0)) + fc.W.LongCount(v => v != 0) + (fc.Bias?.Length ?? 0);
         using (var phi = Activations.Create(activation))
-            foreach (var (conv1, conv2, _, _) in blocks)
-                while (SparseConvExport.RemoveDeadOutputs(conv1, conv2, null, phi, padding)) { }
+        {
+            bool changed;
+            do
+            {
+                changed = RemoveUnreadStreamChannels(stem, blocks, beginsStream, fc);
+                foreach (var (conv1, conv2, _, _) in blocks)
+                    while (SparseConvExport.RemoveDeadOutputs(conv1, conv2, null, phi, padding)) changed = true;
+            }
+            while (changed);
+        }
 
         var report = new List<SparseExportLayer>();
         var sparseStem = SparseConvExport.ToSparse(stem, 1, padding, denseAbove, report);
         var sparseBlocks = blocks.Select(b => new SparseResidualBlock(SparseConvExport.ToSparse(b.Conv1, b.Stride, padding, denseAbove, report),
             SparseConvExport.ToSparse(b.Conv2, 1, padding, denseAbove, report),
             b.Projection is { } p ? SparseConvExport.ToSparse(p, b.Stride, "zeros", denseAbove, report) : null,
-            b.Projection is null ? (b.Conv2.Out - b.Conv1.In) / 2 : 0)).ToList();
+            b.Projection is null ? (b.Conv2.OriginalOut - b.Conv1.OriginalIn) / 2 : 0)).ToList();
         var classifier = SparseConvExport.ToSparse(fc, denseAbove, report);
         source["model"] = canonical;
         var net = new SparseResNet(canonical, activation.ToLowerInvariant(), shape, scale, sparseStem, sparseBlocks, classifier, source);
         return (net, report, new SparseExport.Counts(dense, kept, before));
+    }
+
+    /// <summary>
+    /// One pass over the residual streams, last to first: removes every channel of a stream that no kept weight reads
+    /// (no conv1 or projection of a block on the stream, no option-A target kept in the next stream, not the
+    /// classifier) from the convolutions writing it (the stem, or the conv2 and projection that begin the stream, and
+    /// every identity block's conv2) and from those reading it. Its values reach nothing, so nothing is folded. A
+    /// stream keeps at least one channel. <paramref name="changes"/>[i]: block i begins a new stream. True when a channel went.
+    /// </summary>
+    static bool RemoveUnreadStreamChannels(SparseConvExport.Conv stem, List<(SparseConvExport.Conv Conv1, SparseConvExport.Conv Conv2, SparseConvExport.Conv? Projection, int Stride)> blocks,
+        bool[] changes, SparseExport.Work fc)
+    {
+        // input[i]: the stream block i reads; a block that changes the shape writes the next one.
+        var input = new int[blocks.Count];
+        for (int i = 0, stream = 0; i < blocks.Count; i++)
+        {
+            input[i] = stream;
+            if (changes[i]) stream++;
+        }
+        int streams = blocks.Count == 0 ? 1 : input[^1] + (changes[^1] ? 2 : 1);
+        bool any = false;
+        for (int s = streams - 1; s >= 0; s--)
+        {
+            var readers = Enumerable.Range(0, blocks.Count).Where(i => input[i] == s).ToList();
+            var writers = s == 0 ? new List<SparseConvExport.Conv> { stem } : [];
+            for (int i = 0; i < blocks.Count; i++)
+                if (input[i] + (changes[i] ? 1 : 0) == s)
+                {
+                    if (blocks[i].Projection is { } p) writers.Add(p);
+                    writers.Add(blocks[i].Conv2);
+                }
+            var kept = writers[0].Kept;
+            int leaving = readers.FirstOrDefault(i => changes[i], -1);
+            bool Read(int c) =>
+                readers.Any(i => !blocks[i].Conv1.InputUnused(c) || blocks[i].Projection?.InputUnused(c) == false)
+                || leaving >= 0 && blocks[leaving].Projection is null
+                    && blocks[leaving].Conv2.Kept.Contains(kept[c] + (blocks[leaving].Conv2.OriginalOut - blocks[leaving].Conv1.OriginalIn) / 2)
+                || s == streams - 1 && !fc.ColumnEmpty(c);
+            var dead = new HashSet<int>();
+            for (int c = 0; c < writers[0].Out && dead.Count < writers[0].Out - 1; c++)
+                if (!Read(c)) dead.Add(c);
+            if (dead.Count == 0) continue;
+            foreach (var w in writers)
+            {
+                w.RemoveOutputs(dead);
+                w.Removed += dead.Count;
+            }
+            foreach (var i in readers)
+            {
+                blocks[i].Conv1.RemoveInputs(dead);
+                blocks[i].Projection?.RemoveInputs(dead);
+            }
+            if (s == streams - 1) fc.RemoveColumns(dead);
+            any = true;
+        }
+        return any;
     }
 }

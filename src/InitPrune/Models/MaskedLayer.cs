@@ -48,12 +48,13 @@ internal static class Masking
         if (mask is null) return null;
         if (!mask.shape.SequenceEqual(target.shape))
             throw new ArgumentException($"mask shape [{string.Join(",", mask.shape)}] does not match [{string.Join(",", target.shape)}]");
-        // Stored in the target's dtype (0/1) so that masking gradients is one in-place multiply.
-        var m = mask.to(target.dtype, target.device).ne(0).to(target.dtype).detach();
         using var _ = no_grad();
-        using var pruned = m.eq(0);
+        using var kept = mask.ne(0);
+        using var here = kept.to(target.device);
+        using var pruned = here.logical_not();
         target.masked_fill_(pruned, 0.0);
-        return m;
+        // Stored in the target's dtype (0/1) so that masking gradients is one in-place multiply.
+        return here.to(target.dtype);
     }
 
     /// <summary>Multiplies the gradient of <paramref name="target"/> by <paramref name="scale"/> when both exist.</summary>

@@ -117,6 +117,61 @@ public class SparseResNetTests
         AssertClose(Dense(model, x), sparse.Forward(x.data<float>().ToArray(), 5), 1e-5);
     }
 
+    /// <summary>
+    /// resnet20 at width 0.25 (streams of 4, 8, 16 channels), no masks but these: the last stream's channel 6 is read
+    /// by nothing (blocks 7 and 8's conv1, the classifier); stream 1's channel 2 by no conv1 (blocks 4–6) nor
+    /// projection, and under option A it lands on that dead channel 6 (2 + 4 zero channels before); the stem's channel
+    /// 1 by no conv1 (blocks 0–3) nor projection, but under option A it lands on stream 1's channel 3, which is read.
+    /// So option B removes one channel of every stream, option A of streams 1 and 2 only.
+    /// </summary>
+    [Theory]
+    [InlineData(ShortcutKind.B, 3)]
+    [InlineData(ShortcutKind.A, 4)]
+    public void Unread_channels_of_the_residual_streams_are_removed(ShortcutKind shortcut, int stemChannels)
+    {
+        using var dir = new TempDir();
+        var model = ModelRegistry.Create(new ModelSpec("resnet20", WidthMultiplier: 0.25, Shortcut: shortcut), [3, 8, 8], 4);
+        using var _ = model;
+        Initializers.Apply(model, new InitSpec("normal", 1.5, 0.3), 5);
+        var state = Network.FullStateDict(model);
+        var masks = Network.Prunable(model).ToDictionary(t => t.Name, t => ones_like(state[t.Name], dtype: ScalarType.Bool));
+        foreach (var b in new[] { 7, 8 }) masks[$"blocks.{b}.conv1.weight"][.., 6] = false;
+        masks["fc.weight"][.., 6] = false;
+        foreach (var b in new[] { 4, 5, 6 }) masks[$"blocks.{b}.conv1.weight"][.., 2] = false;
+        foreach (var b in new[] { 0, 1, 2, 3 }) masks[$"blocks.{b}.conv1.weight"][.., 1] = false;
+        if (shortcut == ShortcutKind.B)
+        {
+            masks["blocks.6.shortcut.0.weight"][.., 2] = false;
+            masks["blocks.3.shortcut.0.weight"][.., 1] = false;
+        }
+        using (no_grad())
+            foreach (var (k, m) in masks) state[k].mul_(m);
+        model.eval();
+        var (sparse, report) = SparseExport.CompactResNet(state, masks, "resnet20", [3, 8, 8], stable: false, shortcut, denseAbove: 1);
+        Assert.Equal(stemChannels, sparse.Stem.OutChannels);
+        Assert.All(sparse.Blocks.Take(3), b => Assert.Equal(stemChannels, b.Conv2.OutChannels));
+        Assert.All(sparse.Blocks.Skip(3).Take(3), b => Assert.Equal([0, 1, 3, 4, 5, 6, 7], b.Conv2.KeptChannels));
+        Assert.All(sparse.Blocks.Skip(6), b => Assert.Equal([.. Enumerable.Range(0, 16).Where(c => c != 6)], b.Conv2.KeptChannels));
+        Assert.Equal(15, sparse.Classifier.InFeatures);
+        Assert.Equal(1, report.Single(l => l.Name == "blocks.8.conv2").UnitsRemoved);
+        Assert.Equal(4 - stemChannels, report.Single(l => l.Name == "conv").UnitsRemoved);
+        var (kept, dense) = sparse.MultiplyAdds();
+        // By hand: stem 4·3·9·64, six 4·4·9·64, conv1 8·4·9·16, five 8·8·9·16, conv1 16·8·9·4, five 16·16·9·4, fc 4·16, and B's 8·4·16 + 16·8·4.
+        Assert.Equal(shortcut == ShortcutKind.B ? 164_672 : 163_648, dense);
+        Assert.True(kept < dense);
+
+        using var x = randn([3, 3, 8, 8], generator: new Generator(8));
+        var inputs = x.data<float>().ToArray();
+        var logits = sparse.Forward(inputs, 3);
+        AssertClose(Dense(model, x), logits, 1e-5);
+        sparse.Save(dir.File("m.sparse.safetensors"));
+        Assert.Equal(logits, SparseFile.Load(dir.File("m.sparse.safetensors")).Forward(inputs, 3, 1));
+        Safetensors.Save(dir.File("inputs.safetensors"), new Dictionary<string, Tensor> { ["inputs"] = x });
+        using (var outputs = tensor(logits, [3, 4]))
+            Safetensors.Save(dir.File("outputs.safetensors"), new Dictionary<string, Tensor> { ["outputs"] = outputs });
+        Assert.Contains("\"layout_errors\": []", PyTorchScript.Run("sparse_model.py", dir.File("m.sparse.safetensors"), dir.File("inputs.safetensors"), dir.File("outputs.safetensors")));
+    }
+
     [Theory]
     [InlineData(ShortcutKind.A, "circular")]
     [InlineData(ShortcutKind.B, "zeros")]
