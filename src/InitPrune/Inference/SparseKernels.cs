@@ -40,25 +40,26 @@ public static class SparseKernels
 
     /// <summary>
     /// <paramref name="y"/> (<c>[w.Rows, batch]</c>) = <paramref name="w"/> · <paramref name="x"/> (<c>[w.Columns, batch]</c>)
-    /// + <paramref name="bias"/> per row; <paramref name="vectorize"/> false forces the portable path;
-    /// <paramref name="threads"/> caps the threads (0: all cores), which changes no bit of the result.
+    /// + <paramref name="bias"/> per row, then max(·, 0) if <paramref name="relu"/> (<c>s &gt; 0 ? s : 0</c>, fused into the
+    /// store); <paramref name="vectorize"/> false forces the portable path; <paramref name="threads"/> caps the threads
+    /// (0: all cores), which changes no bit of the result.
     /// </summary>
-    public static void Multiply(CsrMatrix w, float[]? bias, float[] x, int batch, float[] y, bool vectorize = true, int threads = 0)
+    public static void Multiply(CsrMatrix w, float[]? bias, float[] x, int batch, float[] y, bool vectorize = true, int threads = 0, bool relu = false)
     {
         Check(w.Rows, w.Columns, bias, x, batch, y);
         int max = Threads(threads);
-        if (max == 1 || w.Nnz * batch < ParallelWork || w.Rows < 2) CsrRows(w, bias, x, batch, y, vectorize, 0, w.Rows);
-        else Parallel(w.Rows, max, (begin, end) => CsrRows(w, bias, x, batch, y, vectorize, begin, end));
+        if (max == 1 || w.Nnz * batch < ParallelWork || w.Rows < 2) CsrRows(w, bias, x, batch, y, vectorize, relu, 0, w.Rows);
+        else Parallel(w.Rows, max, (begin, end) => CsrRows(w, bias, x, batch, y, vectorize, relu, begin, end));
     }
 
     /// <summary>As the CSR product, for a dense row-major <c>[rows, columns]</c> weight.</summary>
-    public static void Multiply(float[] w, int rows, int columns, float[]? bias, float[] x, int batch, float[] y, bool vectorize = true, int threads = 0)
+    public static void Multiply(float[] w, int rows, int columns, float[]? bias, float[] x, int batch, float[] y, bool vectorize = true, int threads = 0, bool relu = false)
     {
         Check(rows, columns, bias, x, batch, y);
         if (w.Length != (long)rows * columns) throw new ArgumentException($"{w.Length} weights for a {rows}×{columns} layer", nameof(w));
         int max = Threads(threads);
-        if (max == 1 || (long)w.Length * batch < ParallelWork || rows < 2) DenseRows(w, columns, bias, x, batch, y, vectorize, 0, rows);
-        else Parallel(rows, max, (begin, end) => DenseRows(w, columns, bias, x, batch, y, vectorize, begin, end));
+        if (max == 1 || (long)w.Length * batch < ParallelWork || rows < 2) DenseRows(w, columns, bias, x, batch, y, vectorize, relu, 0, rows);
+        else Parallel(rows, max, (begin, end) => DenseRows(w, columns, bias, x, batch, y, vectorize, relu, begin, end));
     }
 
     static int Threads(int threads) =>
@@ -81,7 +82,7 @@ public static class SparseKernels
 
     /// <summary>Rows <paramref name="begin"/>…<paramref name="end"/> of a CSR product; every array is pinned once for the whole range.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void CsrRows(CsrMatrix w, float[]? bias, float[] x, int batch, float[] y, bool vectorize, int begin, int end)
+    static unsafe void CsrRows(CsrMatrix w, float[]? bias, float[] x, int batch, float[] y, bool vectorize, bool relu, int begin, int end)
     {
         fixed (int* pointers = w.Pointers32)
         fixed (int* cols = w.Columns32)
@@ -94,14 +95,14 @@ public static class SparseKernels
             {
                 int b = pointers[i], n = pointers[i + 1] - b;
                 float bi = bp is null ? 0f : bp[i];
-                if (batch == 1) yp[i] = Dot(cols + b, vals + b, n, xp) + bi;
-                else Row(cols + b, vals + b, n, bi, xp, batch, yp + (long)i * batch, vectorize);
+                if (batch == 1) yp[i] = Out(Dot(cols + b, vals + b, n, xp) + bi, relu);
+                else Row(cols + b, vals + b, n, bi, xp, batch, yp + (long)i * batch, vectorize, relu);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void DenseRows(float[] w, int columns, float[]? bias, float[] x, int batch, float[] y, bool vectorize, int begin, int end)
+    static unsafe void DenseRows(float[] w, int columns, float[]? bias, float[] x, int batch, float[] y, bool vectorize, bool relu, int begin, int end)
     {
         var all = batch == 1 ? [] : Enumerable.Range(0, columns).ToArray();
         fixed (int* cols = all)
@@ -113,8 +114,8 @@ public static class SparseKernels
             for (int i = begin; i < end; i++)
             {
                 float bi = bp is null ? 0f : bp[i];
-                if (batch == 1) yp[i] = DenseDot(wp + (long)i * columns, columns, xp) + bi;
-                else Row(cols, wp + (long)i * columns, columns, bi, xp, batch, yp + (long)i * batch, vectorize);
+                if (batch == 1) yp[i] = Out(DenseDot(wp + (long)i * columns, columns, xp) + bi, relu);
+                else Row(cols, wp + (long)i * columns, columns, bi, xp, batch, yp + (long)i * batch, vectorize, relu);
             }
         }
     }
@@ -178,7 +179,7 @@ public static class SparseKernels
     /// chain as the portable loop's, so the bits are the same).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe void Row(int* cols, float* vals, int n, float b, float* xp, int batch, float* yp, bool vectorize)
+    static unsafe void Row(int* cols, float* vals, int n, float b, float* xp, int batch, float* yp, bool vectorize, bool relu)
     {
         int t = 0;
         if (vectorize && Vectorized)
@@ -196,17 +197,17 @@ public static class SparseKernels
                     a2 = Fma.MultiplyAdd(wv, Avx.LoadVector256(o + 16), a2);
                     a3 = Fma.MultiplyAdd(wv, Avx.LoadVector256(o + 24), a3);
                 }
-                Avx.Store(yp + t, a0 + bv);
-                Avx.Store(yp + t + 8, a1 + bv);
-                Avx.Store(yp + t + 16, a2 + bv);
-                Avx.Store(yp + t + 24, a3 + bv);
+                Avx.Store(yp + t, Out(a0 + bv, relu));
+                Avx.Store(yp + t + 8, Out(a1 + bv, relu));
+                Avx.Store(yp + t + 16, Out(a2 + bv, relu));
+                Avx.Store(yp + t + 24, Out(a3 + bv, relu));
             }
             for (; t + 8 <= batch; t += 8)
             {
                 var a = Vector256<float>.Zero;
                 for (int k = 0; k < n; k++)
                     a = Fma.MultiplyAdd(Vector256.Create(vals[k]), Avx.LoadVector256(xp + ((long)cols[k] * batch + t)), a);
-                Avx.Store(yp + t, a + bv);
+                Avx.Store(yp + t, Out(a + bv, relu));
             }
             if (t < batch)
             {
@@ -214,7 +215,7 @@ public static class SparseKernels
                 var a = Vector256<float>.Zero;
                 for (int k = 0; k < n; k++)
                     a = Fma.MultiplyAdd(Vector256.Create(vals[k]), Avx.MaskLoad(xp + ((long)cols[k] * batch + t), mask), a);
-                Avx.MaskStore(yp + t, mask, a + bv);
+                Avx.MaskStore(yp + t, mask, Out(a + bv, relu));
                 t = batch;
             }
         }
@@ -223,9 +224,16 @@ public static class SparseKernels
             float a = 0f;
             for (int k = 0; k < n; k++)
                 a = MathF.FusedMultiplyAdd(vals[k], xp[(long)cols[k] * batch + t], a);
-            yp[t] = a + b;
+            yp[t] = Out(a + b, relu);
         }
     }
+
+    /// <summary>The stored value: <paramref name="s"/>, or ReLU's <c>s &gt; 0 ? s : 0</c> (NaN and −0 give +0, as <c>maxps(s, 0)</c> does).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static float Out(float s, bool relu) => relu && !(s > 0) ? 0f : s;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Out(Vector256<float> s, bool relu) => relu ? Avx.Max(s, Vector256<float>.Zero) : s;
 }
 
 /// <summary>One linear layer held by libtorch: a sparse COO weight (from CSR) or a dense one, and the bias as a column.</summary>
@@ -259,7 +267,7 @@ public sealed class TorchLinear : IDisposable
     public int Rows { get; }
     public int Columns { get; }
 
-    /// <summary>As <see cref="SparseKernels.Multiply(CsrMatrix, float[], float[], int, float[], bool, int)"/>, by libtorch.</summary>
+    /// <summary>As <see cref="SparseKernels.Multiply(CsrMatrix, float[], float[], int, float[], bool, int, bool)"/>, by libtorch.</summary>
     public void Multiply(float[] x, int batch, float[] y)
     {
         using var scope = NewDisposeScope();

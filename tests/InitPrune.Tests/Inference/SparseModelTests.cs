@@ -110,6 +110,102 @@ public class SparseModelTests
         for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], one[i], 1e-3f);
     }
 
+    /// <summary>ReLU as defined before any vector code: <c>v &gt; 0 ? v : 0</c> (NaN and −0 give +0).</summary>
+    static float Relu(float v) => v > 0 ? v : 0f;
+
+    static int[] Bits(float[] values) => Array.ConvertAll(values, BitConverter.SingleToInt32Bits);
+
+    /// <summary>A random <paramref name="rows"/> × <paramref name="cols"/> CSR matrix with rows 0 and 3 empty.</summary>
+    static CsrMatrix RandomCsr(int rows, int cols, double density, int seed)
+    {
+        var w = RandomSparse(rows, cols, density, seed);
+        Array.Clear(w, 0, cols);
+        Array.Clear(w, 3 * cols, cols);
+        return CsrMatrix.FromDense(w, rows, cols);
+    }
+
+    [Fact]
+    public void Relu_in_place_is_the_scalar_definition_bit_for_bit()
+    {
+        float[] values = [float.NaN, -0f, 0f, float.NegativeInfinity, float.PositiveInfinity, -1e-45f, 1e-45f, -2.5f, 3.5f, .. RandomSparse(1, 30, 1.0, 4)];
+        var got = (float[])values.Clone();
+        SparseModel.Activate(got, "relu");
+        Assert.Equal(Bits(Array.ConvertAll(values, Relu)), Bits(got));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(33)]
+    [InlineData(256)]
+    public void Fused_relu_gives_the_bits_of_the_product_then_relu(int batch)
+    {
+        const int rows = 40, cols = 300;
+        var csr = RandomCsr(rows, cols, 0.05, batch);
+        var w = csr.ToDense();
+        var x = RandomSparse(cols, batch, 1.0, 300 + batch);
+        for (int i = 0; i < x.Length; i++) x[i] -= 0.5f; // mixed signs: about half the outputs are negative
+        var bias = RandomSparse(rows, 1, 1.0, 11);
+        bias[0] = float.NaN; // an empty row: NaN, which ReLU makes +0
+        bias[3] = -0f;       // an empty row: 0 + −0 = +0
+        var plain = new float[rows * batch];
+        SparseKernels.Multiply(csr, bias, x, batch, plain, vectorize: false, threads: 1);
+        var expected = Bits(Array.ConvertAll(plain, Relu));
+        foreach (var vectorize in new[] { true, false })
+        {
+            foreach (var threads in new[] { 1, 2 })
+            {
+                var y = new float[rows * batch];
+                SparseKernels.Multiply(csr, bias, x, batch, y, vectorize, threads, relu: true);
+                Assert.Equal(expected, Bits(y));
+                SparseKernels.Multiply(w, rows, cols, bias, x, batch, y, vectorize, threads, relu: true);
+                if (batch > 1) Assert.Equal(expected, Bits(y)); // zeros add exactly nothing in one chain per sample
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1, "relu")]
+    [InlineData(7, "relu")]
+    [InlineData(8, "tanh")]
+    [InlineData(33, "relu")]
+    [InlineData(256, "relu")]
+    [InlineData(256, "tanh")]
+    public void Forward_gives_the_bits_of_transposing_and_multiplying_layer_by_layer(int batch, string activation)
+    {
+        // 784-40-30-10 at 3% density: most inputs unused, rows 0 and 3 of every layer empty.
+        int[] widths = [784, 40, 30, 10];
+        var layers = Enumerable.Range(0, 3).Select(l =>
+        {
+            var csr = RandomCsr(widths[l + 1], widths[l], l == 0 ? 0.03 : 0.2, 50 + l);
+            return new SparseLayer($"layers.{2 * l}", widths[l], widths[l + 1], csr, null, RandomSparse(widths[l + 1], 1, 1.0, 60 + l), [.. Enumerable.Range(0, widths[l + 1])], widths[l + 1]);
+        }).ToList();
+        var model = new SparseModel("mlp", activation, [784], layers);
+        var inputs = RandomSparse(batch, 784, 1.0, batch);
+        for (int i = 0; i < inputs.Length; i++) inputs[i] -= 0.5f;
+
+        // The reference: feature-major by definition, the portable kernel on each whole layer, then the activation.
+        var x = new float[784 * batch];
+        for (int t = 0; t < batch; t++)
+            for (int j = 0; j < 784; j++) x[j * batch + t] = inputs[t * 784 + j];
+        for (int l = 0; l < 3; l++)
+        {
+            var y = new float[widths[l + 1] * batch];
+            SparseKernels.Multiply(layers[l].Csr!, layers[l].Bias, x, batch, y, vectorize: false, threads: 1);
+            if (l < 2 && activation == "relu") y = Array.ConvertAll(y, Relu);
+            else if (l < 2) SparseModel.Activate(y, activation);
+            x = y;
+        }
+        var expected = new float[batch * 10];
+        for (int t = 0; t < batch; t++)
+            for (int o = 0; o < 10; o++) expected[t * 10 + o] = x[o * batch + t];
+
+        foreach (var vectorize in new[] { true, false })
+            foreach (var threads in new[] { 1, 2 })
+                Assert.Equal(Bits(expected), Bits(model.Forward(inputs, batch, vectorize: vectorize, threads: threads)));
+    }
+
     /// <summary>A 6-5-4-3 MLP whose masks leave dead units; the masked weights are written into the model.</summary>
     static (nn.Module<Tensor, Tensor> Model, Dictionary<string, Tensor> Masks) DeadUnitNet(string activation, bool bias)
     {
