@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using InitPrune.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -273,7 +274,7 @@ public sealed class TorchLinear : IDisposable
         using var scope = NewDisposeScope();
         var input = torch.tensor(x, [Columns, batch]);
         var output = weight.matmul(input);
-        if (bias is not null) output = output.add(bias);
+        if (bias is not null) output = output.add(bias, Scalars.One);
         output.contiguous().data<float>().CopyTo(y);
     }
 
