@@ -21,7 +21,7 @@ internal static class ExportCommand
         var format = new Option<string?>("--format") { Description = $"Table format: {string.Join(" or ", ExportRequest.Formats)} (default: parquet when --out ends in .parquet, else csv)" };
         var table = new Option<string>("--table") { Description = "epochs: one row per run × epoch; jacobian: one row per run × ‖J‖ measurement (train.jacobian_every)", DefaultValueFactory = _ => "epochs" };
         var outFile = new Option<string?>("--out") { Description = $"The file to write (default {Sweep.DefaultOut}/exports/<sweep>.csv or .parquet; a sparse model: model.sparse.safetensors beside the weights, or in the run's folder)" };
-        var weights = new Option<string?>("--weights") { Description = "Sparse model export: the trained weights of an MLP (mlp, lenet300) or a conv net (vcnn, vggN, vggN-bn, resnetN), .safetensors or .pt (e.g. train's final.safetensors)" };
+        var weights = new Option<string?>("--weights") { Description = "Sparse model export: the trained weights of an MLP (mlp, lenet300) or a conv net (vcnn, vggN, vggN-bn, conv2|4|6|8, resnetN), .safetensors or .pt (e.g. train's final.safetensors)" };
         var mask = new Option<string?>("--mask") { Description = "Sparse model export: the mask (e.g. prune's mask.safetensors; default: the mask the weights carry, else their zeros)" };
         var model = new Option<string>("--model") { Description = "Sparse model export with --weights: the model the weights are (mlp, lenet300, vcnn, vggN, vggN-bn or resnetN)", DefaultValueFactory = _ => "mlp" };
         var activation = new Option<string>("--activation") { Description = "Sparse model export with --weights: the activation φ between layers", DefaultValueFactory = _ => "relu" };
