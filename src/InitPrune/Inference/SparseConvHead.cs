@@ -111,17 +111,9 @@ public sealed class SparseConvHeadNet : ISparseNetwork
     /// </summary>
     public (long Sparse, long Dense) MultiplyAdds()
     {
-        long sparse = 0, dense = 0, inChannels = InputShape[0];
-        int h = (int)InputShape[1], w = (int)InputShape[2];
-        foreach (var c in Convs)
-        {
-            (h, w) = c.OutputSize(h, w);
-            sparse += c.Nonzeros * h * w;
-            dense += (long)c.OriginalOutChannels * inChannels * c.KernelSize * c.KernelSize * h * w;
-            inChannels = c.OriginalOutChannels;
-        }
+        var (sparse, dense, channels, h, w) = SparseConv.ChainMultiplyAdds(InputShape, Convs);
         if (PoolAfter) (h, w) = (h / 2, w / 2);
-        long inputs = inChannels * h * w;
+        long inputs = channels * h * w;
         foreach (var l in Layers)
         {
             sparse += l.Nonzeros;

@@ -67,6 +67,25 @@ public sealed record SparseConv(string Name, int InChannels, int OutChannels, in
         return ((int)channels, h, w);
     }
 
+    /// <summary>
+    /// Multiply-adds per sample of a chain of convolutions on <paramref name="inputShape"/>: the kept ones (every stored
+    /// weight once per output position) and the dense chain's (original channel counts); with the last one's original
+    /// channels and output size.
+    /// </summary>
+    internal static (long Sparse, long Dense, long Channels, int H, int W) ChainMultiplyAdds(long[] inputShape, IReadOnlyList<SparseConv> convs)
+    {
+        long sparse = 0, dense = 0, inChannels = inputShape[0];
+        int h = (int)inputShape[1], w = (int)inputShape[2];
+        foreach (var c in convs)
+        {
+            (h, w) = c.OutputSize(h, w);
+            sparse += c.Nonzeros * h * w;
+            dense += (long)c.OriginalOutChannels * inChannels * c.KernelSize * c.KernelSize * h * w;
+            inChannels = c.OriginalOutChannels;
+        }
+        return (sparse, dense, inChannels, h, w);
+    }
+
     /// <summary><c>&lt;name&gt;.crow_indices|col_indices|values</c> or <c>&lt;name&gt;.weight</c> <c>[out, in, k, k]</c>, and <c>&lt;name&gt;.bias</c>.</summary>
     internal void AddTo(TensorDict tensors) => SparseFile.AddWeight(tensors, Name, Csr, Dense, [OutChannels, InChannels, KernelSize, KernelSize], Bias);
 
@@ -141,16 +160,8 @@ public sealed class SparseConvNet : ISparseNetwork
     /// </summary>
     public (long Sparse, long Dense) MultiplyAdds()
     {
-        long sparse = 0, dense = 0, inChannels = InputShape[0];
-        int h = (int)InputShape[1], w = (int)InputShape[2];
-        foreach (var c in Convs)
-        {
-            (h, w) = c.OutputSize(h, w);
-            sparse += c.Nonzeros * h * w;
-            dense += (long)c.OriginalOutChannels * inChannels * c.KernelSize * c.KernelSize * h * w;
-            inChannels = c.OriginalOutChannels;
-        }
-        return (sparse + Classifier.Nonzeros, dense + (long)Classifier.OriginalOutFeatures * inChannels);
+        var (sparse, dense, channels, _, _) = SparseConv.ChainMultiplyAdds(InputShape, Convs);
+        return (sparse + Classifier.Nonzeros, dense + Classifier.OriginalOutFeatures * channels);
     }
 
     public SparseConvArchitecture Architecture => new(Family, Model, Activation, InputShape, Outputs,

@@ -71,6 +71,7 @@ public static partial class SparseResNetExport
 
         var stem = Read("conv", "bn", -1);
         var blocks = new List<(SparseConvExport.Conv Conv1, SparseConvExport.Conv Conv2, SparseConvExport.Conv? Projection, int Stride)>();
+        var beginsStream = new List<bool>();
         int channels = stem.Out;
         for (int i = 0; i < count; i++)
         {
@@ -90,6 +91,7 @@ public static partial class SparseResNetExport
             for (int j = 0; j < conv2.W.Length; j++) conv2.W[j] = (float)(conv2.W[j] * scale);
             for (int j = 0; j < conv2.Out; j++) conv2.Bias![j] = (float)(conv2.Bias[j] * scale);
             blocks.Add((conv1, conv2, projection, stride));
+            beginsStream.Add(changes);
             channels = conv2.Out;
         }
         var fcW = weights["fc.weight"];
@@ -103,7 +105,6 @@ public static partial class SparseResNetExport
         if (shape.Length != 3 || shape[0] != stem.In)
             throw new InitPruneException($"--input-shape [{string.Join(",", shape)}] does not fit: the first convolution takes {stem.In} channels, so give {stem.In},H,W");
 
-        var beginsStream = blocks.Select(b => b.Stride != 1 || b.Conv2.Out != b.Conv1.In).ToArray();
         var all = blocks.SelectMany(b => b.Projection is null ? new[] { b.Conv1, b.Conv2 } : [b.Conv1, b.Conv2, b.Projection]).Prepend(stem).ToList();
         var (dense, kept) = SparseExport.ParameterCounts(weights, masks);
         long before = all.Sum(c => c.W.LongCount(v => v != 0) + (c.Bias?.Length ?? 0)) + fc.W.LongCount(v => v != 0) + (fc.Bias?.Length ?? 0);
@@ -139,7 +140,7 @@ public static partial class SparseResNetExport
     /// stream keeps at least one channel. <paramref name="changes"/>[i]: block i begins a new stream. True when a channel went.
     /// </summary>
     static bool RemoveUnreadStreamChannels(SparseConvExport.Conv stem, List<(SparseConvExport.Conv Conv1, SparseConvExport.Conv Conv2, SparseConvExport.Conv? Projection, int Stride)> blocks,
-        bool[] changes, SparseExport.Work fc)
+        IReadOnlyList<bool> changes, SparseExport.Work fc)
     {
         // input[i]: the stream block i reads; a block that changes the shape writes the next one.
         var input = new int[blocks.Count];
