@@ -123,11 +123,11 @@ public sealed class BadInputCliTests : IDisposable
     }
 
     [Theory]
-    [InlineData("postgres://user@db.example/initprune", ResultsStores.PostgresNotYet)]
-    [InlineData("postgresql://db.example:5432/initprune", ResultsStores.PostgresNotYet)]
+    [InlineData("postgres://user:pw@db.example/initprune", "holds a password; put it in PGPASSWORD or ~/.pgpass")]
+    [InlineData("postgresql://user@127.0.0.1:1/initprune", "cannot reach the PostgreSQL server of postgres://user@127.0.0.1:1/initprune")]
     [InlineData("mysql://db.example/initprune", "unknown store scheme 'mysql:'")]
     [InlineData("results:v2.sqlite", "unknown store scheme 'results:'")]
-    public void A_store_location_that_names_no_SQLite_file_is_one_line_for_sweep_and_report_and_creates_nothing(string location, string expected)
+    public void A_store_location_that_names_no_usable_store_is_one_line_for_sweep_and_report_and_creates_nothing(string location, string expected)
     {
         var spec = Spec(Small);
         Error(CliRunner.Run("sweep", spec, "--store", location, "--out", root.File("out")), 2, expected);

@@ -45,15 +45,40 @@ public sealed class ResultsStoresTests : IDisposable
     }
 
     [Theory]
-    [InlineData("postgres://user:secret@db.example:5432/initprune")]
-    [InlineData("postgresql://db.example/initprune")]
-    [InlineData("PostgreSQL://db.example/initprune")]
-    public void A_PostgreSQL_url_is_refused_in_one_line_with_the_bad_input_code(string url)
+    [InlineData("postgres://alice@db.example:5433/sweeps", "postgres://alice@db.example:5433/sweeps")]
+    [InlineData("postgresql://db.example/sweeps", "postgres://db.example:5432/sweeps")]
+    [InlineData("PostgreSQL://alice@%2Frun%2Fpostgresql/my%20sweeps", "postgres://alice@%2Frun%2Fpostgresql:5432/my%20sweeps")]
+    [InlineData("postgres://alice@/sweeps?host=/run/postgresql&sslmode=disable", "postgres://alice@%2Frun%2Fpostgresql:5432/sweeps")]
+    [InlineData("postgres://alice@[::1]:6000/sweeps", "postgres://alice@::1:6000/sweeps")]
+    [InlineData("Host=db.example;Username=alice;Database=sweeps", "postgres://alice@db.example:5432/sweeps")]
+    [InlineData("host=db.example; port=7000; database=sweeps", "postgres://db.example:7000/sweeps")]
+    public void A_PostgreSQL_location_names_a_database_and_is_shown_without_secrets(string location, string display)
     {
-        var e = Assert.Throws<InitPruneException>(() => ResultsStores.Open(url));
-        Assert.Equal("PostgreSQL stores are not available yet (issue 15); use a SQLite file path", e.Message);
+        var at = ResultsStores.Parse(location);
+        Assert.Equal(StoreKind.Postgres, at.Kind);
+        Assert.Equal(display, at.Display);
+        Assert.Equal(location, at.Absolute);
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(at.Path);
+        Assert.True(string.IsNullOrEmpty(builder.Password));
+        Assert.Equal(ResultsStores.Parse(display).Path, ResultsStores.Parse(at.Display).Path);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Path));
+    }
+
+    [Theory]
+    [InlineData("postgres://alice:s3cret@db.example/sweeps", "holds a password; put it in PGPASSWORD or ~/.pgpass")]
+    [InlineData("Host=db.example;Username=alice;Password=s3cret;Database=sweeps", "holds a password; put it in PGPASSWORD or ~/.pgpass")]
+    [InlineData("postgres://alice@db.example", "names no database")]
+    [InlineData("postgres://db.example:99999/sweeps", "port '99999' is not a port number")]
+    [InlineData("postgres://db.example/sweeps?s3cret=1", "parameter 's3cret' is not supported")]
+    [InlineData("postgres://db.example/sweeps?sslmode=sometimes", "sslmode 'sometimes' is unknown")]
+    [InlineData("Host=db.example;Colour=blue;Database=sweeps", "the PostgreSQL location is malformed")]
+    public void A_bad_PostgreSQL_location_is_refused_in_one_line_with_the_bad_input_code(string location, string expected)
+    {
+        var e = Assert.Throws<InitPruneException>(() => ResultsStores.Open(location));
+        Assert.Contains(expected, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
         Assert.Equal(2, e.ExitCode);
-        Assert.DoesNotContain("secret", e.Message);
+        if (!expected.Contains("s3cret")) Assert.DoesNotContain("s3cret", e.Message);
     }
 
     [Theory]
