@@ -20,6 +20,9 @@ internal static class ExitCodes
     /// <summary>A numerical check failed: <c>plant</c>'s planted ticket misses its bound ε (the artefacts are written).</summary>
     public const int CheckFailed = 6;
 
+    /// <summary>A sweep was asked to stop (SIGTERM: Slurm's preemption, scancel, kill) and gave its runs back after their checkpoints; rerun it to resume.</summary>
+    public const int Stopped = 7;
+
     /// <summary>An unexpected internal error (a bug): one line, and the stack trace with INITPRUNE_DEBUG=1.</summary>
     public const int Internal = 70;
 

@@ -22,6 +22,7 @@ var root = new Command("initprune", "InitPrune: prune neural networks at initial
     TicketCommand.Create(),
     PlantCommand.Create(),
     JacobianCommand.Create(),
+    StoreCommand.Create(),
 };
 var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
 if (parsed.Errors.Count > 0 && parsed.Action is not HelpAction)

@@ -12,7 +12,7 @@ internal sealed class RunSelection
 {
     public readonly Argument<string?> Source;
     public readonly Option<string> Scale;
-    public readonly Option<string?> Store = new("--store") { Description = $"The results store: a SQLite file path or sqlite:PATH (default {ResultsStores.DefaultIn(InitPrune.Experiments.Sweeps.Sweep.DefaultOut)})" };
+    public readonly Option<string?> Store = new("--store") { Description = $"The results store: a SQLite file path, sqlite:PATH or postgres://user@host[:port]/database (default {ResultsStores.DefaultIn(InitPrune.Experiments.Sweeps.Sweep.DefaultOut)})" };
     public readonly Option<string?> Sweep;
 
     /// <param name="verb">What the command does with the runs, in the help ("report", "export").</param>
@@ -20,7 +20,7 @@ internal sealed class RunSelection
     {
         Source = new("SPEC|STORE")
         {
-            Description = $"An experiment spec (YAML: {verb}s that sweep) or a results store (a SQLite file or sqlite:PATH: {verb}s every sweep in it, or --sweep); default: every sweep in --store",
+            Description = $"An experiment spec (YAML: {verb}s that sweep) or a results store (a SQLite file, sqlite:PATH or postgres://…: {verb}s every sweep in it, or --sweep); default: every sweep in --store",
             Arity = ArgumentArity.ZeroOrOne,
         };
         Scale = new("--scale") { Description = $"With a spec: the scale whose runs to {verb} (full or a scale name such as smoke)", DefaultValueFactory = _ => "full" };

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using InitPrune.Experiments.Sweeps;
 using Spectre.Console;
 
@@ -16,15 +17,16 @@ internal static class SweepCommand
         var workers = new Option<int>("--workers") { Description = "Worker processes sharing the store on this machine (each claims runs; none is computed twice)", DefaultValueFactory = _ => 1 };
         var threads = new Option<int?>("--threads") { Description = "Threads per worker (default: cores / workers)" };
         var outDir = new Option<string>("--out") { Description = $"Results folder: the default store (<out>/store.sqlite) and artefact folder (default {Sweep.DefaultOut})", DefaultValueFactory = _ => Sweep.DefaultOut };
-        var store = new Option<string?>("--store") { Description = "Results store: a SQLite file path or sqlite:PATH (default <out>/store.sqlite)" };
+        var store = new Option<string?>("--store") { Description = "Results store: a SQLite file path or sqlite:PATH (default <out>/store.sqlite), or a PostgreSQL database shared by many machines: postgres://user@host[:port]/database (password from PGPASSWORD or ~/.pgpass)" };
         var artifacts = new Option<string?>("--artifacts") { Description = "Folder for checkpoints, final weights and the summary (default: the --out folder)" };
         var tensorboard = new Option<string?>("--tensorboard") { Description = "Write TensorBoard event files to this folder, one subfolder per run (DIR/<run id>)" };
+        var lease = new Option<double?>("--lease") { Description = $"Seconds after which a run whose worker stopped renewing its claim is taken over by another worker (default {SweepOptions.DefaultLease.TotalSeconds:0}; workers renew every lease/3, at most every 30 s)" };
         var retry = new Option<bool>("--retry-failed") { Description = "Run the sweep's failed runs again" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Check and expand the spec, list its runs, compute nothing" };
         var worker = new Option<bool>("--worker") { Description = "Internal: run as one of the worker processes started by --workers", Hidden = true };
         var cmd = new Command("sweep", "Run every run of an experiment spec (grid of datasets, models, inits, methods, sparsities, recipes, seeds), storing results in a crash-safe store; rerun to resume");
         cmd.Add(spec);
-        foreach (var o in new Option[] { scale, workers, threads, outDir, store, artifacts, s.DataDir, tensorboard, retry, dryRun, worker }) cmd.Add(o);
+        foreach (var o in new Option[] { scale, workers, threads, outDir, store, artifacts, s.DataDir, tensorboard, lease, retry, dryRun, worker }) cmd.Add(o);
         cmd.Add(s.Device);
         cmd.Add(s.Json);
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
@@ -32,7 +34,8 @@ internal static class SweepCommand
             bool json = r.GetValue(s.Json);
             var console = Output.Human(json);
             var request = new SweepRequest(r.GetValue(spec)!, r.GetValue(scale)!, r.GetValue(outDir)!, r.GetValue(store), r.GetValue(artifacts),
-                r.GetValue(s.DataDir), r.GetValue(tensorboard), r.GetValue(workers), r.GetValue(threads), r.GetValue(retry));
+                r.GetValue(s.DataDir), r.GetValue(tensorboard), r.GetValue(workers), r.GetValue(threads), r.GetValue(retry),
+                r.GetValue(lease) is { } seconds ? Seconds(seconds) : null);
             if (r.GetValue(dryRun))
             {
                 var plan = Sweep.Plan(request);
@@ -40,9 +43,16 @@ internal static class SweepCommand
                 else foreach (var e in plan.Runs) console.WriteLine($"{e.Id}  {plan.Describe(e.Id)}");
                 return 0;
             }
+            // SIGTERM (Slurm's preemption, scancel, kill): finish the checkpoint in progress, give the run back, exit.
+            using var stop = new CancellationTokenSource();
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+            {
+                c.Cancel = true;
+                stop.Cancel();
+            });
             if (r.GetValue(worker))
             {
-                Sweep.Work(request, new SweepCallbacks { RunFinished = e => Console.Out.WriteLine(Line(e)) });
+                Sweep.Work(request, new SweepCallbacks { RunFinished = e => Console.Out.WriteLine(Line(e)) }, stop.Token);
                 return 0;
             }
             var lines = new SweepCallbacks
@@ -52,7 +62,7 @@ internal static class SweepCommand
                 WorkerOutput = console.WriteLine,
                 WorkerCommand = (_, t) => WorkerCommand(request, r.GetValue(s.Device)!, t),
             };
-            var result = request.Workers == 1 && Output.Interactive(json) ? WithProgress(console, request) : Sweep.Run(request, lines);
+            var result = request.Workers == 1 && Output.Interactive(json) ? WithProgress(console, request, stop.Token) : Sweep.Run(request, lines, stop.Token);
             var summary = result.Summary;
             if (result.WorkersCrashed) Output.Warn(console, $"worker exit codes: {string.Join(", ", result.WorkerExitCodes)}; rerun the same command to finish the sweep");
             if (json) Output.Json(summary);
@@ -61,14 +71,20 @@ internal static class SweepCommand
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"sweep {summary.Sweep}: {summary.Done}/{summary.Runs} done, {summary.Failed} failed, {summary.Pending} left, {summary.Seconds:0.0} s"));
                 foreach (var f in summary.Failures) Output.Warn(console, f);
-                if (summary.Pending > 0 && !result.WorkersCrashed)
+                if (stop.IsCancellationRequested)
+                    Output.Warn(console, $"stopped (SIGTERM): {summary.Pending} runs left, each resumes from its last checkpoint; rerun the same command to finish the sweep");
+                else if (summary.Pending > 0 && !result.WorkersCrashed)
                     Output.Warn(console, $"{summary.Pending} runs are being computed by another live sweep ({string.Join(", ", result.HeldBy)}); rerun this command when it has finished to report them");
                 console.WriteLine($"report: initprune report {request.SpecPath} --scale {r.GetValue(scale)}{ReportOptions(request)}");
             }
-            return ExitCodes.ForSweep(summary.Failed, summary.Pending, result.WorkersCrashed);
+            return stop.IsCancellationRequested && summary.Pending > 0 ? ExitCodes.Stopped : ExitCodes.ForSweep(summary.Failed, summary.Pending, result.WorkersCrashed);
         }));
         return cmd;
     }
+
+    static TimeSpan Seconds(double seconds) => double.IsFinite(seconds) && seconds is > 0 and < 1e9
+        ? TimeSpan.FromSeconds(seconds)
+        : throw new Engine.InitPruneException($"--lease {seconds.ToString(CultureInfo.InvariantCulture)} is not a number of seconds: use e.g. --lease 120");
 
     static void Started(IAnsiConsole console, SweepStart start)
     {
@@ -83,7 +99,7 @@ internal static class SweepCommand
         (r.ArtifactRoot == Sweep.DefaultOut ? "" : $" --artifacts {r.ArtifactRoot}");
 
     /// <summary>One worker in this process with live bars: the sweep's runs and the current run's steps.</summary>
-    static SweepResult WithProgress(IAnsiConsole console, SweepRequest request)
+    static SweepResult WithProgress(IAnsiConsole console, SweepRequest request, CancellationToken stop)
     {
         SweepResult result = null!;
         console.Progress()
@@ -116,7 +132,7 @@ internal static class SweepCommand
                         if (e.Outcome.Done) overall?.Increment(1);
                         console.MarkupLine(Markup.Escape($"[{e.Done}/{e.Runs}] {Line(e)}"));
                     },
-                });
+                }, stop);
                 overall?.StopTask();
             });
         return result;
@@ -125,6 +141,7 @@ internal static class SweepCommand
     static string Line(RunEnd e)
     {
         var o = e.Outcome;
+        if (o.Stopped) return $"{o.RunId} {e.Description}: stopped after its last checkpoint, given back to the store";
         return $"{o.RunId} {e.Description}: " + (o.Done
             ? (o.TestAccuracy is { } a ? string.Create(CultureInfo.InvariantCulture, $"test accuracy {100 * a:0.00}%") : "done") + (o.Resumed ? $" (resumed at {o.ResumedAt})" : "")
             : $"failed: {o.Error}");
@@ -142,6 +159,7 @@ internal static class SweepCommand
             info.ArgumentList.Add(a);
         if (o.DataDir is { } d) { info.ArgumentList.Add("--data-dir"); info.ArgumentList.Add(d); }
         if (o.TensorBoard is { } tb) { info.ArgumentList.Add("--tensorboard"); info.ArgumentList.Add(Path.GetFullPath(tb)); }
+        if (o.Lease is { } l) { info.ArgumentList.Add("--lease"); info.ArgumentList.Add(l.TotalSeconds.ToString("R", CultureInfo.InvariantCulture)); }
         return info;
     }
 }

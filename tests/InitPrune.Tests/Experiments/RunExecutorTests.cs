@@ -31,7 +31,7 @@ public class RunExecutorTests
         {
             store.Register(Info, [Entry(c)]);
             var dead = new WorkerInfo("elsewhere", 1, 1);
-            var claim = store.Claim(Info.Key, dead, SweepOptions.Lease)!;
+            var claim = store.Claim(Info.Key, dead, SweepOptions.DefaultLease)!;
             var executor = new RunExecutor(store, folders, data);
             if (crashAtEpoch is { } e) executor.Step += p => { if (p.Epoch == e && p.Step == 3) throw new Crash(); };
             if (crashAtEpoch is not null)
@@ -144,7 +144,7 @@ public class RunExecutorTests
         var dead = new WorkerInfo("elsewhere", 1, 1);
         var executor = new RunExecutor(store, folders, data);
         executor.Step += p => { if (p.Epoch == 3 && p.Step == 3) throw new Crash(); };
-        Assert.Throws<Crash>(() => executor.Execute(store.Claim(Info.Key, dead, SweepOptions.Lease)!, dead));
+        Assert.Throws<Crash>(() => executor.Execute(store.Claim(Info.Key, dead, SweepOptions.DefaultLease)!, dead));
 
         var checkpoint = folders.CheckpointOf(c.Id);
         var (tensors, meta) = Safetensors.LoadWithMetadata(checkpoint);
@@ -229,7 +229,7 @@ public class RunExecutorTests
         ((DieBeforeRename)(object)proxy).Inner = store;
         ((DieBeforeRename)(object)proxy).DieAfterEpoch = 2;
         var dead = new WorkerInfo("elsewhere", 1, 1);
-        Assert.Throws<Crash>(() => new RunExecutor(proxy, folders, data).Execute(store.Claim(Info.Key, dead, SweepOptions.Lease)!, dead));
+        Assert.Throws<Crash>(() => new RunExecutor(proxy, folders, data).Execute(store.Claim(Info.Key, dead, SweepOptions.DefaultLease)!, dead));
         Assert.Equal([1, 2], store.Checkpoints(c.Id).Select(r => r.Epoch));
         Assert.Equal("1", Safetensors.LoadWithMetadata(folders.CheckpointOf(c.Id)).Metadata["epoch"]);
 
@@ -254,7 +254,7 @@ public class RunExecutorTests
         using var store = SqliteResultsStore.Open(dir.File("store.sqlite"));
         using var data = new RunDataCache(dir.File("data"));
         store.Register(Info, [Entry(c)]);
-        var outcome = new RunExecutor(store, new SweepFolders(dir.Path), data).Execute(store.Claim(Info.Key, WorkerInfo.Current, SweepOptions.Lease)!, WorkerInfo.Current);
+        var outcome = new RunExecutor(store, new SweepFolders(dir.Path), data).Execute(store.Claim(Info.Key, WorkerInfo.Current, SweepOptions.DefaultLease)!, WorkerInfo.Current);
         Assert.False(outcome.Done);
         Assert.StartsWith("mnist has no training samples", outcome.Error);
         var run = Assert.Single(store.Load());
@@ -328,7 +328,7 @@ public class RunExecutorTests
         using var data = new RunDataCache(null);
         store.Register(Info, [Entry(c)]);
         var worker = new WorkerInfo("elsewhere", 1, 1);
-        var claim = store.Claim(Info.Key, worker, SweepOptions.Lease)!;
+        var claim = store.Claim(Info.Key, worker, SweepOptions.DefaultLease)!;
 
         var proxy = DispatchProxy.Create<IResultsStore, HeartbeatGate>();
         var gate = (HeartbeatGate)(object)proxy;

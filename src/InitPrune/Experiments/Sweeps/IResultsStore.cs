@@ -226,6 +226,9 @@ public interface IResultsStore : IDisposable
     /// <summary>Marks the claim as still alive.</summary>
     void Heartbeat(string runId, WorkerInfo worker);
 
+    /// <summary>Gives a claimed run back as pending (its worker was asked to stop); does nothing when <paramref name="worker"/> no longer holds it.</summary>
+    void Release(string runId, WorkerInfo worker);
+
     /// <summary>Stores one epoch's metrics (replacing that epoch if a resumed run computes it again).</summary>
     void RecordEpoch(string runId, EpochMetrics metrics);
 
@@ -263,4 +266,14 @@ public interface IResultsStore : IDisposable
 
     /// <summary>The sweeps registered so far, in registration order.</summary>
     IReadOnlyList<SweepInfo> Sweeps();
+
+    /// <summary>The rows of <paramref name="sweeps"/> (every sweep when null), their runs and those runs' epochs and ‖J‖, as stored.</summary>
+    StoreDump Dump(IReadOnlyCollection<string>? sweeps = null);
+
+    /// <summary>
+    /// Adds the rows of <paramref name="dump"/> in one transaction. A sweep this store already holds is refused, and so is
+    /// a run it holds with other results; a run it holds as it is (shared with another sweep) is kept. Nothing is written
+    /// when something is refused. Returns how many of the dump's runs were here already.
+    /// </summary>
+    int Restore(StoreDump dump);
 }

@@ -56,7 +56,8 @@ public sealed record SweepFolders(string Root, string? TensorBoard = null)
 }
 
 /// <summary>How a claimed run ended.</summary>
-public sealed record RunOutcome(string RunId, bool Done, string? Error, double? TestAccuracy, bool Resumed, int FromEpoch, int? FromSearchEpoch = null)
+/// <see cref="Stopped"/>: the worker was asked to stop (SIGTERM) and gave the run back after its last checkpoint.
+public sealed record RunOutcome(string RunId, bool Done, string? Error, double? TestAccuracy, bool Resumed, int FromEpoch, int? FromSearchEpoch = null, bool Stopped = false)
 {
     /// <summary>Where a resumed run went on: "edge-popup epoch k" inside the ticket search, else "epoch k" of training.</summary>
     public string ResumedAt => FromSearchEpoch is { } k ? $"edge-popup epoch {k}" : $"epoch {FromEpoch}";
@@ -75,6 +76,20 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
     public TimeSpan HeartbeatEvery { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// When cancelled (SIGTERM: Slurm's preemption or <c>scancel</c>), the run stops after the checkpoint it is working
+    /// towards is in place and is given back to the store as pending, to be resumed from that checkpoint by any worker.
+    /// </summary>
+    public CancellationToken Stop { get; init; }
+
+    sealed class StopRequested : Exception;
+
+    /// <summary>Called where a checkpoint has just been put in place: the one safe point to stop at.</summary>
+    void StopPoint()
+    {
+        if (Stop.IsCancellationRequested) throw new StopRequested();
+    }
+
+    /// <summary>
     /// Runs <paramref name="claim"/> to the end. Bad settings and divergence mark the run failed (with a one-line
     /// reason) and return normally, so a sweep goes on with its other runs.
     /// </summary>
@@ -84,6 +99,11 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         try
         {
             return Compute(claim);
+        }
+        catch (StopRequested)
+        {
+            store.Release(claim.RunId, worker);
+            return new RunOutcome(claim.RunId, false, null, null, false, 0, Stopped: true);
         }
         finally
         {
@@ -116,6 +136,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
                 fromSearchEpoch = ticket.Epoch + 1;
                 FindTicket(id, c, run, model, saved, ticket);
                 saved.Save(model, new TrainState(0, 0, []));
+                StopPoint();
                 resume = null;
             }
             else if (resume is null)
@@ -123,6 +144,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
                 if (EdgePopupMethod.Is(c.Prune.Method)) FindTicket(id, c, run, model, saved, null);
                 else Prune(id, c, run, model);
                 saved.Save(model, new TrainState(0, 0, []));
+                StopPoint();
             }
             int fromEpoch = (resume?.Epoch ?? 0) + 1;
             // Prune-only runs that track ‖J‖ record it at initialization (step 0): the network as pruned and rescaled.
@@ -243,6 +265,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
                 saved.Save(model, new TrainState(stored, 0, []), new TicketState(e.Epoch, e.Scale, popup.Scores.ToDictionary(kv => kv.Key, kv => (Tensor)kv.Value), popup.Momentum));
                 CrashPoint.AfterCheckpoint(stored);
                 TicketCheckpointed?.Invoke(e.Epoch);
+                StopPoint();
             };
             popup.Run(run.Split, Seeds.For(c.Seed, "train"), c.Model.Name, (from?.Epoch ?? 0) + 1, from?.Scale ?? 1);
             popup.KeptFraction = config.KeptFractionAt(total);
@@ -269,6 +292,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         {
             saved.Save(model, s);
             CrashPoint.AfterCheckpoint(s.Epoch);
+            StopPoint();
         };
         trainer.Train(model, run.Split, Seeds.For(c.Seed, "train"), run.Validation, resume);
     }

@@ -82,6 +82,15 @@ public abstract class SqlResultsStore : IResultsStore
         return 0;
     });
 
+    public void Release(string runId, WorkerInfo worker) => Write(db =>
+    {
+        RequireRun(db, runId);
+        return db.Run("""
+            UPDATE runs SET status = 'pending', worker_host = NULL, worker_pid = NULL, worker_started = NULL, heartbeat_at = NULL
+            WHERE id = @id AND status = 'running' AND worker_host = @host AND worker_pid = @pid AND worker_started = @started
+            """, ("id", runId), ("host", worker.Host), ("pid", worker.Pid), ("started", worker.StartedTicks));
+    });
+
     public void RecordEpoch(string runId, EpochMetrics metrics) => Write(db =>
     {
         RequireRun(db, runId);
@@ -216,7 +225,6 @@ public abstract class SqlResultsStore : IResultsStore
     const string EpochRowColumns = EpochColumns + ", recorded_at";
     const string JacobianRowColumns = JacobianColumns + ", recorded_at";
 
-    /// <summary>The rows of <paramref name="sweeps"/> (every sweep when null), their runs and those runs' epochs and ‖J‖, as stored.</summary>
     public StoreDump Dump(IReadOnlyCollection<string>? sweeps = null) => Read(db =>
     {
         var keys = sweeps ?? db.List("SELECT key FROM sweeps ORDER BY ordinal", r => r.GetString(0));
@@ -253,12 +261,7 @@ public abstract class SqlResultsStore : IResultsStore
 
     static string? Text(DbDataReader r, int column) => r.IsDBNull(column) ? null : r.GetString(column);
 
-    /// <summary>
-    /// Adds the rows of <paramref name="dump"/> in one transaction. A sweep this store already holds is refused, and so is
-    /// a run it holds with other contents (a run it holds as it is, shared with another sweep, is kept as it is): nothing
-    /// is written then.
-    /// </summary>
-    public void Restore(StoreDump dump) => Write(db =>
+    public int Restore(StoreDump dump) => Write(db =>
     {
         LockRegistration(db);
         foreach (var s in dump.Sweeps)
@@ -297,7 +300,7 @@ public abstract class SqlResultsStore : IResultsStore
         foreach (var j in dump.Jacobian.Where(j => !existing.Contains(j.RunId)))
             db.Run($"INSERT INTO jacobian({JacobianRowColumns}) VALUES(@id, @step, @epoch, @norm, @std, @trainLoss, @at)",
                 ("id", j.RunId), ("step", j.Step), ("epoch", j.Epoch), ("norm", j.Norm), ("std", j.Std), ("trainLoss", j.TrainLoss), ("at", j.RecordedAt));
-        return 0;
+        return existing.Count;
     });
 
     void Update(string runId, string assignments, string value) => Write(db =>

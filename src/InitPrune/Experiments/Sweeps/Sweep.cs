@@ -20,13 +20,14 @@ public sealed record SweepRequest(
     string? TensorBoard = null,
     int Workers = 1,
     int? Threads = null,
-    bool RetryFailed = false)
+    bool RetryFailed = false,
+    TimeSpan? Lease = null)
 {
     public string StoreLocation => Store ?? ResultsStores.DefaultIn(Out);
 
     public string ArtifactRoot => Artifacts ?? Out;
 
-    public SweepOptions Options => new(StoreLocation, ArtifactRoot, Workers, DataDir, TensorBoard, RetryFailed, Threads);
+    public SweepOptions Options => new(StoreLocation, ArtifactRoot, Workers, DataDir, TensorBoard, RetryFailed, Threads, Lease);
 }
 
 /// <summary>One run of a sweep as listed by a dry run: its id, row label, coordinates on the sweep's axes and settings.</summary>
@@ -103,6 +104,8 @@ public static class Sweep
     {
         if (r.Workers < 1) throw new InitPruneException($"--workers {r.Workers} is impossible: use at least 1");
         if (r.Threads is < 1) throw new InitPruneException("--threads must be at least 1");
+        if (r.Lease is { } lease && lease < TimeSpan.FromSeconds(1))
+            throw new InitPruneException($"--lease {lease.TotalSeconds:0.###} is too short: a claim must outlive a heartbeat; use at least 1 second (default {SweepOptions.DefaultLease.TotalSeconds:0})");
         return new SweepPlan(SpecLoader.Load(r.SpecPath, r.Scale, r.DataDir));
     }
 
@@ -111,7 +114,7 @@ public static class Sweep
     /// <see cref="SweepRequest.Workers"/> above 1 the runs are computed by worker processes started with
     /// <see cref="SweepCallbacks.WorkerCommand"/>, each of which calls <see cref="Work"/>.
     /// </summary>
-    public static SweepResult Run(SweepRequest r, SweepCallbacks? callbacks = null)
+    public static SweepResult Run(SweepRequest r, SweepCallbacks? callbacks = null, CancellationToken stop = default)
     {
         var cb = callbacks ?? new SweepCallbacks();
         var plan = Plan(r);
@@ -141,10 +144,10 @@ public static class Sweep
             SweepRunner.Work(store, spec.Key, o,
                 started: c => cb.RunStarted?.Invoke(new RunStart(c.RunId, plan.Describe(c.RunId))),
                 finished: x => cb.RunFinished?.Invoke(new RunEnd(x, plan.Describe(x.RunId), x.Done ? ++done : done, before.Runs)),
-                step: cb.Step);
+                step: cb.Step, stop: stop);
         }
         else
-            codes = SweepRunner.RunWorkers(o, cb.WorkerCommand!, line => cb.WorkerOutput?.Invoke(line));
+            codes = SweepRunner.RunWorkers(o, cb.WorkerCommand!, line => cb.WorkerOutput?.Invoke(line), stop);
 
         var after = SweepRunner.Summarize(store, spec, 0, clock.Elapsed.TotalSeconds);
         var summary = after with { ComputedNow = after.Done + after.Failed - before.Done - before.Failed };
@@ -158,7 +161,7 @@ public static class Sweep
     /// One worker process of a sweep started by <see cref="Run"/>: claims and computes runs of the request's sweep
     /// until none is left. Its counts are not the sweep's (other workers share the store): <see cref="RunEnd.Done"/> is 0.
     /// </summary>
-    public static IReadOnlyList<RunOutcome> Work(SweepRequest r, SweepCallbacks? callbacks = null)
+    public static IReadOnlyList<RunOutcome> Work(SweepRequest r, SweepCallbacks? callbacks = null, CancellationToken stop = default)
     {
         var cb = callbacks ?? new SweepCallbacks();
         var plan = Plan(r);
@@ -167,6 +170,6 @@ public static class Sweep
         return SweepRunner.Work(store, plan.Spec.Key, o,
             started: c => cb.RunStarted?.Invoke(new RunStart(c.RunId, plan.Describe(c.RunId))),
             finished: x => cb.RunFinished?.Invoke(new RunEnd(x, plan.Describe(x.RunId), 0, 0)),
-            step: cb.Step);
+            step: cb.Step, stop: stop);
     }
 }

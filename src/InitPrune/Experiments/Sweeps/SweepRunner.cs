@@ -15,10 +15,17 @@ public sealed record SweepOptions(
     string? DataDir = null,
     string? TensorBoard = null,
     bool RetryFailed = false,
-    int? Threads = null)
+    int? Threads = null,
+    TimeSpan? Lease = null)
 {
-    /// <summary>A claim whose heartbeat is older than this is taken to be dead (a worker on another machine).</summary>
-    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(15);
+    /// <summary>The default lease: a claim whose heartbeat is older is taken to be dead (a worker on another machine).</summary>
+    public static readonly TimeSpan DefaultLease = TimeSpan.FromMinutes(15);
+
+    /// <summary>The lease in force.</summary>
+    public TimeSpan LeaseOrDefault => Lease ?? DefaultLease;
+
+    /// <summary>How often a worker renews its claims: a third of the lease, at most every 30 s.</summary>
+    public TimeSpan HeartbeatEvery => TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, LeaseOrDefault.Ticks / 3));
 
     public SweepFolders Folders => new(Path.GetFullPath(Artifacts), TensorBoard is { } tb ? Path.GetFullPath(tb) : null);
 }
@@ -50,16 +57,19 @@ public static class SweepRunner
         if (o.RetryFailed) store.ResetFailed(spec.Key);
     }
 
-    /// <summary>One worker: claims runs of <paramref name="sweepKey"/> until none is left; <paramref name="started"/> is told of each claim.</summary>
+    /// <summary>
+    /// One worker: claims runs of <paramref name="sweepKey"/> until none is left or <paramref name="stop"/> is cancelled
+    /// (then the run in hand stops after its next checkpoint and is given back); <paramref name="started"/> is told of each claim.
+    /// </summary>
     public static List<RunOutcome> Work(IResultsStore store, string sweepKey, SweepOptions o, Action<RunClaim>? started = null,
-        Action<RunOutcome>? finished = null, Action<StepProgress>? step = null)
+        Action<RunOutcome>? finished = null, Action<StepProgress>? step = null, CancellationToken stop = default)
     {
         if (o.Threads is { } t) TorchSharp.torch.set_num_threads(t);
         using var data = new RunDataCache(o.DataDir);
-        var executor = new RunExecutor(store, o.Folders, data);
+        var executor = new RunExecutor(store, o.Folders, data) { Stop = stop, HeartbeatEvery = o.HeartbeatEvery };
         if (step is not null) executor.Step += step;
         var outcomes = new List<RunOutcome>();
-        while (store.Claim(sweepKey, WorkerInfo.Current, SweepOptions.Lease) is { } claim)
+        while (!stop.IsCancellationRequested && store.Claim(sweepKey, WorkerInfo.Current, o.LeaseOrDefault) is { } claim)
         {
             started?.Invoke(claim);
             var outcome = executor.Execute(claim, WorkerInfo.Current);
@@ -74,7 +84,7 @@ public static class SweepRunner
     /// worker's index and thread count) and waits for them, passing each output line to <paramref name="log"/>
     /// prefixed by the worker's index. Returns the exit codes.
     /// </summary>
-    public static int[] RunWorkers(SweepOptions o, Func<int, int, ProcessStartInfo> workerCommand, Action<string> log)
+    public static int[] RunWorkers(SweepOptions o, Func<int, int, ProcessStartInfo> workerCommand, Action<string> log, CancellationToken stop = default)
     {
         int threads = o.Threads ?? Math.Max(1, Environment.ProcessorCount / o.Workers);
         var processes = Enumerable.Range(1, o.Workers).Select(i =>
@@ -91,7 +101,9 @@ public static class SweepRunner
             p.BeginErrorReadLine();
             return p;
         }).ToList();
-        foreach (var p in processes) p.WaitForExit();
+        // Asked to stop: pass SIGTERM on, so each worker checkpoints and gives its run back.
+        using (stop.Register(() => { foreach (var p in processes) Signals.Terminate(p.Id); }))
+            foreach (var p in processes) p.WaitForExit();
         var codes = processes.Select(p => p.ExitCode).ToArray();
         foreach (var p in processes) p.Dispose();
         return codes;
