@@ -239,7 +239,7 @@ public sealed class BadInputCliTests : IDisposable
         {
             s.Register(loaded.Info, loaded.Entries);
             // This test process is the other live sweep: it holds the first run.
-            held = s.Claim(loaded.Key, WorkerInfo.Current, SweepOptions.Lease)!.RunId;
+            held = s.Claim(loaded.Key, WorkerInfo.Current, SweepOptions.DefaultLease)!.RunId;
         }
         var r = CliRunner.Run("sweep", spec, "--out", root.File("out"));
         Assert.True(r.ExitCode == 5, r.Stdout + r.Stderr);

@@ -86,7 +86,7 @@ public class TicketSweepTests
         using var data = new RunDataCache(null);
         store.Register(Info, [new SweepEntry(c, "t", new Dictionary<string, string> { ["label"] = "t" })]);
         var dead = new WorkerInfo("elsewhere", 1, 1);
-        var claim = store.Claim(Info.Key, dead, SweepOptions.Lease)!;
+        var claim = store.Claim(Info.Key, dead, SweepOptions.DefaultLease)!;
         if (stopAfter is { } k)
         {
             var stopping = new RunExecutor(store, folders, data) { TicketCheckpointed = e => { if (e == k) throw new Stop(); } };

@@ -29,7 +29,7 @@ public class SparseRunExportTests
         using (var data = new RunDataCache(null))
         {
             s.Register(info, [new SweepEntry(config, "test", new Dictionary<string, string> { ["label"] = "test" })]);
-            var claim = s.Claim(info.Key, WorkerInfo.Current, SweepOptions.Lease)!;
+            var claim = s.Claim(info.Key, WorkerInfo.Current, SweepOptions.DefaultLease)!;
             Assert.True(new RunExecutor(s, new SweepFolders(dir.Path), data).Execute(claim, WorkerInfo.Current).Done);
         }
 
@@ -73,7 +73,7 @@ public class SparseRunExportTests
         using (var data = new RunDataCache("/usr/share/datasets/fashion-mnist"))
         {
             s.Register(info, [new SweepEntry(config, "test", new Dictionary<string, string> { ["label"] = "test" })]);
-            var claim = s.Claim(info.Key, WorkerInfo.Current, SweepOptions.Lease)!;
+            var claim = s.Claim(info.Key, WorkerInfo.Current, SweepOptions.DefaultLease)!;
             Assert.True(new RunExecutor(s, new SweepFolders(dir.Path), data).Execute(claim, WorkerInfo.Current).Done);
         }
         return (store, config);

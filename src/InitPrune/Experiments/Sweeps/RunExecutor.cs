@@ -83,9 +83,10 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
 
     sealed class StopRequested : Exception;
 
-    /// <summary>Called where a checkpoint has just been put in place: the one safe point to stop at.</summary>
-    void StopPoint()
+    /// <summary>Called where the checkpoint of <paramref name="epoch"/> has just been put in place: the one safe point to stop at.</summary>
+    void StopPoint(int epoch)
     {
+        CrashPoint.TerminateAfterCheckpoint(epoch, Stop);
         if (Stop.IsCancellationRequested) throw new StopRequested();
     }
 
@@ -136,7 +137,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
                 fromSearchEpoch = ticket.Epoch + 1;
                 FindTicket(id, c, run, model, saved, ticket);
                 saved.Save(model, new TrainState(0, 0, []));
-                StopPoint();
+                StopPoint(0);
                 resume = null;
             }
             else if (resume is null)
@@ -144,7 +145,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
                 if (EdgePopupMethod.Is(c.Prune.Method)) FindTicket(id, c, run, model, saved, null);
                 else Prune(id, c, run, model);
                 saved.Save(model, new TrainState(0, 0, []));
-                StopPoint();
+                StopPoint(0);
             }
             int fromEpoch = (resume?.Epoch ?? 0) + 1;
             // Prune-only runs that track ‖J‖ record it at initialization (step 0): the network as pruned and rescaled.
@@ -265,7 +266,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
                 saved.Save(model, new TrainState(stored, 0, []), new TicketState(e.Epoch, e.Scale, popup.Scores.ToDictionary(kv => kv.Key, kv => (Tensor)kv.Value), popup.Momentum));
                 CrashPoint.AfterCheckpoint(stored);
                 TicketCheckpointed?.Invoke(e.Epoch);
-                StopPoint();
+                StopPoint(stored);
             };
             popup.Run(run.Split, Seeds.For(c.Seed, "train"), c.Model.Name, (from?.Epoch ?? 0) + 1, from?.Scale ?? 1);
             popup.KeptFraction = config.KeptFractionAt(total);
@@ -292,7 +293,7 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         {
             saved.Save(model, s);
             CrashPoint.AfterCheckpoint(s.Epoch);
-            StopPoint();
+            StopPoint(s.Epoch);
         };
         trainer.Train(model, run.Split, Seeds.For(c.Seed, "train"), run.Validation, resume);
     }
@@ -379,5 +380,15 @@ public static class CrashPoint
     {
         if (Environment.GetEnvironmentVariable(Variable) is { } text && int.TryParse(text, out int n) && n == epoch)
             Process.GetCurrentProcess().Kill();
+    }
+
+    /// <summary>With this variable set to k, the process sends itself SIGTERM after the checkpoint of epoch k (as Slurm's preemption would).</summary>
+    public const string TermVariable = "INITPRUNE_TERM_AFTER_EPOCH";
+
+    /// <summary>Sends SIGTERM and waits until the signal handler has asked the run to stop, so the test knows where it stops.</summary>
+    internal static void TerminateAfterCheckpoint(int epoch, CancellationToken stop)
+    {
+        if (Environment.GetEnvironmentVariable(TermVariable) is { } text && int.TryParse(text, out int n) && n == epoch && Signals.Terminate(Environment.ProcessId))
+            stop.WaitHandle.WaitOne(TimeSpan.FromMinutes(1));
     }
 }

@@ -1,0 +1,89 @@
+using InitPrune.Experiments.Sweeps;
+using InitPrune.Tests.Cli;
+using InitPrune.Tests.Data;
+
+namespace InitPrune.Tests.Experiments;
+
+/// <summary>
+/// SIGTERM (Slurm's preemption, <c>scancel</c>) on a sweep sharing a PostgreSQL store: the worker finishes the checkpoint
+/// it is writing, gives the run back and exits; a worker on another machine (another artefact path onto the same files)
+/// resumes the run from that checkpoint, bit for bit.
+/// </summary>
+public sealed class SweepPreemptionTests : IDisposable
+{
+    readonly TempDir dir = new();
+    readonly TestDatabase database = new();
+
+    public void Dispose()
+    {
+        database.Dispose();
+        dir.Dispose();
+    }
+
+    string Spec()
+    {
+        var path = dir.File("spec.yaml");
+        File.WriteAllText(path, """
+            name: preempt
+            data: {name: ellipse, train_subset: 600, test_subset: 100}
+            model: {name: mlp, depth: 2, width: 32}
+            prune: {method: snip, sparsity: [0.5, 0.9]}
+            train: {lr: 0.05, momentum: 0.9, epochs: 3, batch_size: 30}
+            """);
+        return path;
+    }
+
+    IReadOnlyList<StoredRun> Runs(string store)
+    {
+        using var s = ResultsStores.Open(store);
+        return s.Load();
+    }
+
+    static void CopyTree(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    [Fact]
+    public void A_worker_sent_SIGTERM_gives_its_run_back_after_its_checkpoint_and_another_machine_resumes_it_bit_for_bit()
+    {
+        var spec = Spec();
+        var machineA = dir.File("a");
+        // The process sends itself SIGTERM right after the checkpoint of epoch 1 (a point the test controls).
+        var stopped = CliRunner.RunIn(new Dictionary<string, string?> { [CrashPoint.TermVariable] = "1" },
+            "sweep", spec, "--store", database.Location, "--artifacts", machineA, "--threads", "1", "--lease", "60");
+        Assert.Equal(7, stopped.ExitCode);
+        Assert.Contains("stopped after its last checkpoint, given back to the store", stopped.Stdout + stopped.Stderr);
+        Assert.Contains("stopped (SIGTERM): 2 runs left", stopped.Stdout + stopped.Stderr);
+        var runs = Runs(database.Location);
+        Assert.All(runs, r => Assert.Equal(RunStatus.Pending, r.Status));
+        Assert.All(runs, r => Assert.Null(r.Worker));
+        Assert.Equal([1], runs[0].Epochs.Select(e => e.Epoch));
+        Assert.Empty(runs[1].Epochs);
+
+        // Another machine sees the shared artefact root under another path.
+        var machineB = dir.File("b");
+        CopyTree(machineA, machineB);
+        var finish = CliRunner.Run("sweep", spec, "--store", database.Location, "--artifacts", machineB, "--threads", "1");
+        Assert.Equal(0, finish.ExitCode);
+        Assert.Contains("(resumed at epoch 2)", finish.Stdout);
+        var done = Runs(database.Location);
+        Assert.All(done, r => Assert.Equal(RunStatus.Done, r.Status));
+        Assert.Equal([2, 1], done.Select(r => r.Attempts));
+
+        var control = Sweep.Run(new SweepRequest(spec, Out: dir.File("control"), Threads: 1));
+        Assert.Equal(2, control.Summary.Done);
+        var expected = Runs(dir.File("control/store.sqlite")).ToDictionary(r => r.Id);
+        foreach (var r in done)
+        {
+            Assert.Equal(expected[r.Id].Epochs.Select(e => e.TrainLoss), r.Epochs.Select(e => e.TrainLoss));
+            Assert.Equal(expected[r.Id].Epochs.Select(e => e.TestAccuracy), r.Epochs.Select(e => e.TestAccuracy));
+            Assert.Equal(expected[r.Id].Result!.TestAccuracy, r.Result!.TestAccuracy);
+        }
+    }
+}
