@@ -23,10 +23,18 @@ internal static class SweepCommand
         var lease = new Option<double?>("--lease") { Description = $"Seconds after which a run whose worker stopped renewing its claim is taken over by another worker (default {SweepOptions.DefaultLease.TotalSeconds:0}; workers renew every lease/3, at most every 30 s)" };
         var retry = new Option<bool>("--retry-failed") { Description = "Run the sweep's failed runs again" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Check and expand the spec, list its runs, compute nothing" };
-        var worker = new Option<bool>("--worker") { Description = "Internal: run as one of the worker processes started by --workers", Hidden = true };
+        var worker = new Option<bool>("--worker") { Description = "Run as one worker: claim runs from the store until none is left (what --workers and --slurm start)", Hidden = true };
+        var slurm = new Option<bool>("--slurm") { Description = "Register the runs, write an sbatch job-array script (one worker per array task) to <artifacts>/slurm/ and submit it; with --dry-run only write it. Use a PostgreSQL --store and a shared --artifacts folder" };
+        var array = new Option<int?>("--array") { Description = $"With --slurm: array tasks (default: one per run left, at most {SlurmSettings.MaxDefaultArray})" };
+        var partition = new Option<string?>("--partition") { Description = "With --slurm: the Slurm partition" };
+        var time = new Option<string?>("--time") { Description = "With --slurm: each task's time limit (minutes, HH:MM:SS or D-HH:MM:SS)" };
+        var cpus = new Option<int>("--cpus-per-task") { Description = "With --slurm: CPUs of each task, its worker's threads", DefaultValueFactory = _ => 1 };
+        var gpus = new Option<int>("--gpus-per-task") { Description = "With --slurm: GPUs of each task (its worker then runs with --device cuda)", DefaultValueFactory = _ => 0 };
+        var extra = new Option<string[]>("--sbatch-extra") { Description = "With --slurm: one more sbatch option for the script, e.g. --sbatch-extra=--account=lab (repeat for several)" };
         var cmd = new Command("sweep", "Run every run of an experiment spec (grid of datasets, models, inits, methods, sparsities, recipes, seeds), storing results in a crash-safe store; rerun to resume");
         cmd.Add(spec);
-        foreach (var o in new Option[] { scale, workers, threads, outDir, store, artifacts, s.DataDir, tensorboard, lease, retry, dryRun, worker }) cmd.Add(o);
+        foreach (var o in new Option[] { scale, workers, threads, outDir, store, artifacts, s.DataDir, tensorboard, lease, retry, dryRun, worker, slurm, array, partition, time, cpus, gpus, extra }) cmd.Add(o);
+        cmd.Add(Status(spec, scale, outDir, store, s));
         cmd.Add(s.Device);
         cmd.Add(s.Json);
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
@@ -36,6 +44,24 @@ internal static class SweepCommand
             var request = new SweepRequest(r.GetValue(spec)!, r.GetValue(scale)!, r.GetValue(outDir)!, r.GetValue(store), r.GetValue(artifacts),
                 r.GetValue(s.DataDir), r.GetValue(tensorboard), r.GetValue(workers), r.GetValue(threads), r.GetValue(retry),
                 r.GetValue(lease) is { } seconds ? Seconds(seconds) : null);
+            if (r.GetValue(slurm))
+            {
+                var settings = new SlurmSettings(r.GetValue(array), r.GetValue(partition), r.GetValue(time), r.GetValue(cpus), r.GetValue(gpus),
+                    r.GetValue(extra), r.GetValue(dryRun));
+                var device = settings.GpusPerTask > 0 ? "cuda" : r.GetValue(s.Device)!;
+                var submitted = Slurm.Submit(request, settings, WorkerCommand(request, device, settings.CpusPerTask));
+                if (json) Output.Json(submitted);
+                else
+                {
+                    foreach (var note in submitted.Notes) Output.Warn(console, note);
+                    console.WriteLine($"sweep {submitted.Sweep}: {submitted.RunsLeft} runs left; store {submitted.Store}");
+                    console.WriteLine($"wrote {submitted.Script} ({submitted.ArrayTasks} array tasks)");
+                    console.WriteLine(submitted.JobId is { } id ? $"submitted job {id}; watch it with: initprune sweep status {request.SpecPath} --scale {request.Scale}{ReportOptions(request)}" : $"not submitted (--dry-run): sbatch {submitted.Script}");
+                }
+                return 0;
+            }
+            foreach (var (option, given) in new (string, bool)[] { ("--array", r.GetValue(array) is not null), ("--partition", r.GetValue(partition) is not null), ("--time", r.GetValue(time) is not null), ("--sbatch-extra", r.GetValue(extra) is { Length: > 0 }) })
+                if (given) throw new Engine.InitPruneException($"{option} is an option of --slurm: add --slurm to submit the sweep to Slurm");
             if (r.GetValue(dryRun))
             {
                 var plan = Sweep.Plan(request);
@@ -52,6 +78,7 @@ internal static class SweepCommand
             });
             if (r.GetValue(worker))
             {
+                Console.Out.WriteLine($"worker {WorkerInfo.Current} claims runs of {request.SpecPath} from {ResultsStores.Parse(request.StoreLocation).Display}");
                 Sweep.Work(request, new SweepCallbacks { RunFinished = e => Console.Out.WriteLine(Line(e)) }, stop.Token);
                 return 0;
             }
@@ -78,6 +105,33 @@ internal static class SweepCommand
                 console.WriteLine($"report: initprune report {request.SpecPath} --scale {r.GetValue(scale)}{ReportOptions(request)}");
             }
             return stop.IsCancellationRequested && summary.Pending > 0 ? ExitCodes.Stopped : ExitCodes.ForSweep(summary.Failed, summary.Pending, result.WorkersCrashed);
+        }));
+        return cmd;
+    }
+
+    /// <summary><c>sweep status SPEC</c>: the sweep's counts, running runs with their workers, failures, and its Slurm jobs.</summary>
+    static Command Status(Argument<string> spec, Option<string> scale, Option<string> outDir, Option<string?> store, Shared s)
+    {
+        var cmd = new Command("status", "Show a sweep's runs in its store: done, running (worker, heartbeat age), failed, pending, and its Slurm jobs still queued or running");
+        cmd.Add(spec);
+        foreach (var o in new Option[] { scale, outDir, store, s.Json }) cmd.Add(o);
+        cmd.SetAction(r => Output.Guard(r, null, () =>
+        {
+            var status = Sweep.Status(new SweepRequest(r.GetValue(spec)!, r.GetValue(scale)!, r.GetValue(outDir)!, r.GetValue(store)));
+            if (r.GetValue(s.Json))
+            {
+                Output.Json(status);
+                return 0;
+            }
+            Console.WriteLine($"sweep {status.Sweep} in {status.Store}: {status.Done}/{status.Runs} done, {status.Running} running, {status.Failed} failed, {status.Pending} pending");
+            foreach (var run in status.RunningRuns)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  running {run.RunId} {run.Description}: worker {run.Worker}, {run.Epochs} epochs, heartbeat {(run.HeartbeatAgeSeconds is { } a ? $"{a:0} s ago" : "never")}"));
+            foreach (var failure in status.Failures) Console.WriteLine($"  failed {failure}");
+            if (status.SlurmJobs is null) Console.WriteLine("slurm: not installed here (no squeue)");
+            else if (status.SlurmJobs.Count == 0) Console.WriteLine($"slurm: no job named {Slurm.JobName(status.Sweep)} queued or running");
+            else foreach (var job in status.SlurmJobs) Console.WriteLine($"slurm: job {job.Id} {job.State} {job.Elapsed}");
+            return 0;
         }));
         return cmd;
     }
@@ -154,10 +208,10 @@ internal static class SweepCommand
         var info = new ProcessStartInfo(self);
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") info.ArgumentList.Add(typeof(SweepCommand).Assembly.Location);
         var o = r.Options;
-        foreach (var a in new[] { "sweep", r.SpecPath, "--worker", "--scale", r.Scale, "--device", device, "--store", ResultsStores.Parse(o.Store).Absolute, "--artifacts", Path.GetFullPath(o.Artifacts),
+        foreach (var a in new[] { "sweep", Path.GetFullPath(r.SpecPath), "--worker", "--scale", r.Scale, "--device", device, "--store", ResultsStores.Parse(o.Store).Absolute, "--artifacts", Path.GetFullPath(o.Artifacts),
             "--threads", threads.ToString(CultureInfo.InvariantCulture) })
             info.ArgumentList.Add(a);
-        if (o.DataDir is { } d) { info.ArgumentList.Add("--data-dir"); info.ArgumentList.Add(d); }
+        if (o.DataDir is { } d) { info.ArgumentList.Add("--data-dir"); info.ArgumentList.Add(Path.GetFullPath(d)); }
         if (o.TensorBoard is { } tb) { info.ArgumentList.Add("--tensorboard"); info.ArgumentList.Add(Path.GetFullPath(tb)); }
         if (o.Lease is { } l) { info.ArgumentList.Add("--lease"); info.ArgumentList.Add(l.TotalSeconds.ToString("R", CultureInfo.InvariantCulture)); }
         return info;

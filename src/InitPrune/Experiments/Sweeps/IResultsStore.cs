@@ -181,7 +181,7 @@ public sealed record CheckpointRecord(int Epoch, long Steps, string Sha256);
 /// <summary>Status of a run in the store.</summary>
 public enum RunStatus { Pending, Running, Done, Failed }
 
-/// <summary>Everything the store knows about one run.</summary>
+/// <summary>Everything the store knows about one run (<see cref="HeartbeatAt"/>: its claim's last heartbeat, UTC, by the store's clock).</summary>
 public sealed record StoredRun(
     string Id,
     RunConfig Config,
@@ -193,7 +193,8 @@ public sealed record StoredRun(
     PruningRecord? Pruning,
     RunResult? Result,
     IReadOnlyList<(string Sweep, string Label, IReadOnlyDictionary<string, string> Coordinates)> Entries,
-    IReadOnlyList<JacobianPoint>? Jacobian = null)
+    IReadOnlyList<JacobianPoint>? Jacobian = null,
+    DateTime? HeartbeatAt = null)
 {
     /// <summary>The recorded ‖J‖ series in step order (empty when the run tracked none).</summary>
     public IReadOnlyList<JacobianPoint> JacobianSeries => Jacobian ?? [];

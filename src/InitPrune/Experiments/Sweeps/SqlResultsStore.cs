@@ -192,7 +192,7 @@ public abstract class SqlResultsStore : IResultsStore
 
         var stored = new Dictionary<string, StoredRun>();
         foreach (var run in db.List($"""
-            SELECT id, config_json, status, attempts, worker_host, worker_pid, error, pruning_json, result_json
+            SELECT id, config_json, status, attempts, worker_host, worker_pid, error, pruning_json, result_json, heartbeat_at
             FROM runs WHERE id IN ({runs}) ORDER BY id
             """, r =>
             {
@@ -205,7 +205,8 @@ public abstract class SqlResultsStore : IResultsStore
                     r.IsDBNull(7) ? null : Deserialize<PruningRecord>(r.GetString(7)),
                     r.IsDBNull(8) ? null : Deserialize<RunResult>(r.GetString(8)),
                     entries.TryGetValue(id, out var l) ? l : [],
-                    jacobian.TryGetValue(id, out var j) ? j : []);
+                    jacobian.TryGetValue(id, out var j) ? j : [],
+                    Time(r, 9));
             }, parameter))
         {
             stored[run.Id] = run;

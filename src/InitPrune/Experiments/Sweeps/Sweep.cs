@@ -90,6 +90,16 @@ public sealed record SweepResult(SweepSummary Summary, string Store, string Summ
     public bool WorkersCrashed => WorkerExitCodes.Any(c => c != 0);
 }
 
+/// <summary>A run being computed: its worker (<c>host:pid</c>), the age of its last heartbeat and the epochs it has recorded.</summary>
+public sealed record RunningRun(string RunId, string Description, string Worker, double? HeartbeatAgeSeconds, int Epochs);
+
+/// <summary>
+/// <c>sweep status</c>: what the store holds for a sweep (done, running with worker and heartbeat age, failed with
+/// reasons, pending) and its Slurm jobs still queued or running (null when Slurm is not installed here).
+/// </summary>
+public sealed record SweepStatus(string Sweep, string Store, int Runs, int Done, int Running, int Failed, int Pending,
+    IReadOnlyList<RunningRun> RunningRuns, IReadOnlyList<string> Failures, IReadOnlyList<SlurmJob>? SlurmJobs);
+
 /// <summary>
 /// A sweep from request to summary: expand the spec, open the store (<see cref="ResultsStores"/>), register the runs,
 /// compute them in this process or in worker processes, and write the summary to the artefact folder.
@@ -157,6 +167,23 @@ public static class Sweep
         return new SweepResult(summary, location.Display, file, codes, heldBy);
     }
 
+    /// <summary>The sweep's state in its store (which must exist and hold the sweep) and its Slurm jobs.</summary>
+    public static SweepStatus Status(SweepRequest r)
+    {
+        var plan = Plan(r);
+        var key = plan.Spec.Key;
+        using var store = ResultsStores.Open(r.StoreLocation, mustExist: true);
+        if (!store.Sweeps().Any(s => s.Key == key))
+            throw new InitPruneException($"the store {ResultsStores.Parse(r.StoreLocation).Display} holds no sweep '{key}': start it with 'initprune sweep SPEC' (or --slurm), or pass its --store");
+        var runs = store.Load(key);
+        var now = DateTime.UtcNow;
+        var running = runs.Where(x => x.Status == RunStatus.Running).Select(x => new RunningRun(x.Id, plan.Describe(x.Id), x.Worker ?? "unknown",
+            x.HeartbeatAt is { } h ? Math.Round((now - h).TotalSeconds, 1) : null, x.Epochs.Count(e => e.Epoch > 0))).ToList();
+        return new SweepStatus(key, store.Location, runs.Count, runs.Count(x => x.Status == RunStatus.Done), running.Count,
+            runs.Count(x => x.Status == RunStatus.Failed), runs.Count(x => x.Status == RunStatus.Pending), running,
+            [.. runs.Where(x => x.Status == RunStatus.Failed).Select(x => $"{x.Id}: {x.Error}")], Slurm.Jobs(key));
+    }
+
     /// <summary>
     /// One worker process of a sweep started by <see cref="Run"/>: claims and computes runs of the request's sweep
     /// until none is left. Its counts are not the sweep's (other workers share the store): <see cref="RunEnd.Done"/> is 0.
@@ -167,6 +194,8 @@ public static class Sweep
         var plan = Plan(r);
         var o = r.Options;
         using var store = ResultsStores.Open(o.Store);
+        // Registering again is idempotent, and lets a worker start a sweep nobody registered (a script from --slurm --dry-run).
+        SweepRunner.Register(store, plan.Spec, o with { RetryFailed = false });
         return SweepRunner.Work(store, plan.Spec.Key, o,
             started: c => cb.RunStarted?.Invoke(new RunStart(c.RunId, plan.Describe(c.RunId))),
             finished: x => cb.RunFinished?.Invoke(new RunEnd(x, plan.Describe(x.RunId), 0, 0)),
