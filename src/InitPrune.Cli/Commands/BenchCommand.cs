@@ -26,9 +26,13 @@ internal static class BenchCommand
         var batchSizes = new Option<string?>("--batch-sizes") { Description = "With --inference: batch sizes, comma-separated (default 1,100,256)" };
         var threads = new Option<string?>("--threads") { Description = "With --inference: thread counts, comma-separated, 'all' for every core (default 1,all)" };
         var seconds = new Option<double>("--seconds-per-cell") { Description = "With --inference: stop timing a cell after this many seconds (at least 3 timings; --repetitions at most, default 101 there)", DefaultValueFactory = _ => 1.5 };
+        var claims = new Option<bool>("--claims") { Description = $"Instead: claim latency and throughput of the results stores, --workers threads each with its own connection claiming and completing --runs runs; a SQLite file, and the PostgreSQL database --store names (which must hold no other sweep); writes claims.json" };
+        var claimStore = new Option<string?>("--store") { Description = "With --claims: a PostgreSQL database for the benchmark, postgres://user@host[:port]/database (password from PGPASSWORD or ~/.pgpass)" };
+        var claimRuns = new Option<int>("--runs") { Description = "With --claims: runs registered and claimed per store", DefaultValueFactory = _ => 2000 };
+        var claimWorkers = new Option<int>("--workers") { Description = "With --claims: concurrent workers", DefaultValueFactory = _ => 8 };
         var outDir = s.Out("./initprune-out/bench");
         var cmd = new Command("bench", "Training throughput of LeNet-300-100 (batch 100, Fashion-MNIST-shaped data): masked InitPrune trainer vs a bare TorchSharp loop, medians and ratio; writes bench.json");
-        foreach (var o in new Option[] { batches, reps, batch, sparsity, scoring, synflowIterations, edgePopup, masks, jacobian, inference, pytorch, models, sparsities, batchSizes, threads, seconds, outDir }) cmd.Add(o);
+        foreach (var o in new Option[] { batches, reps, batch, sparsity, scoring, synflowIterations, edgePopup, masks, jacobian, inference, pytorch, models, sparsities, batchSizes, threads, seconds, claims, claimStore, claimRuns, claimWorkers, outDir }) cmd.Add(o);
         s.AddRun(cmd);
         cmd.SetAction(r => Output.Guard(r, s.Device, () =>
         {
@@ -45,6 +49,7 @@ internal static class BenchCommand
                     r.GetValue(pytorch) ? Path.Combine(AppContext.BaseDirectory, "pytorch", "sparse_bench.py") : null);
                 return Inference(options, r.GetValue(outDir)!, json);
             }
+            if (r.GetValue(claims)) return Claims(r.GetValue(claimStore), r.GetValue(claimRuns), r.GetValue(claimWorkers), r.GetValue(outDir)!, json);
             if (r.GetValue(jacobian)) return Jacobian(r.GetValue(reps), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
             if (r.GetValue(edgePopup)) return EdgePopup(r.GetValue(batches), r.GetValue(reps), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
             if (r.GetValue(masks)) return Masks(r.GetValue(reps), r.GetValue(s.Seed), r.GetValue(outDir)!, json);
@@ -117,6 +122,23 @@ internal static class BenchCommand
         if (json) Output.Json(timings);
         else console.Write(table);
         return 0;
+    }
+
+    static int Claims(string? store, int runs, int workers, string outDir, bool json)
+    {
+        var console = Output.Human(json);
+        var table = new Table().AddColumns("store", "runs", "workers", "claims/s", "median (ms)", "p95 (ms)", "max (ms)", "each once");
+        var timings = ClaimBenchmark.RunInto(outDir, store, runs, workers,
+            progress: t => console.WriteLine($"{t.Store} ({t.Location}): {t.Runs} runs, {t.Workers} workers, {t.ClaimsPerSecond:0} claims/s"));
+        foreach (var t in timings)
+            table.AddRow(t.Store, $"{t.Runs}", $"{t.Workers}", $"{t.ClaimsPerSecond:0}", $"{t.MedianMilliseconds:0.00}", $"{t.P95Milliseconds:0.00}", $"{t.MaxMilliseconds:0.0}", t.EachOnce ? "yes" : "NO");
+        if (json) Output.Json(timings);
+        else
+        {
+            console.Write(table);
+            if (store is null) console.WriteLine("PostgreSQL not measured: pass --store postgres://user@host/database (an empty database) to include it");
+        }
+        return timings.All(t => t.EachOnce) ? 0 : ExitCodes.CheckFailed;
     }
 
     static int Masks(int repetitions, long seed, string outDir, bool json)
