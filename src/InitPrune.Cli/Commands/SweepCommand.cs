@@ -126,9 +126,9 @@ internal static class SweepCommand
             Console.WriteLine($"sweep {status.Sweep} in {status.Store}: {status.Done}/{status.Runs} done, {status.Running} running, {status.Failed} failed, {status.Pending} pending");
             foreach (var run in status.RunningRuns)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  running {run.RunId} {run.Description}: worker {run.Worker}, {run.Epochs} epochs, heartbeat {(run.HeartbeatAgeSeconds is { } a ? $"{a:0} s ago" : "never")}"));
+                    $"  running {run.RunId} {run.Description}: worker {run.Worker}, {run.Epochs} epoch{(run.Epochs == 1 ? "" : "s")} recorded, heartbeat {(run.HeartbeatAgeSeconds is { } a ? $"{a:0} s ago" : "never")}"));
             foreach (var failure in status.Failures) Console.WriteLine($"  failed {failure}");
-            if (status.SlurmJobs is null) Console.WriteLine("slurm: not installed here (no squeue)");
+            if (status.SlurmJobs is null) Console.WriteLine($"slurm: {status.SlurmNote}");
             else if (status.SlurmJobs.Count == 0) Console.WriteLine($"slurm: no job named {Slurm.JobName(status.Sweep)} queued or running");
             else foreach (var job in status.SlurmJobs) Console.WriteLine($"slurm: job {job.Id} {job.State} {job.Elapsed}");
             return 0;

@@ -143,9 +143,10 @@ public static partial class Slurm
         }
     }
 
-    /// <summary>The sweep's jobs still in <c>squeue</c>; null when Slurm is not installed here.</summary>
-    public static IReadOnlyList<SlurmJob>? Jobs(string sweepKey)
+    /// <summary>The sweep's jobs still in <c>squeue</c>; null, with the reason in <paramref name="why"/>, when Slurm is not installed or not reachable here.</summary>
+    public static IReadOnlyList<SlurmJob>? Jobs(string sweepKey, out string? why)
     {
+        why = null;
         var info = new ProcessStartInfo("squeue") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "--noheader", "--name", JobName(sweepKey), "--format", "%i|%T|%M" }) info.ArgumentList.Add(a);
         try
@@ -154,11 +155,16 @@ public static partial class Slurm
             var stderr = p.StandardError.ReadToEndAsync();
             var lines = p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             p.WaitForExit();
-            if (p.ExitCode != 0) throw new InitPruneException($"squeue failed ({FirstLine(stderr.Result)}): is slurmctld reachable?");
+            if (p.ExitCode != 0)
+            {
+                why = $"squeue failed ({FirstLine(stderr.Result)}): no Slurm controller reachable from here";
+                return null;
+            }
             return [.. lines.Select(l => l.Split('|')).Where(f => f.Length == 3).Select(f => new SlurmJob(f[0], f[1], f[2]))];
         }
         catch (Win32Exception)
         {
+            why = "Slurm is not installed here (no squeue)";
             return null;
         }
     }

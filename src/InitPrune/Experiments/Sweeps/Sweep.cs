@@ -95,10 +95,11 @@ public sealed record RunningRun(string RunId, string Description, string Worker,
 
 /// <summary>
 /// <c>sweep status</c>: what the store holds for a sweep (done, running with worker and heartbeat age, failed with
-/// reasons, pending) and its Slurm jobs still queued or running (null when Slurm is not installed here).
+/// reasons, pending) and its Slurm jobs still queued or running (null, with the reason in <see cref="SlurmNote"/>, when
+/// Slurm is not installed or not reachable here).
 /// </summary>
 public sealed record SweepStatus(string Sweep, string Store, int Runs, int Done, int Running, int Failed, int Pending,
-    IReadOnlyList<RunningRun> RunningRuns, IReadOnlyList<string> Failures, IReadOnlyList<SlurmJob>? SlurmJobs);
+    IReadOnlyList<RunningRun> RunningRuns, IReadOnlyList<string> Failures, IReadOnlyList<SlurmJob>? SlurmJobs, string? SlurmNote);
 
 /// <summary>
 /// A sweep from request to summary: expand the spec, open the store (<see cref="ResultsStores"/>), register the runs,
@@ -181,7 +182,7 @@ public static class Sweep
             x.HeartbeatAt is { } h ? Math.Round((now - h).TotalSeconds, 1) : null, x.Epochs.Count(e => e.Epoch > 0))).ToList();
         return new SweepStatus(key, store.Location, runs.Count, runs.Count(x => x.Status == RunStatus.Done), running.Count,
             runs.Count(x => x.Status == RunStatus.Failed), runs.Count(x => x.Status == RunStatus.Pending), running,
-            [.. runs.Where(x => x.Status == RunStatus.Failed).Select(x => $"{x.Id}: {x.Error}")], Slurm.Jobs(key));
+            [.. runs.Where(x => x.Status == RunStatus.Failed).Select(x => $"{x.Id}: {x.Error}")], Slurm.Jobs(key, out var why), why);
     }
 
     /// <summary>
