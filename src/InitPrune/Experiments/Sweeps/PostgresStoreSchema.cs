@@ -23,66 +23,10 @@ static class PostgresStoreSchema
 
     static readonly string[] Migrations =
     [
-        """
-        CREATE TABLE sweeps(
-            key TEXT PRIMARY KEY,
-            description TEXT NOT NULL,
-            reproduces TEXT NOT NULL,
-            layout_json TEXT NOT NULL,
-            notes_json TEXT NOT NULL,
-            spec_text TEXT NOT NULL,
-            registered_at TIMESTAMPTZ NOT NULL,
-            ordinal BIGINT NOT NULL);
-        CREATE TABLE runs(
-            id TEXT PRIMARY KEY,
-            config_json TEXT NOT NULL,
-            status TEXT NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            worker_host TEXT,
-            worker_pid INTEGER,
-            worker_started BIGINT,
-            heartbeat_at TIMESTAMPTZ,
-            claimed_at TIMESTAMPTZ,
-            finished_at TIMESTAMPTZ,
-            error TEXT,
-            result_json TEXT,
-            pruning_json TEXT,
-            checkpoints_json TEXT);
-        CREATE INDEX runs_status ON runs(status);
-        CREATE TABLE sweep_runs(
-            sweep TEXT NOT NULL REFERENCES sweeps(key),
-            run_id TEXT NOT NULL REFERENCES runs(id),
-            label TEXT NOT NULL,
-            coords_json TEXT NOT NULL,
-            ordinal BIGINT NOT NULL,
-            PRIMARY KEY(sweep, run_id, label, coords_json));
-        CREATE INDEX sweep_runs_order ON sweep_runs(sweep, ordinal);
-        CREATE INDEX sweep_runs_run ON sweep_runs(run_id);
-        CREATE TABLE epochs(
-            run_id TEXT NOT NULL REFERENCES runs(id),
-            epoch INTEGER NOT NULL,
-            learning_rate DOUBLE PRECISION,
-            train_loss DOUBLE PRECISION,
-            test_loss DOUBLE PRECISION,
-            test_accuracy DOUBLE PRECISION,
-            seconds DOUBLE PRECISION,
-            samples_per_second DOUBLE PRECISION,
-            validation_loss DOUBLE PRECISION,
-            validation_accuracy DOUBLE PRECISION,
-            recorded_at TIMESTAMPTZ NOT NULL,
-            kept_fraction DOUBLE PRECISION,
-            lambda DOUBLE PRECISION,
-            PRIMARY KEY(run_id, epoch));
-        CREATE TABLE jacobian(
-            run_id TEXT NOT NULL REFERENCES runs(id),
-            step BIGINT NOT NULL,
-            epoch INTEGER NOT NULL,
-            norm DOUBLE PRECISION,
-            std DOUBLE PRECISION,
-            train_loss DOUBLE PRECISION,
-            recorded_at TIMESTAMPTZ NOT NULL,
-            PRIMARY KEY(run_id, step));
-        """,
+        StoreTables.All(StoreTables.Postgres) + """
+            CREATE INDEX runs_status ON runs(status);
+            CREATE INDEX sweep_runs_run ON sweep_runs(run_id);
+            """,
     ];
 
     /// <summary>

@@ -20,67 +20,7 @@ static class SqliteStoreSchema
     /// </summary>
     public const int Version = 4;
 
-    const string Tables = """
-        CREATE TABLE sweeps(
-            key TEXT PRIMARY KEY,
-            description TEXT NOT NULL,
-            reproduces TEXT NOT NULL,
-            layout_json TEXT NOT NULL,
-            notes_json TEXT NOT NULL,
-            spec_text TEXT NOT NULL,
-            registered_at TEXT NOT NULL,
-            ordinal INTEGER NOT NULL);
-        CREATE TABLE runs(
-            id TEXT PRIMARY KEY,
-            config_json TEXT NOT NULL,
-            status TEXT NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            worker_host TEXT,
-            worker_pid INTEGER,
-            worker_started INTEGER,
-            heartbeat_at TEXT,
-            claimed_at TEXT,
-            finished_at TEXT,
-            error TEXT,
-            result_json TEXT,
-            pruning_json TEXT,
-            checkpoints_json TEXT);
-        CREATE TABLE sweep_runs(
-            sweep TEXT NOT NULL REFERENCES sweeps(key),
-            run_id TEXT NOT NULL REFERENCES runs(id),
-            label TEXT NOT NULL,
-            coords_json TEXT NOT NULL,
-            ordinal INTEGER NOT NULL,
-            PRIMARY KEY(sweep, run_id, label, coords_json));
-        CREATE INDEX sweep_runs_order ON sweep_runs(sweep, ordinal);
-        CREATE TABLE epochs(
-            run_id TEXT NOT NULL REFERENCES runs(id),
-            epoch INTEGER NOT NULL,
-            learning_rate REAL,
-            train_loss REAL,
-            test_loss REAL,
-            test_accuracy REAL,
-            seconds REAL,
-            samples_per_second REAL,
-            validation_loss REAL,
-            validation_accuracy REAL,
-            recorded_at TEXT NOT NULL,
-            kept_fraction REAL,
-            lambda REAL,
-            PRIMARY KEY(run_id, epoch));
-        """ + JacobianTable;
-
-    const string JacobianTable = """
-        CREATE TABLE jacobian(
-            run_id TEXT NOT NULL REFERENCES runs(id),
-            step INTEGER NOT NULL,
-            epoch INTEGER NOT NULL,
-            norm REAL,
-            std REAL,
-            train_loss REAL,
-            recorded_at TEXT NOT NULL,
-            PRIMARY KEY(run_id, step));
-        """;
+    static readonly string Tables = StoreTables.All(StoreTables.Sqlite);
 
     /// <summary>
     /// The store's schema version (0 for a new, empty file); throws when the file is something else or was written
@@ -115,7 +55,7 @@ static class SqliteStoreSchema
         // 2 → 3: epochs computed before are training epochs, without kept fraction or λ.
         if (from < 3) Execute(connection, transaction, "ALTER TABLE epochs ADD COLUMN kept_fraction REAL; ALTER TABLE epochs ADD COLUMN lambda REAL");
         // 3 → 4: runs computed before tracked no Jacobian.
-        if (from < 4) Execute(connection, transaction, JacobianTable);
+        if (from < 4) Execute(connection, transaction, StoreTables.Jacobian(StoreTables.Sqlite));
         Execute(connection, transaction, $"PRAGMA user_version = {Version}");
     }
 
