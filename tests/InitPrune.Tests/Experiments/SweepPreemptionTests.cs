@@ -20,7 +20,7 @@ public sealed class SweepPreemptionTests : IDisposable
         dir.Dispose();
     }
 
-    string Spec()
+    string Spec(int epochs = 3)
     {
         var path = dir.File("spec.yaml");
         File.WriteAllText(path, """
@@ -28,8 +28,8 @@ public sealed class SweepPreemptionTests : IDisposable
             data: {name: ellipse, train_subset: 600, test_subset: 100}
             model: {name: mlp, depth: 2, width: 32}
             prune: {method: snip, sparsity: [0.5, 0.9]}
-            train: {lr: 0.05, momentum: 0.9, epochs: 3, batch_size: 30}
-            """);
+            train: {lr: 0.05, momentum: 0.9, epochs: EPOCHS, batch_size: 30}
+            """.Replace("EPOCHS", $"{epochs}"));
         return path;
     }
 
@@ -85,5 +85,39 @@ public sealed class SweepPreemptionTests : IDisposable
             Assert.Equal(expected[r.Id].Epochs.Select(e => e.TestAccuracy), r.Epochs.Select(e => e.TestAccuracy));
             Assert.Equal(expected[r.Id].Result!.TestAccuracy, r.Result!.TestAccuracy);
         }
+    }
+
+    [Fact]
+    public async Task SIGTERM_to_a_sweep_with_two_workers_reaches_both_and_the_sweep_exits_7_with_every_run_resumable()
+    {
+        var spec = Spec(epochs: 8);
+        var results = dir.File("workers");
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "InitPrune.Cli.dll"), "sweep", spec, "--out", results, "--workers", "2", "--threads", "1" })
+            info.ArgumentList.Add(a);
+        using var sweep = System.Diagnostics.Process.Start(info)!;
+        var stdout = sweep.StandardOutput.ReadToEndAsync();
+        var stderr = sweep.StandardError.ReadToEndAsync();
+        // Once a worker has recorded an epoch (a state of the store, not a time), the sweep is asked to stop.
+        var store = Path.Combine(results, "store.sqlite");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!(File.Exists(store) && Runs(store).Any(r => r.Status == RunStatus.Running && r.Epochs.Count >= 1)))
+        {
+            Assert.False(sweep.HasExited, "the sweep ended before any epoch was recorded");
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), "no worker recorded an epoch in 3 minutes");
+            Thread.Sleep(50);
+        }
+        Assert.True(InitPrune.Engine.Signals.Terminate(sweep.Id));
+        Assert.True(sweep.WaitForExit(TimeSpan.FromMinutes(3)));
+        var output = await stdout + await stderr;
+        var runs = Runs(store);
+        Assert.True(sweep.ExitCode == 7, output);
+        Assert.Contains("stopped (SIGTERM)", output);
+        Assert.DoesNotContain(runs, r => r.Status == RunStatus.Running);
+        Assert.Contains("given back to the store", output);
+
+        var finish = CliRunner.Run("sweep", spec, "--out", results, "--threads", "1");
+        Assert.Equal(0, finish.ExitCode);
+        Assert.All(Runs(store), r => Assert.Equal(Enumerable.Range(1, 8), r.Epochs.Select(e => e.Epoch)));
     }
 }

@@ -293,7 +293,8 @@ public sealed class RunExecutor(IResultsStore store, SweepFolders folders, RunDa
         {
             saved.Save(model, s);
             CrashPoint.AfterCheckpoint(s.Epoch);
-            StopPoint(s.Epoch);
+            // After the last epoch only the evaluation and the final files are left: finished rather than given back.
+            if (s.Epoch < c.Train.Epochs) StopPoint(s.Epoch);
         };
         trainer.Train(model, run.Split, Seeds.For(c.Seed, "train"), run.Validation, resume);
     }
