@@ -63,4 +63,20 @@ public sealed class PostgresResultsStoreTests : ResultsStoreContract, IDisposabl
         Assert.StartsWith("cannot reach the PostgreSQL server of postgres://nobody@127.0.0.1:1/x (", closed.Message);
         Assert.DoesNotContain('\n', closed.Message);
     }
+
+    [Fact]
+    public void A_store_whose_connections_the_server_dropped_goes_on_over_new_ones()
+    {
+        using var store = Open();
+        store.Register(Sweep("s@small"), Seeds(3));
+        var claim = store.Claim("s@small", WorkerInfo.Current, Hour)!;
+        // As a server restart would: every connection of the store's pool is closed by the server.
+        var killed = Convert.ToInt64(database.Scalar($"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{database.Name}' AND pid <> pg_backend_pid()"));
+        Assert.True(killed >= 1);
+        store.RecordEpoch(claim.RunId, Epoch(1, 0.5));
+        store.Complete(claim.RunId, Result(0.75));
+        var runs = store.Load("s@small");
+        Assert.Equal([RunStatus.Done, RunStatus.Pending, RunStatus.Pending], runs.Select(r => r.Status));
+        Assert.Equal([Epoch(1, 0.5)], runs[0].Epochs);
+    }
 }

@@ -148,19 +148,43 @@ public sealed class PostgresResultsStore : SqlResultsStore
     /// <summary>Reads run in a repeatable-read transaction: one snapshot for the several queries of <see cref="SqlResultsStore.Load"/>.</summary>
     protected override T Read<T>(Func<Sql, T> body) => InTransaction(body, System.Data.IsolationLevel.RepeatableRead);
 
+    /// <summary>How long a call keeps retrying while the server is unreachable (a restart, a failover, a network blip).</summary>
+    public static readonly TimeSpan RetryFor = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in a transaction, again on a fresh connection when the server dropped it or was
+    /// briefly away (transient errors: a killed backend, a restart, a deadlock); every call of the store is safe to redo.
+    /// </summary>
     T InTransaction<T>(Func<Sql, T> body, System.Data.IsolationLevel isolation = System.Data.IsolationLevel.ReadCommitted)
     {
-        using var connection = Connect(source, Location);
-        try
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var wait = TimeSpan.FromMilliseconds(100); ; wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
         {
-            using var t = connection.BeginTransaction(isolation);
-            var result = body(Transaction(connection, t));
-            t.Commit();
-            return result;
-        }
-        catch (Exception e) when (e is NpgsqlException and not PostgresException)
-        {
-            throw new InitPruneException($"lost the connection to the PostgreSQL store {Location} ({OneLine(e)}); rerun the command when the server is back (nothing finished is lost)", inner: e);
+            try
+            {
+                using var connection = source.OpenConnection();
+                try
+                {
+                    using var t = connection.BeginTransaction(isolation);
+                    var result = body(Transaction(connection, t));
+                    t.Commit();
+                    return result;
+                }
+                catch (NpgsqlException e) when (e.IsTransient)
+                {
+                    // The pool's other idle connections to a restarted server are dead as well.
+                    NpgsqlConnection.ClearPool(connection);
+                    throw;
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException { IsTransient: true } or TimeoutException && clock.Elapsed + wait < RetryFor)
+            {
+                Thread.Sleep(wait);
+            }
+            catch (Exception e) when (e is NpgsqlException { IsTransient: true } or NpgsqlException and not PostgresException or TimeoutException)
+            {
+                throw new InitPruneException($"lost the connection to the PostgreSQL store {Location} for {RetryFor.TotalSeconds:0} s ({OneLine(e)}); rerun the command when the server is back (nothing finished is lost)", inner: e);
+            }
         }
     }
 
