@@ -104,11 +104,20 @@ slurm_start() {
 services_stop() {
   if [ -n "$slurm_dir" ]; then
     SLURM_CONF="$slurm_dir/slurm.conf" scancel --full --user "$(id -un)" >/dev/null 2>&1 || true
-    local pidfile
+    local pidfile pids=()
     for pidfile in "$slurm_dir/run/slurmd.pid" "$slurm_dir/run/slurmctld.pid" "$slurm_dir/munge/munged.pid"; do
-      if [ -f "$pidfile" ]; then "${SUDO[@]}" kill "$(cat "$pidfile")" 2>/dev/null || true; fi
+      if [ -f "$pidfile" ]; then pids+=("$(cat "$pidfile")"); fi
     done
-    sleep 1
+    if [ ${#pids[@]} -gt 0 ]; then
+      "${SUDO[@]}" kill "${pids[@]}" 2>/dev/null || true
+      local pid alive
+      for _ in $(seq 1 100); do
+        alive=0
+        for pid in "${pids[@]}"; do "${SUDO[@]}" kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ "$alive" -eq 0 ] && break
+        sleep 0.1
+      done
+    fi
     "${SUDO[@]}" rm -rf "$slurm_dir"
   fi
   if [ -n "$pg_name" ]; then

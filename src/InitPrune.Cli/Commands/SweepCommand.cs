@@ -60,7 +60,8 @@ internal static class SweepCommand
                 }
                 return 0;
             }
-            foreach (var (option, given) in new (string, bool)[] { ("--array", r.GetValue(array) is not null), ("--partition", r.GetValue(partition) is not null), ("--time", r.GetValue(time) is not null), ("--sbatch-extra", r.GetValue(extra) is { Length: > 0 }) })
+            foreach (var (option, given) in new (string, bool)[] { ("--array", r.GetValue(array) is not null), ("--partition", r.GetValue(partition) is not null), ("--time", r.GetValue(time) is not null),
+                ("--cpus-per-task", r.GetResult(cpus) is { Implicit: false }), ("--gpus-per-task", r.GetResult(gpus) is { Implicit: false }), ("--sbatch-extra", r.GetValue(extra) is { Length: > 0 }) })
                 if (given) throw new Engine.InitPruneException($"{option} is an option of --slurm: add --slurm to submit the sweep to Slurm");
             if (r.GetValue(dryRun))
             {

@@ -89,7 +89,8 @@ public sealed class SlurmScriptTests : IDisposable
         Assert.Contains($"sweep {Slurm.Quote(spec)} --worker --scale full --device cpu --store sqlite:{dir.File("out/store.sqlite")} --artifacts {dir.File("out")} --threads 2", script);
         Assert.False(File.Exists(dir.File("out/store.sqlite")));
 
-        CliRunner.AssertOneLineError(CliRunner.Run("sweep", spec, "--partition", "gpu", "--out", dir.File("out")), 2);
+        Assert.Contains("--partition is an option of --slurm", CliRunner.AssertOneLineError(CliRunner.Run("sweep", spec, "--partition", "gpu", "--out", dir.File("out")), 2));
+        Assert.Contains("--cpus-per-task is an option of --slurm", CliRunner.AssertOneLineError(CliRunner.Run("sweep", spec, "--cpus-per-task", "1", "--out", dir.File("out")), 2));
         CliRunner.AssertOneLineError(CliRunner.Run("sweep", spec, "--lease", "0.5", "--out", dir.File("out")), 2);
     }
 

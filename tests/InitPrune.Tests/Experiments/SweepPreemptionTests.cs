@@ -20,16 +20,16 @@ public sealed class SweepPreemptionTests : IDisposable
         dir.Dispose();
     }
 
-    string Spec(int epochs = 3)
+    string Spec(int epochs = 3, int trainSubset = 600)
     {
         var path = dir.File("spec.yaml");
         File.WriteAllText(path, """
             name: preempt
-            data: {name: ellipse, train_subset: 600, test_subset: 100}
+            data: {name: ellipse, train_subset: SUBSET, test_subset: 100}
             model: {name: mlp, depth: 2, width: 32}
             prune: {method: snip, sparsity: [0.5, 0.9]}
             train: {lr: 0.05, momentum: 0.9, epochs: EPOCHS, batch_size: 30}
-            """.Replace("EPOCHS", $"{epochs}"));
+            """.Replace("EPOCHS", $"{epochs}").Replace("SUBSET", $"{trainSubset}"));
         return path;
     }
 
@@ -90,7 +90,8 @@ public sealed class SweepPreemptionTests : IDisposable
     [Fact]
     public async Task SIGTERM_to_a_sweep_with_two_workers_reaches_both_and_the_sweep_exits_7_with_every_run_resumable()
     {
-        var spec = Spec(epochs: 8);
+        // Epochs of ~0.3 s, so that the signal comes while both workers are inside their runs.
+        var spec = Spec(epochs: 8, trainSubset: 6000);
         var results = dir.File("workers");
         var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "InitPrune.Cli.dll"), "sweep", spec, "--out", results, "--workers", "2", "--threads", "1" })
