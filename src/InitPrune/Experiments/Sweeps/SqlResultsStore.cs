@@ -246,9 +246,7 @@ public abstract class SqlResultsStore : IResultsStore
         var jacobian = new List<JacobianRow>();
         foreach (var id in runIds)
         {
-            runs.AddRange(db.List($"SELECT {RunRowColumns} FROM runs WHERE id = @id", r => new RunRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3),
-                Text(r, 4), r.IsDBNull(5) ? null : r.GetInt32(5), r.IsDBNull(6) ? null : r.GetInt64(6), Time(r, 7), Time(r, 8), Time(r, 9),
-                Text(r, 10), Text(r, 11), Text(r, 12), Text(r, 13)), ("id", id)));
+            runs.AddRange(RunRows(db, id));
             epochs.AddRange(db.List($"SELECT {EpochRowColumns} FROM epochs WHERE run_id = @id ORDER BY epoch", r => new EpochRow(r.GetString(0), r.GetInt32(1),
                 Optional(r, 2), Optional(r, 3), Optional(r, 4), Optional(r, 5), Optional(r, 6), Optional(r, 7), Optional(r, 8), Optional(r, 9),
                 Optional(r, 10), Optional(r, 11), ReadTime(r, 12)), ("id", id)));
@@ -257,6 +255,11 @@ public abstract class SqlResultsStore : IResultsStore
         }
         return new StoreDump(sweepRows, runs, links, epochs, jacobian);
     });
+
+    /// <summary>The row of run <paramref name="id"/> as stored (none when the store does not hold it).</summary>
+    List<RunRow> RunRows(Sql db, string id) => db.List($"SELECT {RunRowColumns} FROM runs WHERE id = @id", r => new RunRow(r.GetString(0), r.GetString(1),
+        r.GetString(2), r.GetInt32(3), Text(r, 4), r.IsDBNull(5) ? null : r.GetInt32(5), r.IsDBNull(6) ? null : r.GetInt64(6), Time(r, 7), Time(r, 8),
+        Time(r, 9), Text(r, 10), Text(r, 11), Text(r, 12), Text(r, 13)), ("id", id));
 
     DateTime? Time(DbDataReader r, int column) => r.IsDBNull(column) ? null : ReadTime(r, column);
 
@@ -271,9 +274,7 @@ public abstract class SqlResultsStore : IResultsStore
         var existing = new HashSet<string>(StringComparer.Ordinal);
         foreach (var run in dump.Runs)
         {
-            var here = db.List($"SELECT {RunRowColumns} FROM runs WHERE id = @id", r => new RunRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3),
-                Text(r, 4), r.IsDBNull(5) ? null : r.GetInt32(5), r.IsDBNull(6) ? null : r.GetInt64(6), Time(r, 7), Time(r, 8), Time(r, 9),
-                Text(r, 10), Text(r, 11), Text(r, 12), Text(r, 13)), ("id", run.Id));
+            var here = RunRows(db, run.Id);
             if (here.Count == 0) continue;
             if (here[0] with { HeartbeatAt = null, ClaimedAt = null, FinishedAt = null } != run with { HeartbeatAt = null, ClaimedAt = null, FinishedAt = null })
                 throw new InitPruneException($"the store {Location} already holds run {run.Id} ({here[0].Status}) with other results than the one imported ({run.Status}): import into another store");
